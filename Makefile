@@ -1,0 +1,57 @@
+# OrderSight: `make run` serves the API + planner page; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO := data/demo
+export ORDERSIGHT_HOME ?= .ordersight
+
+.PHONY: run test test-unit test-integration test-e2e bench lint format install demo train browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+$(DEMO)/catalog.csv: | install
+	$(BIN)/ordersight demo-data --out $(DEMO)
+
+demo: $(DEMO)/catalog.csv
+
+train: demo
+	$(BIN)/ordersight train --data $(DEMO) --if-missing
+
+run: train
+	$(BIN)/ordersight serve --host 127.0.0.1 --port 8000 --reference $(DEMO)
+
+# Debian's chromium for the Playwright tests (no browser download: executable_path=/usr/bin/chromium)
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: install browser
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test-unit: install
+	$(BIN)/pytest -q tests/unit
+
+test-integration: install
+	$(BIN)/pytest -q tests/integration
+
+test-e2e: install browser
+	$(BIN)/pytest -q tests/e2e
+
+bench: install
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/python -m tests.benchmarks.run
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .ordersight $(DEMO)

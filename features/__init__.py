@@ -1,0 +1,1 @@
+"""OrderSight features layer."""

@@ -1,0 +1,1 @@
+"""OrderSight models layer."""

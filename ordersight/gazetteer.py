@@ -1,0 +1,195 @@
+"""China's administrative divisions (province / city / district) from cpca's adcodes.csv.
+
+cpca ships adcode, name and coordinates for ~3,200 divisions. We add the hierarchy, short names
+(浙江, 杭州, 萧山), former names and a few newer divisions (``data/region_changes.csv``), and
+great-circle distances. The generator and the address parser share this one module.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+PROVINCE, CITY, DISTRICT = 0, 1, 2
+PLACEHOLDERS = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
+MUNICIPALITIES = frozenset({"110000", "120000", "310000", "500000"})
+EXCLUDED_PROVINCES = frozenset({"710000", "810000", "820000"})  # no mainland adcode hierarchy
+
+_SUFFIXES = {
+    PROVINCE: re.compile(r"(自治区|特别行政区|省|市)$"),
+    CITY: re.compile(r"(自治州|地区|盟|市)$"),
+    DISTRICT: re.compile(r"(自治县|自治旗|新区|林区|特区|区|县|市|旗)$"),
+}
+
+
+@dataclass(frozen=True)
+class Region:
+    """One division. ``adcode`` is the 6-digit code; ``parent`` the next level up (or None)."""
+
+    adcode: str
+    name: str
+    level: int
+    parent: str | None
+    lon: float
+    lat: float
+    short: str
+    former: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=1)
+def _nations() -> tuple[str, ...]:
+    """The 56 ethnic group names (壮族, 朝鲜族 …), longest first, for stripping 自治 names."""
+    path = resources.files("cpca").joinpath("resources/56_nations.csv")
+    with path.open(encoding="utf-8") as fh:
+        names = [line.strip().split(",")[0] for line in fh if line.strip()]
+    return tuple(sorted((n for n in names if n.endswith("族")), key=len, reverse=True))
+
+
+def short_name(name: str, level: int) -> str:
+    """Name without its suffix (浙江省→浙江, 延边朝鲜族自治州→延边); keeps ≥ 2 characters."""
+    stripped = _SUFFIXES[level].sub("", name)
+    changed = True
+    while changed and "自治" in name:
+        changed = False
+        for nation in _nations():
+            if stripped.endswith(nation) and len(stripped) > len(nation):
+                stripped, changed = stripped[: -len(nation)], True
+                break
+    return stripped if len(stripped) >= 2 else name
+
+
+def _level(code: str) -> int:
+    if code.endswith("0000"):
+        return PROVINCE
+    return CITY if code.endswith("00") else DISTRICT
+
+
+@dataclass
+class Gazetteer:
+    """Lookups over the division tree. Build once with :func:`load_gazetteer`."""
+
+    regions: dict[str, Region]
+    children: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    by_name: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    by_short: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    by_former: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def __post_init__(self) -> None:
+        for code, region in self.regions.items():
+            if region.parent:
+                self.children[region.parent].append(code)
+            self.by_name[region.name].append(code)
+            if region.short != region.name:
+                self.by_short[region.short].append(code)
+            for old in region.former:
+                self.by_former[old].append(code)
+
+    def __getitem__(self, adcode: str) -> Region:
+        return self.regions[adcode[:6]]
+
+    def lookup(self, name: str) -> list[Region]:
+        """Regions whose full name, short name or former name is ``name`` (exact match)."""
+        codes = self.by_name.get(name, []) + self.by_short.get(name, [])
+        codes += self.by_former.get(name, [])
+        return [self.regions[c] for c in dict.fromkeys(codes)]
+
+    def chain(self, adcode: str) -> list[Region]:
+        """Province → city → district for ``adcode`` (as deep as the code goes)."""
+        out: list[Region] = []
+        code: str | None = adcode[:6]
+        while code:
+            region = self.regions[code]
+            out.append(region)
+            code = region.parent
+        return out[::-1]
+
+    def names(self, adcode: str) -> tuple[str | None, str | None, str | None]:
+        """Standard (province, city, district) names; municipalities repeat the province as city."""
+        levels: dict[int, str] = {r.level: r.name for r in self.chain(adcode)}
+        if DISTRICT in levels and CITY not in levels:  # 省直辖县级市 (潜江市) acts as its own city
+            levels[CITY] = levels[DISTRICT]
+        return levels.get(PROVINCE), levels.get(CITY), levels.get(DISTRICT)
+
+    def contains(self, ancestor: str, adcode: str) -> bool:
+        return any(r.adcode == ancestor for r in self.chain(adcode))
+
+    def of_level(self, level: int) -> list[Region]:
+        return [r for r in self.regions.values() if r.level == level]
+
+    def distance_km(self, a: str, b: str) -> float:
+        """Great-circle distance between two divisions' coordinates."""
+        return haversine_km(self[a].lon, self[a].lat, self[b].lon, self[b].lat)
+
+
+def haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, h)))
+
+
+def _cpca_rows() -> list[dict[str, str]]:
+    path = resources.files("cpca").joinpath("resources/adcodes.csv")
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _change_rows() -> list[dict[str, str]]:
+    path = Path(__file__).parent / "data" / "region_changes.csv"
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _parent_of(code: str, codes: set[str]) -> str | None:
+    """Nearest existing ancestor; placeholder cities (市辖区 …) are skipped to the province."""
+    level = _level(code)
+    if level == PROVINCE:
+        return None
+    if level == DISTRICT and code[:4] + "00" in codes:
+        return code[:4] + "00"
+    return code[:2] + "0000"
+
+
+def build_regions(cpca_rows: list[dict[str, str]], changes: list[dict[str, str]]) -> dict[str, Region]:
+    """Pure construction of the region table from cpca rows plus our change table."""
+    raw: dict[str, tuple[str, float, float]] = {}
+    for row in cpca_rows:
+        code, name = row["adcode"][:6], row["name"]
+        if code[:2] + "0000" in EXCLUDED_PROVINCES or not row["longitude"]:
+            continue
+        raw[code] = (name, float(row["longitude"]), float(row["latitude"]))
+    former: dict[str, tuple[str, ...]] = {}
+    for row in changes:
+        if row["replaces"]:
+            raw.pop(row["replaces"], None)
+        raw[row["adcode"]] = (row["name"], float(row["lon"]), float(row["lat"]))
+        former[row["adcode"]] = tuple(n for n in row["former_names"].split("|") if n)
+    # municipality city level: replace placeholder "市辖区"/"县" by the municipality itself
+    for muni in MUNICIPALITIES:
+        name, lon, lat = raw[muni]
+        raw[muni[:2] + "0100"] = (name, lon, lat)
+        raw.pop(muni[:2] + "0200", None)
+    for code in [c for c, (n, _, _) in raw.items() if n in PLACEHOLDERS]:
+        del raw[code]
+    codes = set(raw)
+    regions: dict[str, Region] = {}
+    for code, (name, lon, lat) in raw.items():
+        level = _level(code)
+        parent = _parent_of(code, codes)
+        if code[:2] in {m[:2] for m in MUNICIPALITIES} and level == DISTRICT:
+            parent = code[:2] + "0100"
+        regions[code] = Region(code, name, level, parent, lon, lat, short_name(name, level),
+                               former.get(code, ()))
+    return regions
+
+
+@lru_cache(maxsize=1)
+def load_gazetteer() -> Gazetteer:
+    """The process-wide gazetteer (read-only, built once)."""
+    return Gazetteer(build_regions(_cpca_rows(), _change_rows()))

@@ -1,0 +1,182 @@
+"""Reference-data files (CONTRACT §4): validated as a whole, rejected with file, row and column.
+
+Loaders are pure over a path: they return a DataFrame or raise :class:`ReferenceFileError`.
+Nothing is half-loaded: callers swap the new frame in only after the whole file passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+MAX_PROBLEMS = 20
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # "str" | "int" | "float" | "date" | "adcode"
+    required: bool = True
+    min_value: float | None = None
+
+
+@dataclass
+class Problem:
+    row: int | None  # 1-based data row as a person sees it in a spreadsheet (header = row 1)
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = ", ".join(
+            p for p in (f"row {self.row}" if self.row else "", self.column or "") if p
+        )
+        return f"{where}: {self.message}" if where else self.message
+
+
+class ReferenceFileError(ValueError):
+    """A reference file failed validation; ``problems`` lists the first ones found."""
+
+    def __init__(self, file: str, problems: list[Problem]):
+        self.file = file
+        self.problems = problems
+        shown = "; ".join(str(p) for p in problems[:5])
+        super().__init__(f"{file}: {shown}")
+
+
+SCHEMAS: dict[str, tuple[Column, ...]] = {
+    "catalog": (
+        Column("sku", "str"),
+        Column("name", "str"),
+        Column("category", "str"),
+        Column("list_price", "float", min_value=0),
+        Column("cost", "float", min_value=0),
+        Column("price_floor", "float", required=False, min_value=0),
+        Column("stage", "int", required=False, min_value=1),
+        Column("max_qty_per_order", "int", required=False, min_value=1),
+    ),
+    "warehouses": (
+        Column("warehouse_id", "str"),
+        Column("name", "str"),
+        Column("adcode", "adcode"),
+        Column("lon", "float"),
+        Column("lat", "float"),
+        Column("capacity_units", "int", min_value=0),
+    ),
+    "stock": (
+        Column("warehouse_id", "str"),
+        Column("sku", "str"),
+        Column("on_hand", "int", min_value=0),
+        Column("reserved", "int", min_value=0),
+        Column("in_transit", "int", min_value=0),
+    ),
+    "history": (
+        Column("date", "date"),
+        Column("sku", "str"),
+        Column("warehouse_id", "str"),
+        Column("qty", "float", min_value=0),
+        Column("price", "float", required=False, min_value=0),
+        Column("promo", "float", required=False),
+        Column("traffic", "float", required=False, min_value=0),
+    ),
+}
+KEYS: dict[str, tuple[str, ...]] = {
+    "catalog": ("sku",),
+    "warehouses": ("warehouse_id",),
+    "stock": ("warehouse_id", "sku"),
+    "history": ("date", "sku", "warehouse_id"),
+}
+
+
+def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
+    """Typed column and a mask of cells that failed to convert (blank optional cells pass)."""
+    text = series.astype("string").str.strip()
+    blank = text.isna() | (text == "")
+    if col.kind in {"str", "adcode"}:
+        out = text
+        bad = pd.Series(False, index=series.index)
+        if col.kind == "adcode":
+            bad = ~blank & ~text.fillna("").str.fullmatch(r"\d{6}(\d{6})?")
+            out = text.str.slice(0, 6)
+    elif col.kind == "date":
+        out = pd.to_datetime(text, errors="coerce", format="mixed")
+        bad = ~blank & out.isna()
+    else:
+        out = pd.to_numeric(text, errors="coerce")
+        bad = ~blank & out.isna()
+        if col.kind == "int":
+            bad |= ~blank & out.notna() & (out != np.floor(out.fillna(0)))
+    return out, bad | (blank & col.required)
+
+
+def validate_frame(frame: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
+    """Validate and type a raw (all-string) frame against ``SCHEMAS[kind]``."""
+    schema = SCHEMAS[kind]
+    known = {c.name for c in schema}
+    problems: list[Problem] = []
+    missing = [c.name for c in schema if c.required and c.name not in frame.columns]
+    unknown = [c for c in frame.columns if c not in known]
+    problems += [Problem(1, c, "required column missing") for c in missing]
+    problems += [Problem(1, c, "unknown column") for c in unknown]
+    if problems:
+        raise ReferenceFileError(file, problems)
+    if frame.empty:
+        raise ReferenceFileError(file, [Problem(None, None, "file has no data rows")])
+    out = pd.DataFrame(index=frame.index)
+    for col in schema:
+        if col.name not in frame.columns:
+            continue
+        typed, bad = _coerce(frame[col.name], col)
+        if col.min_value is not None and col.kind in {"int", "float"}:
+            bad |= typed.notna() & (typed < col.min_value)
+        for idx in bad[bad].index[:MAX_PROBLEMS]:
+            value = frame.at[idx, col.name]
+            problems.append(Problem(int(idx) + 2, col.name, f"invalid value {value!r}"))
+        out[col.name] = typed
+    dup = out.duplicated(list(KEYS[kind]), keep="first")
+    for idx in dup[dup].index[:MAX_PROBLEMS]:
+        problems.append(Problem(int(idx) + 2, ",".join(KEYS[kind]), "duplicate key"))
+    if problems:
+        problems.sort(key=lambda p: (p.row or 0))
+        raise ReferenceFileError(file, problems[:MAX_PROBLEMS])
+    return _finish(out, kind)
+
+
+def _finish(out: pd.DataFrame, kind: str) -> pd.DataFrame:
+    if kind == "catalog":
+        out["price_floor"] = out.get("price_floor", pd.Series(np.nan, index=out.index))
+        out["stage"] = out.get("stage", pd.Series(np.nan, index=out.index))
+        out["max_qty_per_order"] = out.get("max_qty_per_order", pd.Series(np.nan, index=out.index))
+    if kind == "history":
+        out["date"] = out["date"].dt.normalize()
+    return out.reset_index(drop=True)
+
+
+def read_csv(path: Path | str, kind: str) -> pd.DataFrame:
+    """Read and validate one reference CSV; raises ReferenceFileError naming file, row, column."""
+    path = Path(path)
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ReferenceFileError(path.name, [Problem(None, None, str(exc))]) from exc
+    return validate_frame(raw, kind, path.name)
+
+
+@dataclass
+class ReferenceData:
+    """Catalog, warehouses and stock as validated frames, indexed for fast lookups."""
+
+    catalog: pd.DataFrame
+    warehouses: pd.DataFrame
+    stock: pd.DataFrame
+    version: str = ""
+    extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @classmethod
+    def from_dir(cls, directory: Path | str) -> ReferenceData:
+        directory = Path(directory)
+        frames = {k: read_csv(directory / f"{k}.csv", k) for k in ("catalog", "warehouses", "stock")}
+        stamp = max((directory / f"{k}.csv").stat().st_mtime_ns for k in frames)
+        return cls(frames["catalog"], frames["warehouses"], frames["stock"], version=str(stamp))

@@ -1,0 +1,134 @@
+"""The unified order (CONTRACT §2) and the scoring result (CONTRACT §3) as pydantic v2 models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ordersight.codes import IssueType
+
+Channel = str  # unknown channels are allowed; adapters ship for KNOWN_CHANNELS
+KNOWN_CHANNELS: tuple[str, ...] = (
+    "own_app",
+    "own_mini",
+    "tmall",
+    "jd",
+    "douyin",
+    "pdd",
+    "kuaishou",
+    "xiaohongshu",
+    "offline_pos",
+)
+
+
+class OrderAddress(BaseModel):
+    """The address as the channel gave it: one raw string, split fields, or both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    raw: str | None = None
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    detail: str | None = None
+    receiver: str | None = None
+    phone: str | None = None
+
+    @model_validator(mode="after")
+    def _something_to_parse(self) -> OrderAddress:
+        if not any((self.raw, self.province, self.city, self.district, self.detail)):
+            raise ValueError("address needs 'raw' or at least one structured field")
+        return self
+
+    def text(self) -> str:
+        """One string for the parser: raw when given, else the structured parts joined."""
+        if self.raw:
+            return self.raw
+        parts = (self.province, self.city, self.district, self.detail)
+        return "".join(p for p in parts if p)
+
+
+class OrderLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=128)
+    qty: int = Field(ge=1, le=10_000)
+    unit_price: float = Field(ge=0)
+    list_price: float | None = Field(default=None, ge=0)
+
+
+class Order(BaseModel):
+    """One order in the unified shape every channel adapter produces."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: str = Field(min_length=1, max_length=128)
+    channel: Channel = Field(min_length=1, max_length=64)
+    created_at: datetime
+    customer_id: str | None = None
+    address: OrderAddress
+    warehouse_id: str | None = None
+    lines: list[OrderLine] = Field(min_length=1, max_length=500)
+    paid_amount: float | None = Field(default=None, ge=0)
+    discount_amount: float | None = Field(default=None, ge=0)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class Candidate(BaseModel):
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    adcode: str | None = None
+    score: float
+
+
+class ParsedAddress(BaseModel):
+    """Standardised address (CONTRACT §3 `address`) plus the defects the parser found."""
+
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    adcode: str | None = None
+    detail: str | None = None
+    confidence: float = 0.0
+    candidates: list[Candidate] = Field(default_factory=list)
+    defects: list[str] = Field(default_factory=list)
+    standardized: str | None = None
+
+
+class Suggestion(BaseModel):
+    field: str
+    value: Any
+
+
+class Evidence(BaseModel):
+    feature: str
+    contribution: float
+
+
+class Issue(BaseModel):
+    type: IssueType
+    code: str
+    score: float
+    scored_by: Literal["model", "rules"]
+    message: str
+    suggestion: Suggestion | None = None
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+Action = Literal["pass", "review", "hold"]
+
+
+class ScoreResult(BaseModel):
+    order_id: str
+    action: Action
+    risk: float
+    issues: list[Issue] = Field(default_factory=list)
+    scores: dict[str, float] = Field(default_factory=dict)
+    scored_by: dict[str, Literal["model", "rules"]] = Field(default_factory=dict)
+    address: ParsedAddress | None = None
+    model_versions: dict[str, str] = Field(default_factory=dict)
+    rules_version: str = ""
+    latency_ms: float = 0.0
