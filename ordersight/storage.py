@@ -1,0 +1,304 @@
+"""Persistence behind a small repository interface: SQLAlchemy for real, a dict-backed fake for
+unit tests. Holds scoring decisions, reviewer feedback and pre-positioning recommendations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine
+
+metadata = MetaData()
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", String(128), index=True, nullable=False),
+    Column("channel", String(64)),
+    Column("action", String(16), index=True, nullable=False),
+    Column("risk", Float, nullable=False),
+    Column("result", JSON, nullable=False),
+    Column("order", JSON),
+    Column("rules_version", String(32)),
+    Column("status", String(16), nullable=False, default="open"),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("order_id", String(128), index=True, nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("code", String(64)),
+    Column("label", String(16), nullable=False),
+    Column("corrected", JSON),
+    Column("user", String(128)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+recommendations = Table(
+    "recommendations",
+    metadata,
+    Column("rec_id", String(64), primary_key=True),
+    Column("sku", String(128), index=True, nullable=False),
+    Column("category", String(64)),
+    Column("from_warehouse", String(64), nullable=False),
+    Column("to_warehouse", String(64), nullable=False),
+    Column("qty", Integer, nullable=False),
+    Column("original_qty", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("expected_gain", Float, nullable=False),
+    Column("is_hot", Integer, nullable=False, default=0),
+    Column("status", String(16), index=True, nullable=False, default="pending"),
+    Column("note", Text),
+    Column("decided_by", String(128)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("details", JSON),
+)
+
+REC_STATUSES = ("pending", "approved", "rejected")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Recommendation:
+    rec_id: str
+    sku: str
+    from_warehouse: str
+    to_warehouse: str
+    qty: int
+    reason: str
+    expected_gain: float
+    category: str | None = None
+    is_hot: bool = False
+    original_qty: int | None = None
+    status: str = "pending"
+    note: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    created_at: datetime = field(default_factory=now)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_row(self) -> dict[str, Any]:
+        row = asdict(self)
+        row["original_qty"] = self.original_qty if self.original_qty is not None else self.qty
+        row["is_hot"] = int(self.is_hot)
+        return row
+
+
+class NotFound(KeyError):
+    """The record asked for does not exist."""
+
+
+class Repository(Protocol):
+    def save_decisions(self, rows: Sequence[dict[str, Any]]) -> None: ...
+    def list_decisions(
+        self, actions: Iterable[str], status: str = "open", limit: int = 100
+    ) -> list[dict[str, Any]]: ...
+    def get_decision(self, order_id: str) -> dict[str, Any]: ...
+    def set_decision_status(self, order_id: str, status: str) -> None: ...
+    def save_feedback(self, row: dict[str, Any]) -> int: ...
+    def list_feedback(self, order_id: str | None = None) -> list[dict[str, Any]]: ...
+    def replace_recommendations(self, recs: Sequence[Recommendation]) -> None: ...
+    def list_recommendations(self, status: str | None = None) -> list[dict[str, Any]]: ...
+    def get_recommendation(self, rec_id: str) -> dict[str, Any]: ...
+    def decide_recommendation(
+        self, rec_id: str, decision: str, user: str, qty: int | None, note: str | None
+    ) -> dict[str, Any]: ...
+
+
+def _decided_status(decision: str) -> str:
+    return {"approve": "approved", "reject": "rejected"}[decision]
+
+
+class SqlRepository:
+    """SQLAlchemy Core implementation; works on SQLite and PostgreSQL alike."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str) -> SqlRepository:
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False}
+        engine = create_engine(url, **kwargs)
+        metadata.create_all(engine)
+        return cls(engine)
+
+    def save_decisions(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(insert(decisions), [{"status": "open", **r} for r in rows])
+
+    def list_decisions(
+        self, actions: Iterable[str], status: str = "open", limit: int = 100
+    ) -> list[dict[str, Any]]:
+        query = (
+            select(decisions)
+            .where(decisions.c.action.in_(list(actions)), decisions.c.status == status)
+            .order_by(decisions.c.created_at.desc(), decisions.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def get_decision(self, order_id: str) -> dict[str, Any]:
+        query = (
+            select(decisions)
+            .where(decisions.c.order_id == order_id)
+            .order_by(decisions.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            raise NotFound(order_id)
+        return dict(row._mapping)
+
+    def set_decision_status(self, order_id: str, status: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(decisions).where(decisions.c.order_id == order_id).values(status=status)
+            )
+
+    def save_feedback(self, row: dict[str, Any]) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(insert(feedback).values(created_at=now(), **row))
+            return int(result.inserted_primary_key[0])
+
+    def list_feedback(self, order_id: str | None = None) -> list[dict[str, Any]]:
+        query = select(feedback).order_by(feedback.c.id)
+        if order_id is not None:
+            query = query.where(feedback.c.order_id == order_id)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def replace_recommendations(self, recs: Sequence[Recommendation]) -> None:
+        """Swap the pending plan for a new one in one transaction; decided rows stay as history."""
+        with self.engine.begin() as conn:
+            conn.execute(recommendations.delete().where(recommendations.c.status == "pending"))
+            if recs:
+                conn.execute(insert(recommendations), [r.to_row() for r in recs])
+
+    def list_recommendations(self, status: str | None = None) -> list[dict[str, Any]]:
+        query = select(recommendations).order_by(recommendations.c.expected_gain.desc())
+        if status is not None:
+            query = query.where(recommendations.c.status == status)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def get_recommendation(self, rec_id: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(recommendations).where(recommendations.c.rec_id == rec_id)
+            ).first()
+        if row is None:
+            raise NotFound(rec_id)
+        return dict(row._mapping)
+
+    def decide_recommendation(
+        self, rec_id: str, decision: str, user: str, qty: int | None, note: str | None
+    ) -> dict[str, Any]:
+        self.get_recommendation(rec_id)
+        values: dict[str, Any] = {
+            "status": _decided_status(decision),
+            "decided_by": user,
+            "decided_at": now(),
+            "note": note,
+        }
+        if qty is not None:
+            values["qty"] = qty
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(recommendations).where(recommendations.c.rec_id == rec_id).values(**values)
+            )
+        return self.get_recommendation(rec_id)
+
+
+class InMemoryRepository:
+    """Dict-backed fake with the same behaviour, for fast unit tests of services."""
+
+    def __init__(self) -> None:
+        self.decisions: list[dict[str, Any]] = []
+        self.feedback: list[dict[str, Any]] = []
+        self.recs: dict[str, dict[str, Any]] = {}
+
+    def save_decisions(self, rows: Sequence[dict[str, Any]]) -> None:
+        for row in rows:
+            self.decisions.append({"id": len(self.decisions) + 1, "status": "open", **row})
+
+    def list_decisions(
+        self, actions: Iterable[str], status: str = "open", limit: int = 100
+    ) -> list[dict[str, Any]]:
+        wanted = set(actions)
+        rows = [d for d in self.decisions if d["action"] in wanted and d["status"] == status]
+        return sorted(rows, key=lambda d: (d["created_at"], d["id"]), reverse=True)[:limit]
+
+    def get_decision(self, order_id: str) -> dict[str, Any]:
+        for row in reversed(self.decisions):
+            if row["order_id"] == order_id:
+                return row
+        raise NotFound(order_id)
+
+    def set_decision_status(self, order_id: str, status: str) -> None:
+        for row in self.decisions:
+            if row["order_id"] == order_id:
+                row["status"] = status
+
+    def save_feedback(self, row: dict[str, Any]) -> int:
+        self.feedback.append({"id": len(self.feedback) + 1, "created_at": now(), **row})
+        return len(self.feedback)
+
+    def list_feedback(self, order_id: str | None = None) -> list[dict[str, Any]]:
+        return [f for f in self.feedback if order_id is None or f["order_id"] == order_id]
+
+    def replace_recommendations(self, recs: Sequence[Recommendation]) -> None:
+        self.recs = {k: v for k, v in self.recs.items() if v["status"] != "pending"}
+        self.recs.update({r.rec_id: r.to_row() for r in recs})
+
+    def list_recommendations(self, status: str | None = None) -> list[dict[str, Any]]:
+        rows = [r for r in self.recs.values() if status is None or r["status"] == status]
+        return sorted(rows, key=lambda r: r["expected_gain"], reverse=True)
+
+    def get_recommendation(self, rec_id: str) -> dict[str, Any]:
+        if rec_id not in self.recs:
+            raise NotFound(rec_id)
+        return self.recs[rec_id]
+
+    def decide_recommendation(
+        self, rec_id: str, decision: str, user: str, qty: int | None, note: str | None
+    ) -> dict[str, Any]:
+        row = self.get_recommendation(rec_id)
+        row.update(status=_decided_status(decision), decided_by=user, decided_at=now(), note=note)
+        if qty is not None:
+            row["qty"] = qty
+        return row
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)

@@ -1,0 +1,48 @@
+"""FastAPI dependencies: the services built once in the lifespan, and the caller's identity."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from serving.errors import ApiError
+from serving.services import Services
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def parse_keys(raw: str) -> dict[str, str]:
+    """`ORDERSIGHT_API_KEYS` entries are `key` or `user=key`; returns key → user name."""
+    keys: dict[str, str] = {}
+    for entry in (e.strip() for e in raw.split(",")):
+        if not entry:
+            continue
+        user, _, key = entry.rpartition("=")
+        keys[key] = user or f"key-{key[:4]}"
+    return keys
+
+
+def current_user(request: Request, services: ServicesDep) -> str:
+    """Who is calling: the user the API key belongs to (`X-API-Key` or `Authorization: Bearer`).
+
+    With auth off (no keys configured) the optional `X-User` header names the caller.
+    """
+    keys = services.api_keys
+    if not keys:
+        return request.headers.get("x-user") or "anonymous"
+    supplied = request.headers.get("x-api-key")
+    auth = request.headers.get("authorization", "")
+    if not supplied and auth.lower().startswith("bearer "):
+        supplied = auth[7:].strip()
+    if not supplied or supplied not in keys:
+        raise ApiError(401, "unauthorized", "missing or invalid API key (X-API-Key header)")
+    return keys[supplied]
+
+
+UserDep = Annotated[str, Depends(current_user)]

@@ -1,0 +1,19 @@
+"""The long-lived objects the API needs, built once at start (lifespan) and shared by routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ordersight.settings import Settings
+from ordersight.storage import Repository
+
+
+@dataclass
+class Services:
+    settings: Settings
+    repo: Repository
+    api_keys: dict[str, str]
+    scorer: Any = None  # serving.scorer.Scorer
+    reference: Any = None  # serving.state.ReferenceHolder
+    extras: dict[str, Any] = field(default_factory=dict)
