@@ -1,8 +1,11 @@
 # OrderSight: `make run` serves the API + planner page; `make test` runs the whole suite.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
-DEMO := data/demo
+DEMO ?= data/demo
+DEMO_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 8000
 export ORDERSIGHT_HOME ?= .ordersight
 
 .PHONY: run test test-unit test-integration test-e2e bench lint format install demo train browser clean
@@ -17,7 +20,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 $(DEMO)/catalog.csv: | install
-	$(BIN)/ordersight demo-data --out $(DEMO)
+	$(BIN)/ordersight demo-data --out $(DEMO) $(DEMO_ARGS)
 
 demo: $(DEMO)/catalog.csv
 
@@ -25,7 +28,7 @@ train: demo
 	$(BIN)/ordersight train --data $(DEMO) --if-missing
 
 run: train
-	$(BIN)/ordersight serve --host 127.0.0.1 --port 8000 --reference $(DEMO)
+	$(BIN)/ordersight serve --host $(HOST) --port $(PORT) --reference $(DEMO)
 
 # Debian's chromium for the Playwright tests (no browser download: executable_path=/usr/bin/chromium)
 browser:
@@ -43,7 +46,7 @@ test-integration: install
 test-e2e: install browser
 	$(BIN)/pytest -q tests/e2e
 
-bench: install
+bench: train
 	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python -m tests.benchmarks.run
 

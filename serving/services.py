@@ -7,6 +7,7 @@ from typing import Any
 
 from ordersight.settings import Settings
 from ordersight.storage import Repository
+from serving.metrics import Metrics
 
 
 @dataclass
@@ -16,4 +17,5 @@ class Services:
     api_keys: dict[str, str]
     scorer: Any = None  # serving.scorer.Scorer
     reference: Any = None  # serving.state.ReferenceHolder
+    metrics: Metrics = field(default_factory=Metrics)
     extras: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,196 @@
+"""The `ordersight` command. Wires commands to the layers below, importing them lazily so that
+`ordersight --help` stays fast. Exit codes: 0 ok, 1 failure, 2 bad input."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ordersight.settings import get_settings
+
+app = typer.Typer(help="OrderSight: order-quality scoring and demand planning.", no_args_is_help=True)
+rules_app = typer.Typer(help="Validate rule files and replay rule changes.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+console = Console(stderr=True)
+
+BAD_INPUT = 2
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+@app.command("demo-data")
+def demo_data(
+    out: Annotated[Path, typer.Option(help="output directory")] = Path("data/demo"),
+    seed: Annotated[int, typer.Option(help="random seed (same seed → same files)")] = 7,
+    days: Annotated[int, typer.Option(help="days of history")] = 730,
+    orders: Annotated[int, typer.Option(help="number of orders")] = 200_000,
+) -> None:
+    """Build the deterministic synthetic world (reference files, history, labeled orders)."""
+    from training.demo import generate_world
+
+    summary = generate_world(out, seed=seed, days=days, n_orders=orders, progress=True)
+    console.print_json(json.dumps(summary, ensure_ascii=False, default=str))
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option(help="demo-world or own data directory")] = Path("data/demo"),
+    only: Annotated[str, typer.Option(help="comma list of address,stock,price,forecast")] = "",
+    if_missing: Annotated[bool, typer.Option(help="skip models that already have a champion")] = False,
+) -> None:
+    """Train, evaluate, log to MLflow and register; `champion` moves only when gates pass."""
+    from training.pipeline import ALL_STEPS, train_all
+
+    steps = [s.strip() for s in only.split(",") if s.strip()] or list(ALL_STEPS)
+    unknown = sorted(set(steps) - set(ALL_STEPS))
+    if unknown:
+        raise _fail(f"--only: unknown step(s) {unknown}; choose from {list(ALL_STEPS)}", BAD_INPUT)
+    if not (data / "catalog.csv").exists():
+        raise _fail(f"--data: {data} has no catalog.csv (run `ordersight demo-data` first)", BAD_INPUT)
+    report = train_all(data, steps, if_missing=if_missing, settings=get_settings())
+    console.print_json(json.dumps(report, ensure_ascii=False, default=str))
+    if any(not r.get("gates_passed", True) for r in report.values() if isinstance(r, dict)):
+        console.print("[yellow]some quality gates failed: those versions stay challengers[/yellow]")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    reference: Annotated[Path | None, typer.Option(help="reference data directory")] = None,
+) -> None:
+    """Run the HTTP service (scoring API, planner and review pages)."""
+    import os
+
+    import uvicorn
+
+    if reference is not None:
+        os.environ["ORDERSIGHT_REFERENCE_DIR"] = str(reference)
+        get_settings.cache_clear()
+    uvicorn.run("serving.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(
+    batch: Annotated[int, typer.Option(help="max orders scored per model call")] = 500,
+    once: Annotated[bool, typer.Option(help="drain the queue once and stop")] = False,
+) -> None:
+    """Score orders from the Redis queue (ORDERSIGHT_QUEUE_NAME) and push results back."""
+    from serving.worker import run_worker
+
+    processed = run_worker(get_settings(), batch_size=batch, once=once)
+    console.print(f"scored {processed} orders")
+
+
+@app.command()
+def score(
+    infile: Annotated[Path, typer.Argument(help="JSON lines of unified orders")],
+    out: Annotated[Path | None, typer.Option(help="output JSON lines (default stdout)")] = None,
+) -> None:
+    """Offline scoring: the same code path and output as the API."""
+    from serving.offline import score_file
+
+    if not infile.exists():
+        raise _fail(f"{infile}: no such file", BAD_INPUT)
+    counts = score_file(infile, out, get_settings())
+    console.print(counts)
+    if counts.get("invalid"):
+        raise typer.Exit(BAD_INPUT)
+
+
+@app.command("parse-address")
+def parse_address(
+    text: Annotated[str | None, typer.Argument(help="one address")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="one address per line")] = None,
+) -> None:
+    """Print parsed addresses as JSON lines."""
+    from features.address import parse_addresses
+
+    if (text is None) == (file is None):
+        raise _fail("give an address TEXT or --file, not both", BAD_INPUT)
+    lines = [text] if text is not None else file.read_text(encoding="utf-8").splitlines()  # type: ignore[union-attr]
+    lines = [ln for ln in lines if ln.strip()]
+    for parsed in parse_addresses(lines):
+        sys.stdout.write(parsed.model_dump_json() + "\n")
+
+
+@app.command()
+def forecast(
+    history: Annotated[Path, typer.Option(help="history CSV: date,sku,warehouse_id,qty[,price,promo,traffic]")],
+    horizon: Annotated[int, typer.Option(min=1, max=28)] = 14,
+    out: Annotated[Path | None, typer.Option(help="forecast CSV (default stdout)")] = None,
+) -> None:
+    """Forecast demand with q10/q50/q90 per SKU × warehouse."""
+    from ordersight.reference import ReferenceFileError
+    from training.forecast import forecast_file
+
+    try:
+        frame, summary = forecast_file(history, horizon=horizon, out=out)
+    except (ReferenceFileError, ValueError) as exc:
+        raise _fail(str(exc), BAD_INPUT) from exc
+    if out is None:
+        frame.to_csv(sys.stdout, index=False)
+    console.print_json(json.dumps(summary, ensure_ascii=False, default=str))
+
+
+@app.command()
+def recommend(
+    forecast: Annotated[Path, typer.Option("--forecast", help="forecast CSV")],
+    stock: Annotated[Path, typer.Option(help="stock CSV")],
+    warehouses: Annotated[Path, typer.Option(help="warehouses CSV")],
+    out: Annotated[Path | None, typer.Option(help="recommendations CSV (default stdout)")] = None,
+    store: Annotated[bool, typer.Option(help="also store as pending for the planner page")] = False,
+) -> None:
+    """Pre-positioning plan: move stock toward the expected buyers."""
+    from training.planning import recommend_files
+
+    try:
+        recs = recommend_files(forecast, stock, warehouses, settings=get_settings(), store=store)
+    except ValueError as exc:
+        raise _fail(str(exc), BAD_INPUT) from exc
+    if out is None:
+        recs.to_csv(sys.stdout, index=False)
+    else:
+        recs.to_csv(out, index=False)
+        console.print(f"{len(recs)} recommendations → {out}")
+
+
+@rules_app.command("check")
+def rules_check(file: Annotated[Path, typer.Argument(help="rule file (YAML)")]) -> None:
+    """Validate a rule file against the schema, codes and known features."""
+    from ordersight.rules.loader import load_rules, summary
+    from ordersight.rules.model import RuleFileError
+    from serving.offline import known_features
+
+    try:
+        ruleset = load_rules(file, known_features())
+    except RuleFileError as exc:
+        raise _fail(str(exc), BAD_INPUT) from exc
+    console.print_json(json.dumps(summary(ruleset), ensure_ascii=False))
+
+
+@rules_app.command("replay")
+def rules_replay(
+    file: Annotated[Path, typer.Argument(help="the changed rule file")],
+    orders: Annotated[Path, typer.Option(help="past orders, JSON lines")],
+) -> None:
+    """What a rule change would have changed on past orders (counts per action and code)."""
+    from ordersight.rules.model import RuleFileError
+    from serving.offline import replay
+
+    try:
+        replay(file, orders, get_settings(), console)
+    except RuleFileError as exc:
+        raise _fail(str(exc), BAD_INPUT) from exc
+
+
+if __name__ == "__main__":
+    app()

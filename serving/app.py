@@ -1,0 +1,99 @@
+"""FastAPI application: lifespan loads reference data, rules and models once; routers per resource."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+
+from ordersight.rules.store import RuleStore
+from ordersight.settings import Settings, get_settings
+from ordersight.storage import SqlRepository
+from serving.deps import parse_keys
+from serving.errors import install_error_handlers
+from serving.limits import BodyLimitMiddleware
+from serving.routes import address, admin, health, orders, reference
+from serving.service import Scorer
+from serving.services import Services
+from serving.state import ModelHolder, ReferenceHolder
+
+log = logging.getLogger("ordersight")
+MODEL_POLL_SECONDS = 30.0
+
+
+def build_services(settings: Settings, load_models: bool = True) -> Services:
+    """Everything the routes need, built once: repository, reference, rules, models."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    repo = SqlRepository.from_url(settings.database_url)
+    models = ModelHolder(settings.tracking_uri if load_models else None)
+    models.refresh()
+    scorer = Scorer(ReferenceHolder(settings.reference_dir), RuleStore(settings.rules_file), models)
+    services = Services(settings=settings, repo=repo, api_keys=parse_keys(settings.api_keys))
+    services.scorer = scorer
+    return services
+
+
+async def _poll_models(services: Services) -> None:
+    """Pick up a moved champion alias without a restart."""
+    while True:
+        await asyncio.sleep(MODEL_POLL_SECONDS)
+        try:
+            changed = await asyncio.to_thread(services.scorer.models.refresh)
+        except Exception:
+            log.exception("model refresh failed")
+            continue
+        if changed:
+            log.info("loaded new model versions: %s", changed)
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    settings = settings or (services.settings if services else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "services", None) is None:
+            app.state.services = build_services(settings)
+        svc: Services = app.state.services
+        if not svc.api_keys:
+            log.warning("ORDERSIGHT_API_KEYS is empty: authentication is OFF")
+        poller = asyncio.create_task(_poll_models(svc))
+        try:
+            yield
+        finally:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
+
+    app = FastAPI(
+        title="OrderSight",
+        version="0.1.0",
+        description="Order-quality scoring and demand planning for multi-channel e-commerce.",
+        default_response_class=ORJSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+    for module in (health, orders, address, reference, admin):
+        app.include_router(module.router)
+    _include_pages(app)
+    return app
+
+
+def _include_pages(app: FastAPI) -> None:
+    """The planner and review pages with their API (served by the service itself, no CDN)."""
+    from fastapi.staticfiles import StaticFiles
+
+    from serving import pages
+    from serving.routes import recommendations, review
+
+    app.include_router(recommendations.router)
+    app.include_router(review.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

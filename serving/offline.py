@@ -1,0 +1,109 @@
+"""Offline paths over the same Scorer the API uses: `ordersight score` and `rules replay`."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from rich.console import Console
+
+from ordersight.rules.replay import compare, render
+from ordersight.rules.store import RuleStore
+from ordersight.schema import Order, ScoreResult
+from ordersight.settings import Settings
+from serving.service import Scorer
+from serving.state import ModelHolder, ReferenceHolder
+
+CHUNK = 5_000
+
+
+def known_features() -> set[str]:
+    """Every column a rule may name: order features, `addr_` address features, the channel."""
+    from features.address import address_feature_frame, parse_addresses
+    from features.orders import FEATURES
+
+    sample = ["北京市朝阳区建国路1号"]
+    addr = address_feature_frame(parse_addresses(sample), sample, [None]).columns
+    return set(FEATURES) | {f"addr_{name}" for name in addr} | {"channel"}
+
+
+def build_scorer(settings: Settings, rules_file: Path | None = None) -> Scorer:
+    models = ModelHolder(settings.tracking_uri)
+    models.refresh()
+    rules = RuleStore(rules_file or settings.rules_file, known_features())
+    return Scorer(ReferenceHolder(settings.reference_dir), rules, models)
+
+
+def read_orders(path: Path) -> Iterator[tuple[int, Order | str]]:
+    """(line number, Order or an error message naming the field) per non-empty line."""
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield lineno, Order.model_validate_json(line)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                field = ".".join(str(p) for p in err["loc"])
+                yield lineno, f"line {lineno}: {field or 'order'}: {err['msg']}"
+
+
+def _chunks(path: Path) -> Iterator[tuple[list[Order], list[str]]]:
+    orders: list[Order] = []
+    errors: list[str] = []
+    for _, item in read_orders(path):
+        if isinstance(item, str):
+            errors.append(item)
+        else:
+            orders.append(item)
+        if len(orders) >= CHUNK:
+            yield orders, errors
+            orders, errors = [], []
+    yield orders, errors
+
+
+def score_file(infile: Path, out: Path | None, settings: Settings) -> dict[str, Any]:
+    """Score a JSON-lines file in chunks; results as JSON lines (stdout when ``out`` is None)."""
+    scorer = build_scorer(settings)
+    counts: Counter[str] = Counter()
+    sink = out.open("w", encoding="utf-8") if out else None
+    try:
+        for orders, errors in _chunks(infile):
+            for message in errors:
+                counts["invalid"] += 1
+                line = json.dumps({"error": {"code": "invalid_order", "message": message}}, ensure_ascii=False)
+                _emit(sink, line)
+            for result in scorer.score(orders):
+                counts[result.action] += 1
+                _emit(sink, result.model_dump_json(exclude_none=True))
+    finally:
+        if sink:
+            sink.close()
+    return dict(counts)
+
+
+def _emit(sink: Any, line: str) -> None:
+    if sink is None:
+        print(line)
+    else:
+        sink.write(line + "\n")
+
+
+def _score_all(scorer: Scorer, path: Path) -> list[ScoreResult]:
+    results: list[ScoreResult] = []
+    for orders, _ in _chunks(path):
+        results += scorer.score(orders)
+    return results
+
+
+def replay(rules_file: Path, orders_file: Path, settings: Settings, console: Console) -> dict:
+    """Score past orders with the current rules and with ``rules_file``; print the difference."""
+    before = _score_all(build_scorer(settings), orders_file)
+    after = _score_all(build_scorer(settings, rules_file), orders_file)
+    report = compare(before, after)
+    console.print(render(report))
+    return report

@@ -1,0 +1,51 @@
+"""The Scorer: the one entry point the API, the queue worker and the CLI score through."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from features.duplicates import RecentOrders
+from ordersight.rules.store import RuleStore
+from ordersight.schema import Order, ScoreResult
+from serving.scorer import score_orders
+from serving.state import ModelHolder, ReferenceHolder
+
+log = logging.getLogger("ordersight.scorer")
+
+
+class Scorer:
+    """Holds reference data, rules, models and the recent-order index around ``score_orders``."""
+
+    def __init__(self, reference: ReferenceHolder, rules: RuleStore, models: ModelHolder):
+        self.reference = reference
+        self.rules = rules
+        self.models = models
+        self.recent = RecentOrders()
+        self._lock = threading.Lock()
+        self.shadow_disagreements: dict[str, int] = {}
+
+    def score(self, orders: Sequence[Order]) -> list[ScoreResult]:
+        self.rules.maybe_reload()
+        ruleset = self.rules.current
+        ref = self.reference.data
+        with self._lock:  # the duplicate index is order-dependent state
+            results = score_orders(orders, ref, ruleset, self.models.champions, self.recent)
+        if self.models.challengers:
+            self._shadow(orders, results)
+        return results
+
+    def _shadow(self, orders: Sequence[Order], champion: list[ScoreResult]) -> None:
+        """Score with challengers too; count disagreements, never return them (CONTRACT §7)."""
+        models = {**self.models.champions, **self.models.challengers}
+        try:
+            shadow = score_orders(orders, self.reference.data, self.rules.current, models, None)
+        except Exception:
+            log.exception("shadow scoring failed")
+            return
+        for ours, theirs in zip(champion, shadow, strict=True):
+            for kind in self.models.challengers:
+                if (ours.scores.get(kind, 0) >= 0.5) != (theirs.scores.get(kind, 0) >= 0.5):
+                    self.shadow_disagreements[kind] = self.shadow_disagreements.get(kind, 0) + 1
+        log.debug("shadow disagreements so far: %s", self.shadow_disagreements)

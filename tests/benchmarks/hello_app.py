@@ -1,0 +1,13 @@
+"""The baseline: a FastAPI hello-world served with the same uvicorn settings as OrderSight."""
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+
+app = FastAPI(default_response_class=ORJSONResponse)
+
+
+@app.post("/v1/orders/score")
+def score(body: dict[str, Any]) -> dict[str, Any]:
+    return {"order_id": body.get("order_id"), "action": "pass"}

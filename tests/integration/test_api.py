@@ -1,0 +1,156 @@
+"""The HTTP API end to end over real components: SQLite, the rule file, the demo reference data.
+
+No models are registered here, so every type is scored by the rules fallback; the model path is
+covered in test_scoring_quality.py.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ordersight.settings import REPO_ROOT, Settings
+from serving.app import build_services, create_app
+
+KEY = "s3cr3t-test-key"
+
+
+@pytest.fixture(scope="module")
+def env(small_world: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    home = tmp_path_factory.mktemp("home")
+    ref = home / "reference"
+    shutil.copytree(small_world, ref, ignore=shutil.ignore_patterns("orders*", "history.csv"))
+    rules = home / "rules.yaml"
+    shutil.copy(REPO_ROOT / "rules" / "default.yaml", rules)
+    settings = Settings(
+        home=home, reference_dir=ref, rules_file=rules, api_keys=f"ana={KEY}",
+        mlflow_uri=f"sqlite:///{home / 'mlflow.db'}",
+    )
+    return {"settings": settings, "world": small_world, "rules": rules, "ref": ref}
+
+
+@pytest.fixture(scope="module")
+def client(env: dict):
+    services = build_services(env["settings"])
+    with TestClient(create_app(env["settings"], services)) as c:
+        c.headers["X-API-Key"] = KEY
+        yield c
+
+
+def _orders(world: Path, n: int) -> list[dict]:
+    with (world / "orders.jsonl").open(encoding="utf-8") as fh:
+        return [json.loads(next(fh)) for _ in range(n)]
+
+
+def test_health_is_open_and_ready(client: TestClient) -> None:
+    anon = TestClient(client.app)
+    assert anon.get("/healthz").json() == {"status": "ok"}
+    ready = anon.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["ready"] is True
+
+
+def test_auth_required(client: TestClient, env: dict) -> None:
+    anon = TestClient(client.app)
+    order = _orders(env["world"], 1)[0]
+    r = anon.post("/v1/orders/score", json=order)
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "unauthorized"
+
+
+def test_score_one_follows_contract(client: TestClient, env: dict) -> None:
+    order = _orders(env["world"], 1)[0]
+    r = client.post("/v1/orders/score", json=order)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["order_id"] == order["order_id"]
+    assert body["action"] in {"pass", "review", "hold"}
+    assert set(body["scored_by"]) >= {"address", "stock", "price"}
+    assert all(v == "rules" for v in body["scored_by"].values())  # no models registered
+    assert body["address"]["province"]
+    assert body["rules_version"]
+
+
+def test_bad_order_names_the_field(client: TestClient, env: dict) -> None:
+    order = _orders(env["world"], 1)[0]
+    order["lines"][0]["qty"] = 0
+    r = client.post("/v1/orders/score", json=order)
+    assert r.status_code == 422
+    assert "lines.0.qty" in r.json()["error"]["message"]
+    r = client.post("/v1/orders/score", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+
+
+def test_batch_keeps_good_orders_when_one_is_bad(client: TestClient, env: dict) -> None:
+    orders = _orders(env["world"], 5)
+    del orders[2]["lines"]
+    r = client.post("/v1/orders/score-batch", json={"orders": orders})
+    assert r.status_code == 200
+    results = r.json()["results"]
+    assert len(results) == 5
+    assert results[2]["error"]["code"] == "invalid_order" and "lines" in results[2]["error"]["message"]
+    assert [x.get("order_id") for x in results] == [o["order_id"] for o in orders]
+    assert all("action" in x for i, x in enumerate(results) if i != 2)
+
+
+def test_body_limit(client: TestClient) -> None:
+    big = b'{"orders": [' + b'"x",' * 3_000_000 + b'"x"]}'
+    r = client.post("/v1/orders/score-batch", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_hard_rule_holds_an_order_over_stock(client: TestClient, env: dict) -> None:
+    order = _orders(env["world"], 1)[0]
+    order["order_id"] = "T-OVER-STOCK"
+    order["lines"] = [dict(order["lines"][0], qty=10_000)]
+    body = client.post("/v1/orders/score", json=order).json()
+    codes = {i["code"] for i in body["issues"]}
+    assert body["action"] == "hold"
+    assert codes & {"STOCK_INSUFFICIENT", "COMPLIANCE_QTY_LIMIT"}
+
+
+def test_reference_update_validates_then_swaps(client: TestClient, env: dict) -> None:
+    stock_csv = (env["ref"] / "stock.csv").read_text(encoding="utf-8")
+    bad = client.put("/v1/reference/stock", json={"rows": [
+        {"warehouse_id": "WH-X", "sku": "A", "on_hand": 5, "reserved": 0, "in_transit": 0},
+        {"warehouse_id": "WH-X", "sku": "B", "on_hand": -1, "reserved": 0, "in_transit": 0},
+    ]})
+    assert bad.status_code == 422
+    detail = bad.json()["error"]["details"][0]
+    assert detail["row"] == 3 and detail["column"] == "on_hand"
+    assert (env["ref"] / "stock.csv").read_text(encoding="utf-8") == stock_csv  # untouched
+    ok = client.put("/v1/reference/stock", json={"rows": [
+        {"warehouse_id": "WH-X", "sku": "A", "on_hand": 5, "reserved": 0, "in_transit": 0},
+    ]})
+    assert ok.status_code == 200 and ok.json()["rows_received"] == 1
+    assert "WH-X,A,5" in (env["ref"] / "stock.csv").read_text(encoding="utf-8")
+
+
+def test_invalid_rule_file_keeps_old_rules(client: TestClient, env: dict) -> None:
+    good = env["rules"].read_text(encoding="utf-8")
+    version = client.post("/v1/rules/reload").json()["version"]
+    try:
+        env["rules"].write_text(good + "\nrules: [oops\n", encoding="utf-8")
+        r = client.post("/v1/rules/reload")
+        assert r.status_code == 422
+        assert version in r.json()["error"]["message"]
+        order = _orders(env["world"], 1)[0]
+        assert client.post("/v1/orders/score", json=order).json()["rules_version"] == version
+    finally:
+        env["rules"].write_text(good, encoding="utf-8")
+        client.post("/v1/rules/reload")
+
+
+def test_codes_address_and_metrics(client: TestClient) -> None:
+    codes = client.get("/v1/codes").json()["codes"]
+    assert {"ADDR_REGION_CONFLICT", "STOCK_INSUFFICIENT", "DUP_CROSS_CHANNEL"} <= {c["code"] for c in codes}
+    one = client.post("/v1/address/parse", json={"raw": "浙江杭州西湖区文三路90号"}).json()
+    assert (one["province"], one["city"], one["district"]) == ("浙江省", "杭州市", "西湖区")
+    many = client.post("/v1/address/parse", json={"items": ["北京市朝阳区建国路1号", "上海徐汇区漕溪北路1号"]})
+    assert [x["city"] for x in many.json()["items"]] == ["北京市", "上海市"]
+    assert client.post("/v1/address/parse", json={}).status_code == 422
+    text = TestClient(client.app).get("/metrics").text
+    assert "ordersight_orders_scored_total" in text

@@ -1,0 +1,89 @@
+"""The repository against real databases: SQLite always, PostgreSQL when the local server runs.
+
+The in-memory fake must behave the same, so the same assertions run on it too.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from ordersight.storage import InMemoryRepository, NotFound, Recommendation, SqlRepository
+from tests.conftest import port_open
+
+PG_ADMIN = os.environ.get("ORDERSIGHT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    if not port_open("127.0.0.1", 5432):
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+    name = f"ordersight_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "memory"])
+def repo(request: pytest.FixtureRequest, tmp_path):
+    if request.param == "sqlite":
+        return SqlRepository.from_url(f"sqlite:///{tmp_path / 'os.db'}")
+    if request.param == "memory":
+        return InMemoryRepository()
+    return SqlRepository.from_url(request.getfixturevalue("pg_url"))
+
+
+def _decision(order_id: str, action: str, minutes: int) -> dict:
+    return {
+        "order_id": order_id,
+        "channel": "jd",
+        "action": action,
+        "risk": 0.8,
+        "result": {"order_id": order_id, "issues": [{"code": "ADDR_TYPO"}]},
+        "order": {"order_id": order_id},
+        "rules_version": "abc1234",
+        "created_at": datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes),
+    }
+
+
+def test_review_queue_newest_first_and_status(repo) -> None:
+    repo.save_decisions([_decision("A", "review", 1), _decision("B", "hold", 5), _decision("C", "pass", 9)])
+    queue = repo.list_decisions(["review", "hold"])
+    assert [d["order_id"] for d in queue] == ["B", "A"]
+    assert queue[0]["result"]["issues"][0]["code"] == "ADDR_TYPO"
+    repo.set_decision_status("B", "resolved")
+    assert [d["order_id"] for d in repo.list_decisions(["review", "hold"])] == ["A"]
+    with pytest.raises(NotFound):
+        repo.get_decision("nope")
+
+
+def test_feedback_roundtrip(repo) -> None:
+    fid = repo.save_feedback({"order_id": "A", "type": "address", "code": "ADDR_TYPO",
+                              "label": "true_issue", "corrected": {"city": "杭州市"}, "user": "ana"})
+    rows = repo.list_feedback("A")
+    assert len(rows) == 1 and rows[0]["id"] == fid
+    assert rows[0]["corrected"] == {"city": "杭州市"} and rows[0]["user"] == "ana"
+    assert repo.list_feedback("B") == []
+
+
+def test_recommendations_decide_and_replace(repo) -> None:
+    recs = [Recommendation(f"R{i}", "SKU-1", "WH-SH", "WH-BJ", 10 * i, "hot", float(i)) for i in (1, 2, 3)]
+    repo.replace_recommendations(recs)
+    assert [r["rec_id"] for r in repo.list_recommendations("pending")] == ["R3", "R2", "R1"]
+    row = repo.decide_recommendation("R2", "approve", "ana", 15, "trimmed")
+    assert (row["status"], row["qty"], row["original_qty"], row["decided_by"]) == ("approved", 15, 20, "ana")
+    repo.replace_recommendations([Recommendation("R9", "SKU-2", "WH-SH", "WH-GZ", 5, "x", 1.0)])
+    assert {r["rec_id"] for r in repo.list_recommendations()} == {"R2", "R9"}  # history kept
+    with pytest.raises(NotFound):
+        repo.decide_recommendation("R1", "reject", "ana", None, None)

@@ -1,0 +1,49 @@
+"""`ordersight train`: each step loads → validates → features → fits → evaluates → logs → registers.
+
+Steps are independent; a failing gate leaves that version a challenger, never the champion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from models.registry import MODEL_NAMES, Registry
+from ordersight.settings import Settings
+
+ALL_STEPS = ("address", "stock", "price", "forecast")
+console = Console(stderr=True)
+
+
+def train_all(
+    data: Path, steps: Sequence[str], *, if_missing: bool, settings: Settings
+) -> dict[str, Any]:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    registry = Registry(settings.tracking_uri)
+    report: dict[str, Any] = {}
+    model_of = {"forecast": "demand"}
+    todo = [
+        s for s in steps if not (if_missing and registry.has_champion(MODEL_NAMES[model_of.get(s, s)]))
+    ]
+    for skipped in sorted(set(steps) - set(todo)):
+        report[skipped] = {"skipped": "champion exists"}
+    if "address" in todo:
+        from training.address import train_address
+
+        console.rule("address model")
+        report["address"] = train_address(data, registry)
+    issue_types = tuple(t for t in ("stock", "price") if t in todo)
+    if issue_types:
+        from training.orders import train_issue_models
+
+        console.rule(f"order models: {', '.join(issue_types)}")
+        report.update(train_issue_models(data, registry, types=issue_types))
+    if "forecast" in todo:
+        from training.planning import train_and_plan
+
+        console.rule("demand forecast and pre-positioning plan")
+        report["forecast"] = train_and_plan(data, registry, settings)
+    return report
