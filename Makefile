@@ -30,9 +30,10 @@ train: demo
 run: train
 	$(BIN)/ordersight serve --host $(HOST) --port $(PORT) --reference $(DEMO)
 
-# Debian's chromium for the Playwright tests (no browser download: executable_path=/usr/bin/chromium)
+# Debian's chromium for the Playwright tests (no browser download: executable_path=/usr/bin/chromium);
+# a CJK font so the saved screenshots show Chinese names
 browser:
-	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null)
 
 test: install browser
 	$(BIN)/pytest -q -p no:cacheprovider

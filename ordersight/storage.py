@@ -25,6 +25,25 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out on every backend (SQLite drops the zone on its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
 
 metadata = MetaData()
 
@@ -40,7 +59,7 @@ decisions = Table(
     Column("order", JSON),
     Column("rules_version", String(32)),
     Column("status", String(16), nullable=False, default="open"),
-    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("created_at", UtcDateTime(), nullable=False, index=True),
 )
 
 feedback = Table(
@@ -53,7 +72,7 @@ feedback = Table(
     Column("label", String(16), nullable=False),
     Column("corrected", JSON),
     Column("user", String(128)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 recommendations = Table(
@@ -72,8 +91,8 @@ recommendations = Table(
     Column("status", String(16), index=True, nullable=False, default="pending"),
     Column("note", Text),
     Column("decided_by", String(128)),
-    Column("decided_at", DateTime(timezone=True)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", UtcDateTime()),
+    Column("created_at", UtcDateTime(), nullable=False),
     Column("details", JSON),
 )
 
@@ -114,6 +133,10 @@ class NotFound(KeyError):
     """The record asked for does not exist."""
 
 
+class AlreadyDecided(ValueError):
+    """The recommendation was decided already (e.g. by another planner a moment ago)."""
+
+
 class Repository(Protocol):
     def save_decisions(self, rows: Sequence[dict[str, Any]]) -> None: ...
     def list_decisions(
@@ -128,7 +151,9 @@ class Repository(Protocol):
     def get_recommendation(self, rec_id: str) -> dict[str, Any]: ...
     def decide_recommendation(
         self, rec_id: str, decision: str, user: str, qty: int | None, note: str | None
-    ) -> dict[str, Any]: ...
+    ) -> dict[str, Any]:
+        """Decide a pending recommendation; NotFound if unknown, AlreadyDecided if not pending."""
+        ...
 
 
 def _decided_status(decision: str) -> str:
@@ -233,10 +258,12 @@ class SqlRepository:
         }
         if qty is not None:
             values["qty"] = qty
+        pending = (recommendations.c.rec_id == rec_id) & (recommendations.c.status == "pending")
         with self.engine.begin() as conn:
-            conn.execute(
-                update(recommendations).where(recommendations.c.rec_id == rec_id).values(**values)
-            )
+            # the status check sits in the UPDATE itself, so two planners cannot both decide
+            changed = conn.execute(update(recommendations).where(pending).values(**values))
+        if changed.rowcount == 0:
+            raise AlreadyDecided(rec_id)
         return self.get_recommendation(rec_id)
 
 
@@ -294,6 +321,8 @@ class InMemoryRepository:
         self, rec_id: str, decision: str, user: str, qty: int | None, note: str | None
     ) -> dict[str, Any]:
         row = self.get_recommendation(rec_id)
+        if row["status"] != "pending":
+            raise AlreadyDecided(rec_id)
         row.update(status=_decided_status(decision), decided_by=user, decided_at=now(), note=note)
         if qty is not None:
             row["qty"] = qty

@@ -36,12 +36,13 @@ def build_services(settings: Settings, load_models: bool = True) -> Services:
     scorer = Scorer(ReferenceHolder(settings.reference_dir), RuleStore(settings.rules_file), models)
     services = Services(settings=settings, repo=repo, api_keys=parse_keys(settings.api_keys))
     services.scorer = scorer
+    services.reference = scorer.reference
     return services
 
 
 async def _poll_models(services: Services) -> None:
     """Pick up a moved champion alias without a restart."""
-    while True:
+    while services.scorer is not None:
         await asyncio.sleep(MODEL_POLL_SECONDS)
         try:
             changed = await asyncio.to_thread(services.scorer.models.refresh)

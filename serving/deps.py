@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import unquote
 
 from fastapi import Depends, Request
 
@@ -35,7 +36,8 @@ def current_user(request: Request, services: ServicesDep) -> str:
     """
     keys = services.api_keys
     if not keys:
-        return request.headers.get("x-user") or "anonymous"
+        # percent-encoded by the pages: header values are Latin-1, people's names often are not
+        return unquote(request.headers.get("x-user", "")).strip()[:128] or "anonymous"
     supplied = request.headers.get("x-api-key")
     auth = request.headers.get("authorization", "")
     if not supplied and auth.lower().startswith("bearer "):

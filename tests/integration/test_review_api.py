@@ -1,0 +1,101 @@
+"""Review queue and feedback endpoints against a real SQLite repository."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.ui_seed import World, build_world, make_app, scored_orders
+
+
+@pytest.fixture
+def world(tmp_path) -> World:
+    return build_world(tmp_path)  # auth off: X-User names the caller
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[TestClient]:
+    with TestClient(make_app(world.services), headers={"X-User": "carol"}) as c:
+        yield c
+
+
+def queue(client: TestClient) -> list[str]:
+    return [i["order_id"] for i in client.get("/v1/review").json()["items"]]
+
+
+def test_queue_is_open_orders_newest_first_with_issues(client: TestClient) -> None:
+    seeded = sorted(scored_orders(), key=lambda p: p[0].created_at, reverse=True)
+    assert queue(client) == [o.order_id for o, _ in seeded]
+    first = client.get("/v1/review?limit=1").json()["items"]
+    assert len(first) == 1
+    issue = first[0]["issues"][0]
+    assert issue["suggestion"] == {"field": "address.city", "value": "杭州市"}
+    assert issue["evidence"][0]["feature"] == "district_city_mismatch"
+    assert first[0]["order"]["address"]["raw"].startswith("浙江宁波市")
+    assert first[0]["address"]["adcode"] == "330106"
+    assert client.get("/v1/review?limit=0").status_code == 422
+
+
+def test_feedback_is_stored_with_the_caller(client: TestClient, world: World) -> None:
+    body = {"order_id": "JD-2", "type": "price", "code": "PRICE_BELOW_FLOOR", "label": "true_issue"}
+    response = client.post("/v1/feedback", json=body)
+    assert response.status_code == 201, response.text
+    stored = world.repo.list_feedback("JD-2")
+    assert len(stored) == 1 and stored[0]["id"] == response.json()["id"]
+    assert (stored[0]["user"], stored[0]["label"], stored[0]["code"]) == (
+        "carol",
+        "true_issue",
+        "PRICE_BELOW_FLOOR",
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"order_id": "NOPE-1"}, 404, "not_found"),
+        ({"label": "maybe"}, 422, "invalid_request"),
+        ({"type": "weather"}, 422, "invalid_request"),
+        ({"code": "ADDR_NOT_A_CODE"}, 422, "unknown_code"),
+    ],
+)
+def test_bad_feedback_is_refused(
+    client: TestClient, world: World, change: dict, status: int, code: str
+) -> None:
+    body = {"order_id": "JD-1", "type": "address", "label": "false_alarm", **change}
+    response = client.post("/v1/feedback", json=body)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert world.repo.list_feedback() == []
+
+
+def test_accepting_a_suggestion_labels_it_and_closes_the_order(
+    client: TestClient, world: World
+) -> None:
+    body = {"resolution": "accept_suggestion", "type": "address", "code": "ADDR_REGION_CONFLICT"}
+    response = client.post("/v1/review/JD-1/resolve", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "resolved"
+    [stored] = world.repo.list_feedback("JD-1")
+    assert stored["label"] == "true_issue" and stored["code"] == "ADDR_REGION_CONFLICT"
+    assert stored["corrected"] == {"address.city": "杭州市"}
+    assert stored["user"] == "carol"
+    assert world.repo.get_decision("JD-1")["status"] == "resolved"
+    assert "JD-1" not in queue(client)
+    assert client.post("/v1/review/JD-1/resolve", json=body).status_code == 409
+
+
+def test_false_alarm_and_release(client: TestClient, world: World) -> None:
+    no_suggestion = client.post("/v1/review/JD-3/resolve", json={"resolution": "accept_suggestion"})
+    assert no_suggestion.status_code == 422
+    alarm = client.post("/v1/review/JD-3/resolve", json={"resolution": "false_alarm"})
+    assert [f["label"] for f in alarm.json()["feedback"]] == ["false_alarm"]
+    assert world.repo.list_feedback("JD-3")[0]["code"] == "ADDR_BAD_PHONE"
+    released = client.post("/v1/review/JD-2/resolve", json={"resolution": "release"})
+    assert released.json() == {"order_id": "JD-2", "status": "released", "feedback": []}
+    assert world.repo.list_feedback("JD-2") == []
+    assert world.repo.get_decision("JD-2")["status"] == "released"
+    assert queue(client) == ["JD-1"]
+    unknown = client.post("/v1/review/NOPE/resolve", json={"resolution": "release"})
+    assert unknown.status_code == 404
