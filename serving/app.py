@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 
 from ordersight.rules.store import RuleStore
 from ordersight.settings import Settings, get_settings
@@ -75,7 +74,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         title="OrderSight",
         version="0.1.0",
         description="Order-quality scoring and demand planning for multi-channel e-commerce.",
-        default_response_class=ORJSONResponse,
         lifespan=lifespan,
     )
     app.state.services = services

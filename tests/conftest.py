@@ -24,3 +24,22 @@ def port_open(host: str, port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex((host, port)) == 0
+
+
+@pytest.fixture(scope="session")
+def trained_settings(small_world: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Settings whose MLflow registry holds address, stock and price models trained once on the
+    small world (the real `ordersight train` pipeline)."""
+    from ordersight.settings import REPO_ROOT, Settings
+    from training.pipeline import train_all
+
+    home = tmp_path_factory.mktemp("trained")
+    settings = Settings(
+        home=home,
+        reference_dir=small_world,
+        rules_file=REPO_ROOT / "rules" / "default.yaml",
+        mlflow_uri=f"sqlite:///{home / 'mlflow.db'}",
+    )
+    report = train_all(small_world, ["address", "stock", "price"], if_missing=False, settings=settings)
+    settings.__dict__["train_report"] = report
+    return settings

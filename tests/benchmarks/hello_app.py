@@ -3,9 +3,8 @@
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 
-app = FastAPI(default_response_class=ORJSONResponse)
+app = FastAPI()
 
 
 @app.post("/v1/orders/score")
