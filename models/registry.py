@@ -139,6 +139,26 @@ class Registry:
     def has_champion(self, name: str) -> bool:
         return self.version_for(name) is not None
 
+    def versions(self, name: str) -> list[dict[str, Any]]:
+        """Every registered version with its aliases, gate result and metrics (newest first)."""
+        rows = []
+        for mv in self.client.search_model_versions(f"name='{name}'"):
+            run = self.client.get_run(mv.run_id)
+            rows.append(
+                {
+                    "version": int(mv.version),
+                    "aliases": ",".join(getattr(mv, "aliases", []) or []),
+                    "gates_passed": run.data.tags.get("gates_passed") == "True",
+                    "trained_at": _iso(run.info.end_time or run.info.start_time),
+                    **run.data.metrics,
+                }
+            )
+        return sorted(rows, key=lambda r: r["version"], reverse=True)
+
+    def promote(self, name: str, version: str, alias: str = "champion") -> None:
+        """Point ``alias`` at ``version`` (a person's call after comparing in a notebook)."""
+        self.client.set_registered_model_alias(name, alias, str(version))
+
 
 def _iso(epoch_ms: int | None) -> str:
     if not epoch_ms:

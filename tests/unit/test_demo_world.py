@@ -1,0 +1,163 @@
+"""The demo-world generator: deterministic, labeled at the configured rates, adapters round-trip."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ordersight.adapters import adapt, load_sku_map
+from ordersight.codes import CODES, type_of
+from ordersight.gazetteer import load_gazetteer
+from ordersight.reference import ReferenceData, read_csv
+from ordersight.schema import KNOWN_CHANNELS, Order
+from training.demo import DEFAULT_RATES, generate_world
+
+TINY = {"days": 40, "n_orders": 800, "progress": False}
+# codes decided by an operator's rule file, not by the world
+NOT_INJECTED = {"COMPLIANCE_RESTRICTED_REGION"}
+INJECTED_TYPES = {"address", "stock", "price", "compliance", "duplicate"}
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def labels(small_world: Path) -> pd.DataFrame:
+    return pd.read_csv(small_world / "labels.csv")
+
+
+@pytest.fixture(scope="module")
+def orders(small_world: Path) -> list[Order]:
+    with (small_world / "orders.jsonl").open(encoding="utf-8") as fh:
+        return [Order.model_validate_json(line) for line in fh]
+
+
+def test_same_seed_gives_identical_files_and_another_seed_differs(tmp_path: Path) -> None:
+    generate_world(tmp_path / "a", seed=5, **TINY)
+    generate_world(tmp_path / "b", seed=5, **TINY)
+    generate_world(tmp_path / "c", seed=6, **TINY)
+    a, b, c = (_files(tmp_path / x) for x in "abc")
+    assert a.keys() == b.keys() and a == b
+    assert a["orders.jsonl"] != c["orders.jsonl"] and a["history.csv"] != c["history.csv"]
+
+
+def test_reference_files_load_and_meet_the_contract(small_world: Path) -> None:
+    ref = ReferenceData.from_dir(small_world)
+    catalog = ref.catalog
+    assert len(catalog) >= 500 and len(ref.warehouses) >= 8
+    assert (catalog["cost"] < catalog["price_floor"]).all()
+    assert (catalog["price_floor"] < catalog["list_price"]).all()
+    formula = catalog[catalog["category"] == "infant_formula"]
+    assert set(formula["stage"]) == {1, 2, 3, 4} and catalog["stage"].notna().sum() == len(formula)
+    assert set(catalog["category"]) >= {"infant_formula", "mother_baby", "appliances", "beauty",
+                                        "food", "3c"}  # fmt: skip
+    history = read_csv(small_world / "history.csv", "history")
+    assert (history["qty"] > 0).all()  # only demand rows are written; missing dates mean zero
+    gaz = load_gazetteer()
+    assert all(gaz.contains(a[:2] + "0000", a) for a in ref.warehouses["adcode"])
+
+
+def test_traffic_leads_demand(small_world: Path) -> None:
+    history = pd.read_csv(small_world / "history.csv", parse_dates=["date"])
+    daily = history.groupby("date")[["qty", "traffic"]].sum().asfreq("D", fill_value=0)
+    traffic, qty = daily["traffic"].to_numpy(float), daily["qty"].to_numpy(float)
+    lead = np.corrcoef(traffic[:-4], qty[4:])[0, 1]  # traffic today vs sales in 4 days
+    lag = np.corrcoef(traffic[4:], qty[:-4])[0, 1]  # traffic today vs sales 4 days ago
+    assert lead > lag and lead > 0.8
+
+
+def test_every_injected_code_appears(labels: pd.DataFrame) -> None:
+    expected = {c for c in CODES if type_of(c) in INJECTED_TYPES} - NOT_INJECTED
+    assert expected <= set(labels["code"])
+    assert (labels["type"] == labels["code"].map(type_of)).all()
+
+
+def test_label_rates_within_configured_bounds(labels: pd.DataFrame, orders: list[Order]) -> None:
+    n = len(orders)
+    counts = labels["code"].value_counts()
+    for code, rate in DEFAULT_RATES.items():
+        observed = counts.get(code, 0) / n
+        assert 0.7 * rate <= observed <= 2.0 * rate + 0.002, (code, observed, rate)
+    clean = 1 - labels["order_id"].nunique() / n
+    assert 0.88 <= clean <= 0.95
+
+
+def test_orders_cover_channels_in_time_order(orders: list[Order], small_world: Path) -> None:
+    assert {o.channel for o in orders} == set(KNOWN_CHANNELS)
+    stamps = [o.created_at for o in orders]
+    assert stamps == sorted(stamps)
+    truth = pd.read_csv(small_world / "truth.csv", dtype={"adcode": str})
+    assert truth["order_id"].tolist() == [o.order_id for o in orders]
+    gaz = load_gazetteer()
+    assert all(gaz.names(a)[2] == d for a, d in zip(truth["adcode"], truth["district"], strict=True)
+               if gaz.names(a)[1] != d)  # fmt: skip
+
+
+def test_native_orders_adapt_back_to_the_unified_orders(
+    small_world: Path, orders: list[Order]
+) -> None:
+    by_id = {o.order_id: o for o in orders}
+    sku_map = load_sku_map(small_world / "sku_map.csv")
+    seen = 0
+    for channel in KNOWN_CHANNELS:
+        with (small_world / "orders" / f"{channel}.jsonl").open(encoding="utf-8") as fh:
+            for line in fh:
+                order = adapt(channel, json.loads(line), sku_map)
+                assert order == by_id[order.order_id]
+                seen += 1
+    assert seen == len(orders)
+
+
+def test_stock_labels_follow_the_snapshot(small_world: Path, labels: pd.DataFrame,
+                                          orders: list[Order]) -> None:  # fmt: skip
+    stock = pd.read_csv(small_world / "stock.csv").set_index(["warehouse_id", "sku"])
+    by_id = {o.order_id: o for o in orders}
+    short = labels.loc[labels["code"] == "STOCK_INSUFFICIENT", "order_id"]
+    checked = 0
+    for order in (by_id[i] for i in short):
+        if order.warehouse_id:
+            on_hand = [stock["on_hand"].get((order.warehouse_id, x.sku), 0) for x in order.lines]
+            assert any(x.qty > h for x, h in zip(order.lines, on_hand, strict=True))
+            checked += 1
+    assert checked > 0
+
+
+def test_duplicates_repeat_an_earlier_order(labels: pd.DataFrame, orders: list[Order]) -> None:
+    by_id = {o.order_id: o for o in orders}
+    dups = labels.loc[labels["type"] == "duplicate"]
+    for order_id, code in zip(dups["order_id"], dups["code"], strict=True):
+        order = by_id[order_id]
+        lines = sorted((x.sku, x.qty) for x in order.lines)
+        earlier = [o for o in orders if o.customer_id == order.customer_id
+                   and o.created_at < order.created_at
+                   and (order.created_at - o.created_at).total_seconds() <= 86_400
+                   and sorted((x.sku, x.qty) for x in o.lines) == lines]  # fmt: skip
+        assert earlier
+        same = any(o.channel == order.channel for o in earlier)
+        assert (code == "DUP_SAME_CHANNEL") == same
+
+
+def test_formula_stage_labels_match_declared_age(labels: pd.DataFrame, orders: list[Order],
+                                                 small_world: Path) -> None:  # fmt: skip
+    stages = pd.read_csv(small_world / "catalog.csv").set_index("sku")["stage"].dropna()
+    bands = {1: (0, 6), 2: (6, 12), 3: (12, 36), 4: (36, 999)}
+    flagged = set(labels.loc[labels["code"] == "COMPLIANCE_FORMULA_STAGE", "order_id"])
+    for order in orders:
+        months = order.attributes.get("baby_age_months")
+        if months is None:
+            continue
+        fits = all(bands[int(stages[x.sku])][0] <= months <= bands[int(stages[x.sku])][1]
+                   for x in order.lines if x.sku in stages.index)  # fmt: skip
+        assert fits == (order.order_id not in flagged)
+
+
+def test_tiny_sizes_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="days"):
+        generate_world(tmp_path, days=5, n_orders=100, progress=False)

@@ -1,0 +1,99 @@
+"""Reference loaders reject a bad file as a whole, naming the row and column of the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ordersight.reference import ReferenceData, ReferenceFileError, read_csv
+
+STOCK = "warehouse_id,sku,on_hand,reserved,in_transit\nWH-SH,A,10,2,0\nWH-SH,B,5,0,3\n"
+CATALOG = "sku,name,category,list_price,cost,price_floor,stage,max_qty_per_order\n" \
+    "MILK-1,奶粉,infant_formula,298,150,240,3,6\nFD-1,大米,food,69,30,,,\n"  # fmt: skip
+WAREHOUSES = (
+    "warehouse_id,name,adcode,lon,lat,capacity_units\nWH-SH,上海仓,310118,121.1,31.1,1000\n"
+)
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems(path: Path, kind: str) -> list[tuple[int | None, str | None]]:
+    with pytest.raises(ReferenceFileError) as err:
+        read_csv(path, kind)
+    assert err.value.file == path.name and path.name in str(err.value)
+    return [(p.row, p.column) for p in err.value.problems]
+
+
+def test_valid_files_load_with_types(tmp_path: Path) -> None:
+    stock = read_csv(write(tmp_path, "stock.csv", STOCK), "stock")
+    assert stock["on_hand"].tolist() == [10, 5]
+    catalog = read_csv(write(tmp_path, "catalog.csv", CATALOG), "catalog")
+    assert catalog["price_floor"].isna().tolist() == [False, True]  # optional blanks are fine
+    warehouses = read_csv(write(tmp_path, "warehouses.csv", WAREHOUSES), "warehouses")
+    assert warehouses["adcode"].tolist() == ["310118"]
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        (STOCK.replace("WH-SH,B,5,0,3", "WH-SH,B,-5,0,3"), (3, "on_hand")),
+        (STOCK.replace("WH-SH,B,5,0,3", "WH-SH,B,5,zero,3"), (3, "reserved")),
+        (STOCK.replace("WH-SH,A,10,2,0", "WH-SH,A,10.5,2,0"), (2, "on_hand")),
+        (STOCK.replace("WH-SH,B", "WH-SH,A"), (3, "warehouse_id,sku")),
+        (STOCK.replace("WH-SH,B,5,0,3", ",B,5,0,3"), (3, "warehouse_id")),
+    ],
+)
+def test_bad_cell_is_reported_with_spreadsheet_row_and_column(
+    tmp_path: Path, text: str, where: tuple[int, str]
+) -> None:
+    assert problems(write(tmp_path, "stock.csv", text), "stock")[0] == where
+
+
+def test_missing_and_unknown_columns(tmp_path: Path) -> None:
+    text = "warehouse_id,sku,on_hand,in_transit,colour\nWH-SH,A,1,0,red\n"
+    found = problems(write(tmp_path, "stock.csv", text), "stock")
+    assert (1, "reserved") in found and (1, "colour") in found
+
+
+def test_bad_date_and_adcode(tmp_path: Path) -> None:
+    history = "date,sku,warehouse_id,qty\n2025-01-01,A,WH-SH,3\n2025-13-45,A,WH-SH,1\n"
+    assert problems(write(tmp_path, "history.csv", history), "history") == [(3, "date")]
+    bad_adcode = WAREHOUSES.replace("310118", "31011")
+    assert problems(write(tmp_path, "warehouses.csv", bad_adcode), "warehouses") == [(2, "adcode")]
+
+
+def test_empty_and_unreadable_files(tmp_path: Path) -> None:
+    header_only = write(tmp_path, "stock.csv", "warehouse_id,sku,on_hand,reserved,in_transit\n")
+    assert problems(header_only, "stock") == [(None, None)]
+    binary = tmp_path / "catalog.csv"
+    binary.write_bytes(b"\xff\xfe\x00bad")
+    assert problems(binary, "catalog")[0] == (None, None)
+
+
+def test_every_problem_is_listed_not_just_the_first(tmp_path: Path) -> None:
+    text = STOCK + "WH-BJ,C,-1,0,0\nWH-BJ,D,1,x,0\n"
+    assert problems(write(tmp_path, "stock.csv", text), "stock") == [
+        (4, "on_hand"),
+        (5, "reserved"),
+    ]
+
+
+def test_reference_dir_refuses_a_bad_file_whole(tmp_path: Path) -> None:
+    write(tmp_path, "catalog.csv", CATALOG)
+    write(tmp_path, "warehouses.csv", WAREHOUSES)
+    write(tmp_path, "stock.csv", STOCK.replace("5,0,3", "5,0,-3"))
+    with pytest.raises(ReferenceFileError, match="stock.csv"):
+        ReferenceData.from_dir(tmp_path)
+    write(tmp_path, "stock.csv", STOCK)
+    assert len(ReferenceData.from_dir(tmp_path).stock) == 2
+
+
+def test_demo_world_files_load(small_world: Path) -> None:
+    ref = ReferenceData.from_dir(small_world)
+    assert len(ref.catalog) >= 500 and len(ref.stock) > 0
+    assert len(read_csv(small_world / "history.csv", "history")) > 0

@@ -1,0 +1,213 @@
+"""Receiver addresses as people really type them, with labeled defects.
+
+Clean variants (not labeled): 省/市 suffixes dropped on province or city (浙江杭州西湖区), the
+province left out when the city is given, municipalities written twice (北京 北京市 朝阳区),
+spaces and commas, name and phone pasted before or after, courier notes like (电联), street names
+that contain region names (南京东路 in 上海). Labeled defects are what a person or an automatic
+correction must handle; see training/demo/README.md for the exact list.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pypinyin import lazy_pinyin
+
+from ordersight.gazetteer import CITY, DISTRICT, MUNICIPALITIES, PROVINCE, Gazetteer
+from training.demo import vocab
+
+ADDRESS_CODES = (
+    "ADDR_MISSING_LEVEL", "ADDR_NONSTANDARD_NAME", "ADDR_TYPO", "ADDR_FORMER_NAME",
+    "ADDR_REGION_CONFLICT", "ADDR_AMBIGUOUS", "ADDR_REDUNDANT", "ADDR_DETAIL_MISSING",
+    "ADDR_BAD_PHONE", "ADDR_UNPARSEABLE",
+)  # fmt: skip
+# what a platform's region picker still lets through (its region fields are always standard)
+PICKER_CODES = frozenset(
+    {"ADDR_MISSING_LEVEL", "ADDR_REDUNDANT", "ADDR_DETAIL_MISSING", "ADDR_BAD_PHONE"}
+)
+WRONG_PROVINCE_SUFFIX = {
+    "新疆维吾尔自治区": "新疆省", "广西壮族自治区": "广西省", "内蒙古自治区": "内蒙省",
+    "宁夏回族自治区": "宁夏省", "西藏自治区": "西藏省",
+}  # fmt: skip
+SEPARATORS = ["", "", "", " ", " ", ",", "，", "-"]
+
+
+@dataclass
+class Rendered:
+    fields: dict[str, str | None]  # OrderAddress fields
+    adcode: str
+    detail: str  # the true street part (town + street), without notes
+
+
+class AddressMaker:
+    """Renders the address of a true district in a channel's style, optionally with a defect."""
+
+    def __init__(self, gaz: Gazetteer):
+        self.gaz = gaz
+        districts = sorted(gaz.of_level(DISTRICT), key=lambda r: r.adcode)
+        counts: dict[str, int] = defaultdict(int)
+        for r in districts:
+            counts[r.name] += 1
+        self.ambiguous = [r.adcode for r in districts if counts[r.name] > 1]
+        self.unique = {r.adcode for r in districts if len(gaz.lookup(r.name)) == 1}
+        self.former = sorted(
+            r.adcode for r in gaz.regions.values() if r.former and r.level != PROVINCE
+        )
+        self.cities_of: dict[str, list[str]] = defaultdict(list)
+        for r in sorted(gaz.of_level(CITY), key=lambda r: r.adcode):
+            if r.parent:
+                self.cities_of[r.parent].append(r.adcode)
+        self.homophones = _homophones(tuple(sorted({r.name for r in gaz.regions.values()})))
+
+    # -- truth selection -------------------------------------------------------------------
+    def needs_truth(self, code: str | None, adcode: str) -> list[str] | None:
+        """Districts the defect needs the true address to be in (None: any district works)."""
+        if code == "ADDR_AMBIGUOUS" and adcode not in self.ambiguous:
+            return self.ambiguous
+        if code == "ADDR_FORMER_NAME" and not self._former_of(adcode):
+            pool = []
+            for code_ in self.former:
+                region = self.gaz[code_]
+                kids = self.gaz.children.get(code_, []) if region.level == CITY else [code_]
+                pool += kids
+            return sorted(pool)
+        return None
+
+    def _former_of(self, adcode: str) -> tuple[int, str] | None:
+        for region in reversed(self.gaz.chain(adcode)):
+            if region.former and region.level != PROVINCE:
+                return region.level, region.former[0]
+        return None
+
+    # -- rendering -------------------------------------------------------------------------
+    def render(self, adcode: str, style: str, code: str | None, rng: random.Random,
+               person: tuple[str, str | None, str | None, str]) -> Rendered:  # fmt: skip
+        """``style``: raw (one string), free (split fields typed by hand), picker (platform).
+        ``person``: receiver, phone, town, street of the customer."""
+        province, city, district = self.gaz.names(adcode)
+        assert province and city and district
+        receiver, phone, town, street = person
+        true_detail = (town or "") + street
+        muni = adcode[:2] + "0000" in MUNICIPALITIES
+        p, c, d = province, city, district
+        if style != "picker":
+            p = rng.choice([province, province, self.gaz[adcode[:2] + "0000"].short])
+            c = rng.choice([city, city, city, self.gaz.lookup(city)[0].short])
+        if city == district:  # 省直辖县级市 such as 潜江市
+            d = None
+        detail = true_detail
+        if code == "ADDR_MISSING_LEVEL":
+            p, c, d = self._drop_levels(adcode, p, c, d, style, rng)
+        elif code == "ADDR_AMBIGUOUS":
+            p, c = None, None
+        elif code == "ADDR_NONSTANDARD_NAME":
+            p, d = self._nonstandard(adcode, province, p, d, rng)
+        elif code == "ADDR_TYPO":
+            c, d = self._typo(c, d, rng)
+        elif code == "ADDR_FORMER_NAME":
+            level, old = self._former_of(adcode) or (DISTRICT, district)
+            c, d = (old, d) if level == CITY else (c, old)
+        elif code == "ADDR_REGION_CONFLICT":
+            p, c, d = self._conflict(adcode, p, c, d, rng)
+        elif code == "ADDR_REDUNDANT":
+            repeat = rng.choice([(c or "") + (d or ""), (p or "") + (c or "") + (d or ""), d or c])
+            detail = (repeat or "") + rng.choice(["", " "]) + detail
+        elif code == "ADDR_UNPARSEABLE":  # no region at all, nothing in the detail names one
+            p = c = d = None
+            brand = rng.choice(vocab.COMMUNITY_ROOTS[:10]) + rng.choice(vocab.COMMUNITY_TYPES)
+            detail = f"{brand}{rng.randrange(1, 30)}栋{rng.randrange(1, 30)}0{rng.randrange(1, 5)}"
+        elif code == "ADDR_DETAIL_MISSING":
+            detail = rng.choice([*vocab.JUNK_DETAILS, "", town or ""])
+        if code != "ADDR_DETAIL_MISSING" and rng.random() < 0.06:
+            detail += rng.choice(vocab.NOISE)
+        if style == "raw":
+            if muni and p and c and code != "ADDR_REGION_CONFLICT":
+                c = city if rng.random() < 0.4 else None  # 北京北京市: harmless doubling
+            if p and c and rng.random() < 0.25 and code != "ADDR_NONSTANDARD_NAME":
+                p = None
+            raw = self._join([p, c, d], detail, receiver, phone, rng)
+            fields = {"raw": raw, "receiver": receiver, "phone": phone}
+        else:
+            fields = {"province": p, "city": c, "district": d, "detail": detail or None,
+                      "receiver": receiver, "phone": phone}  # fmt: skip
+        return Rendered(fields, adcode, true_detail)
+
+    def _join(self, regions: list[str | None], detail: str, receiver: str, phone: str | None,
+              rng: random.Random) -> str:  # fmt: skip
+        sep = rng.choice(SEPARATORS)
+        text = sep.join(r for r in regions if r)
+        text += rng.choice(["", sep, " "]) + detail
+        roll = rng.random()
+        if roll < 0.12 and phone:
+            text = f"{receiver} {phone} {text}"
+        elif roll < 0.24 and phone:
+            text = f"{text} {receiver}{rng.choice([' ', ',', '，'])}{phone}"
+        return text.strip() or "-"
+
+    def _drop_levels(self, adcode: str, p, c, d, style: str, rng: random.Random):
+        if style == "picker" or d is None:
+            return p, c, None  # a district the platform's picker does not know yet
+        roll = rng.random()
+        if roll < 0.45 and adcode in self.unique:
+            return None, None, d  # only the district: recoverable from the gazetteer
+        if roll < 0.7:
+            return p, None, d
+        return p, c, None
+
+    def _nonstandard(self, adcode: str, province: str, p, d, rng: random.Random):
+        if province in WRONG_PROVINCE_SUFFIX and rng.random() < 0.7:
+            return WRONG_PROVINCE_SUFFIX[province], d
+        short = self.gaz[adcode].short
+        if d and short != d:
+            return p, short
+        return WRONG_PROVINCE_SUFFIX.get(province, (p or province) + "省"), d
+
+    def _typo(self, c: str | None, d: str | None, rng: random.Random):
+        options = [(i, name) for i, name in enumerate((c, d)) if name]
+        rng.shuffle(options)
+        for which, name in options:
+            wrong = self._misspell(name, rng)
+            if wrong:
+                return (wrong, d) if which == 0 else (c, wrong)
+        return c, (d or "") + "区"  # nothing to misspell: a doubled suffix is a typo too
+
+    def _misspell(self, name: str, rng: random.Random) -> str | None:
+        positions = list(range(len(name) - 1))  # keep the suffix
+        rng.shuffle(positions)
+        for pos in positions:
+            alternatives = self.homophones.get(name[pos], ())
+            for alt in rng.sample(alternatives, len(alternatives)):
+                wrong = name[:pos] + alt + name[pos + 1 :]
+                if not self.gaz.lookup(wrong):
+                    return wrong
+        return None
+
+    def _conflict(self, adcode: str, p, c, d, rng: random.Random):
+        """A district from another city of the province, or another municipality's name."""
+        region = self.gaz[adcode]
+        province = adcode[:2] + "0000"
+        cities = [x for x in self.cities_of.get(province, []) if x != region.parent]
+        if cities and d:
+            other = self.gaz.children.get(rng.choice(cities), [])
+            names = [self.gaz[x].name for x in other if self.gaz[x].name != d]
+            if names:
+                return p, c, rng.choice(names)
+        other_name = self.gaz[rng.choice(sorted(MUNICIPALITIES - {province}))].name
+        return (other_name, other_name, d) if province in MUNICIPALITIES else (p, other_name, d)
+
+
+@lru_cache(maxsize=1)
+def _homophones_pool() -> str:
+    return "".join(vocab.GIVEN + vocab.SURNAMES + vocab.ROAD_ROOTS + vocab.COMMUNITY_ROOTS)
+
+
+def _homophones(names: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """char → other characters with the same toneless pinyin (from region names and vocab)."""
+    chars = sorted(set("".join(names)) | set(_homophones_pool()))
+    by_sound: dict[str, list[str]] = defaultdict(list)
+    for ch in chars:
+        by_sound[lazy_pinyin(ch)[0]].append(ch)
+    return {ch: tuple(x for x in by_sound[lazy_pinyin(ch)[0]] if x != ch) for ch in chars}
