@@ -1,0 +1,142 @@
+"""Numeric features of a parsed address for the defect model — one function for training and
+serving, so the two can never drift apart."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from features.address_lexicon import EXACT, FORMER, FUZZY, SHORT, get_lexicon
+from features.address_parser import Analysis, analyse
+from features.address_text import phone_kind
+from ordersight.codes import codes_of
+from ordersight.gazetteer import CITY, DISTRICT, PROVINCE
+from ordersight.schema import ParsedAddress
+
+__all__ = ["FEATURES", "address_feature_frame"]
+
+_ADDR_CODES = codes_of("address")
+_BUILDING = re.compile(r"栋|幢|楼|单元|室|号楼|座|层")
+_STREET = re.compile(r"路|街|道|巷|弄|胡同|大道")
+_NUMBER = re.compile(r"\d+")
+_ZONE = re.compile(r"开发区|高新区|园区|新区|工业区")
+_TOWN = re.compile(r"镇|乡|街道")
+_PHONE_KINDS = ("mobile", "masked", "landline", "invalid", "missing")
+
+
+def _row(a: Analysis, parsed: ParsedAddress) -> dict[str, float]:
+    kinds = [k for _, _, k in a.consistent]
+    gaz = get_lexicon().gazetteer
+    short_levels = {gaz[c].level for _, c, k in a.consistent if k == SHORT}
+    detail = parsed.detail or ""
+    fuzzy = [m.similarity for m, _, k in a.consistent if k == FUZZY]
+    resolved = {PROVINCE: parsed.province, CITY: parsed.city, DISTRICT: parsed.district}
+    row: dict[str, float] = {
+        "text_len": len(a.clean.text),
+        "compact_len": len(a.clean.compact),
+        "noise_chars": a.clean.noise_chars,
+        "n_phones_in_text": len(a.clean.phones),
+        "prefix_len": a.prefix_len,
+        "n_blocks": a.n_blocks,
+        "n_mentions": len(a.block),
+        "n_consistent": len(a.consistent),
+        "n_conflicting": len(a.conflicting),
+        "n_noise_mentions": len(a.noise),
+        "n_exact": kinds.count(EXACT),
+        "n_short": kinds.count(SHORT),
+        "short_province": PROVINCE in short_levels,
+        "short_city": CITY in short_levels,
+        "short_district": DISTRICT in short_levels,
+        "stray_suffixes": a.stray_suffixes,
+        "n_former": kinds.count(FORMER),
+        "n_fuzzy": kinds.count(FUZZY),
+        "fuzzy_score_min": min(fuzzy, default=1.0),
+        "n_hypotheses": a.n_hypotheses,
+        "n_top": len(a.top),
+        "support_margin": a.support_margin,
+        "n_candidates": len(parsed.candidates),
+        "conflict_km": a.conflict_km,
+        "has_province": resolved[PROVINCE] is not None,
+        "has_city": resolved[CITY] is not None,
+        "has_district": resolved[DISTRICT] is not None,
+        "has_adcode": parsed.adcode is not None,
+        "confidence": parsed.confidence,
+        "detail_len": len(detail),
+        "detail_n_numbers": len(_NUMBER.findall(detail)),
+        "detail_has_street": bool(_STREET.search(detail)),
+        "detail_has_building": bool(_BUILDING.search(detail)),
+        "detail_has_zone": bool(_ZONE.search(detail)),
+        "detail_has_town": bool(_TOWN.search(detail)),
+        "detail_han_ratio": sum("\u4e00" <= ch <= "\u9fff" for ch in detail) / max(1, len(detail)),
+    }
+    kind = phone_kind(a.phone)
+    for name in _PHONE_KINDS:
+        row[f"phone_{name}"] = kind == name
+    row["phone_len"] = len(re.sub(r"\D", "", a.phone or ""))
+    for code in _ADDR_CODES:
+        row[f"parser_{code}"] = code in parsed.defects
+    return row
+
+
+_BASE = [
+    "text_len",
+    "compact_len",
+    "noise_chars",
+    "n_phones_in_text",
+    "prefix_len",
+    "n_blocks",
+    "n_mentions",
+    "n_consistent",
+    "n_conflicting",
+    "n_noise_mentions",
+    "n_exact",
+    "n_short",
+    "short_province",
+    "short_city",
+    "short_district",
+    "stray_suffixes",
+    "n_former",
+    "n_fuzzy",
+    "fuzzy_score_min",
+    "n_hypotheses",
+    "n_top",
+    "support_margin",
+    "n_candidates",
+    "conflict_km",
+    "has_province",
+    "has_city",
+    "has_district",
+    "has_adcode",
+    "confidence",
+    "detail_len",
+    "detail_n_numbers",
+    "detail_has_street",
+    "detail_has_building",
+    "detail_has_zone",
+    "detail_has_town",
+    "detail_han_ratio",
+]
+FEATURES: tuple[str, ...] = (
+    *_BASE,
+    *(f"phone_{k}" for k in _PHONE_KINDS),
+    "phone_len",
+    *(f"parser_{c}" for c in _ADDR_CODES),
+)
+
+
+def address_feature_frame(
+    parsed: Sequence[ParsedAddress],
+    texts: Sequence[str],
+    phones: Sequence[str | None] | None = None,
+) -> pd.DataFrame:
+    """One row of float features per address, columns :data:`FEATURES` in order."""
+    phones = phones if phones is not None else [None] * len(texts)
+    rows = [
+        _row(analyse(text or "", phone), p)
+        for p, text, phone in zip(parsed, texts, phones, strict=True)
+    ]
+    frame = pd.DataFrame(rows, columns=list(FEATURES))
+    return frame.astype(np.float32)

@@ -1,0 +1,499 @@
+"""Address parser core: raw text → standard province / city / district, detail, defects.
+
+How it reads an address, and why:
+
+1. ``clean_text`` strips what is not address (phones, labels, "(电联)", a pasted name) and keeps a
+   compact copy without separators, so "浙江-杭州_西湖区" scans like "浙江杭州西湖区".
+2. A longest-match scan over every surface form of every region (:mod:`features.address_lexicon`)
+   finds the mentions. A form followed by 路 / 街 / 大道 … (陕西南路, 北京路, 中山北路) is a street,
+   and a form followed by 镇 / 乡 / 街道 a town, so neither counts as a region.
+3. Mentions that follow each other form a *block*; gaps inside the block or right after it are read
+   fuzzily (sound-alike pinyin, one wrong character) against the regions the block allows there.
+   The block with the most evidence is the address; text after it is the detail.
+4. Every candidate adcode is a hypothesis; its support is the weighted number of mentions it agrees
+   with. The best-supported, deepest hypothesis fills missing parents. Ties that no other clue
+   (distance to the other named regions, quality of the match) breaks are *ambiguous*: ranked
+   candidates are returned and only the levels they share are filled — never a random pick.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from features.address_lexicon import EXACT, FORMER, FUZZY, KIND_WEIGHT, SHORT, Lexicon, pinyin
+from features.address_lexicon import get_lexicon as _lexicon
+from features.address_text import SEPARATORS, CleanText, clean_text, phone_kind
+from ordersight.codes import CODES
+from ordersight.gazetteer import CITY, DISTRICT, PROVINCE
+from ordersight.schema import Candidate, ParsedAddress
+
+__all__ = ["Analysis", "Mention", "analyse", "parse_address", "parse_addresses"]
+
+_NOT_REGION_AFTER = re.compile(
+    r"[东西南北中]?(路|街|大街|大道|道|巷|弄|里|胡同|桥)|广场|公园|小区|花园|新村|大厦|中学|小学|大学|"
+    r"医院|商场|银行|机场|车站|站|镇|乡|村|苑|府|庭|阁|轩|湾|园|公寓|家园"
+)
+_SUFFIXED = re.compile(
+    r"([\u4e00-\u9fff]{2,7}?)(特别行政区|自治区|自治州|自治县|地区|省|市|区|县|旗|盟)"
+)
+_DETAIL_TOKEN = re.compile(
+    r"路|街|道|巷|弄|号|栋|幢|楼|单元|室|村|组|小区|大厦|花园|苑|园|公寓|广场|座"
+)
+_SUFFIX_AT_END = re.compile(r"(特别行政区|自治区|自治州|自治县|地区|省|市|区|县|旗|盟)$")
+_LEFTOVER_SUFFIX = frozenset("省市区县")
+_AMBIGUITY_KM = 50.0
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One region reference in the compact text; ``cands`` are (adcode, kind) readings."""
+
+    start: int
+    end: int
+    form: str
+    cands: tuple[tuple[str, str], ...]
+    similarity: float = 1.0
+
+    def weight(self, kind: str) -> float:
+        return KIND_WEIGHT[kind] * self.similarity
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the parser learned about one address: the result plus the evidence behind it."""
+
+    parsed: ParsedAddress
+    clean: CleanText
+    block: tuple[Mention, ...]
+    consistent: tuple[tuple[Mention, str, str], ...]  # mention, adcode and kind agreeing with best
+    stray_suffixes: int  # 省/市/区/县 left after a mention (新疆省, 西湖区区)
+    conflicting: tuple[Mention, ...]
+    noise: tuple[Mention, ...]
+    top: tuple[tuple[str, float], ...]  # tied best hypotheses, ranked
+    n_blocks: int
+    n_hypotheses: int
+    support_margin: float
+    prefix_len: int
+    conflict_km: float
+    phone: str | None
+
+
+def _longest_at(s: str, i: int, lex: Lexicon) -> tuple[tuple[str, str], ...]:
+    for length in lex.lengths_by_first.get(s[i], ()) if i < len(s) else ():
+        cands = lex.forms.get(s[i : i + length])
+        if cands:
+            return cands
+    return ()
+
+
+def _yield_suffix(s: str, hit: Mention, lex: Lexicon) -> Mention:
+    """青岛市南区 is 青岛 + 市南区: give the suffix back when the next region needs it and is
+    a child of this one."""
+    shorter = lex.forms.get(hit.form[:-1]) if hit.form[-1] in "市区县" else None
+    if not shorter:
+        return hit
+    parents = {c for c, _ in shorter}
+    nxt = _longest_at(s, hit.end - 1, lex)
+    if any(parents & lex.ancestors[c] - {c} for c, _ in nxt):
+        return Mention(hit.start, hit.end - 1, hit.form[:-1], shorter)
+    return hit
+
+
+def _is_place_name(s: str, end: int, cands: tuple[tuple[str, str], ...], breaks: frozenset[int],
+                   lex: Lexicon) -> bool:  # fmt: skip
+    """陕西南路, 北京路, 海淀苑, 城关镇: a region name glued to a street / estate / town word.
+    Not when a separator follows (新罗 北苑街道) or a child region does (宁波镇海区)."""
+    if end in breaks or all(k == EXACT for _, k in cands) or not _NOT_REGION_AFTER.match(s, end):
+        return False
+    codes = {c for c, _ in cands}
+    return not any(codes & lex.ancestors[c] - {c} for c, _ in _longest_at(s, end, lex))
+
+
+def _scan(s: str, lex: Lexicon, breaks: frozenset[int] = frozenset()) -> list[Mention]:
+    """Greedy longest match of every surface form, skipping street, estate and town names."""
+    out: list[Mention] = []
+    i, n = 0, len(s)
+    while i < n:
+        hit = None
+        for length in lex.lengths_by_first.get(s[i], ()):
+            cands = lex.forms.get(s[i : i + length]) if i + length <= n else None
+            if cands and not _is_place_name(s, i + length, cands, breaks, lex):
+                hit = _yield_suffix(s, Mention(i, i + length, s[i : i + length], cands), lex)
+                break
+        if hit:
+            out.append(hit)
+            i = hit.end
+        else:
+            i += 1
+    return out
+
+
+def _hamming1(a: str, b: str) -> bool:
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
+def _pool(lex: Lexicon, parents: list[Mention]) -> set[str] | None:
+    """Regions a fuzzy token after ``parents`` may be: below the last mention's readings."""
+    if not parents:
+        return None
+    out: set[str] = set()
+    for code, _ in parents[-1].cands:
+        out.update(lex.below.get(code, ()))
+    return out
+
+
+def _fuzzy_token(s: str, pos: int, end: int, pool: set[str] | None, lex: Lexicon) -> Mention | None:
+    """A typo'd or sound-alike region at ``pos`` (needs a suffix when unconstrained)."""
+    match = _SUFFIXED.match(s, pos, end)
+    if match:
+        stem = match.group(1)
+        sound = [c for c in lex.by_pinyin.get(pinyin(stem), ()) if pool is None or c in pool]
+        if sound:
+            return Mention(pos, match.end(), match.group(0), tuple((c, FUZZY) for c in sound), 0.95)
+        if pool:
+            near = [c for c in pool if _hamming1(stem, lex.stems[c])]
+            if len(near) == 1:
+                return Mention(pos, match.end(), match.group(0), ((near[0], FUZZY),), 0.85)
+    if pool:
+        for length in (4, 3, 2):
+            window = s[pos : pos + length]
+            if len(window) < length or pos + length > end:
+                continue
+            sound = [c for c in lex.by_pinyin.get(pinyin(window), ()) if c in pool]
+            if sound:
+                kinds = tuple((c, SHORT if lex.stems[c] == window else FUZZY) for c in sound)
+                return Mention(pos, pos + length, window, kinds, 0.9)
+    return None
+
+
+def _fill(s: str, pos: int, end: int, block: list[Mention], lex: Lexicon) -> int:
+    """Read fuzzy tokens from ``pos`` into ``block``; returns where reading stopped."""
+    for _ in range(3):
+        while pos < end and s[pos] in _LEFTOVER_SUFFIX and block:
+            pos += 1
+        token = _fuzzy_token(s, pos, end, _pool(lex, block), lex) if pos < end else None
+        if token is None:
+            break
+        block.append(token)
+        pos = token.end
+    return pos
+
+
+def _prefix_token(s: str, first: Mention, lex: Lexicon) -> Mention | None:
+    """A typo'd parent written just before the first exact mention (折江省杭州市)."""
+    parents = {a for code, _ in first.cands for a in lex.ancestors[code] if a != code}
+    head = s[: first.start]
+    bare = head.rstrip("省市")
+    for code in parents:
+        stem = lex.stems[code]
+        tail = bare[-len(stem) :]
+        if len(tail) == len(stem) and tail != stem:
+            suffixed = len(bare) < len(head)
+            if pinyin(tail) == pinyin(stem) or (suffixed and _hamming1(tail, stem)):
+                start = len(bare) - len(stem)
+                return Mention(start, first.start, head[start:], ((code, FUZZY),), 0.9)
+    return None
+
+
+def _sound_alike(block: list[Mention], lex: Lexicon) -> list[Mention]:
+    """Give a mention that disagrees with the one before it a sound-alike reading that agrees
+    (折江省杭州市溪湖区: 溪湖区 is real, in 本溪, but here it is 西湖区 misheard)."""
+    out = block[:1]
+    for m in block[1:]:
+        pool = _pool(lex, out)
+        if pool and not any(c in pool for c, _ in m.cands):
+            stem = _SUFFIX_AT_END.sub("", m.form)
+            sound = [c for c in lex.by_pinyin.get(pinyin(stem), ()) if c in pool]
+            if sound:
+                m = Mention(
+                    m.start, m.end, m.form, m.cands + tuple((c, FUZZY) for c in sound), 0.95
+                )
+        out.append(m)
+    return out
+
+
+def _closed(block: list[Mention], m: Mention, lex: Lexicon) -> bool:
+    """After a full district name, a bare short form that names somewhere else is the start of
+    the detail (宝山区金沙华庭: 金沙 is a housing estate here, not 金沙县)."""
+    last = block[-1]
+    if any(k != SHORT for _, k in m.cands):
+        return False
+    if not all(k == EXACT and lex.gazetteer[c].level == DISTRICT for c, k in last.cands):
+        return False
+    seen = {a for b in block for c, _ in b.cands for a in lex.ancestors[c]}
+    return not any(c in seen for c, _ in m.cands)
+
+
+def _blocks(s: str, lex: Lexicon, breaks: frozenset[int]) -> list[list[Mention]]:
+    mentions = _scan(s, lex, breaks)
+    if not mentions:
+        for start in range(min(len(s), 8)):
+            token = _fuzzy_token(s, start, len(s), None, lex)
+            if token:
+                mentions = [token]
+                break
+    blocks: list[list[Mention]] = []
+    for m in mentions:
+        if blocks:
+            block = blocks[-1]
+            pos = _fill(s, block[-1].end, m.start, block, lex)
+            if pos >= m.start and not _closed(block, m, lex):
+                block.append(m)
+                continue
+        blocks.append([m])
+    for block in blocks:
+        _fill(s, block[-1].end, len(s), block, lex)
+        if block[0].cands[0][1] != FUZZY:
+            token = _prefix_token(s, block[0], lex)
+            if token:
+                block.insert(0, token)
+    return [_sound_alike(block, lex) for block in blocks]
+
+
+def _support(block: Sequence[Mention], hyp: str, lex: Lexicon) -> float:
+    anc = lex.ancestors[hyp]
+    total = 0.0
+    for m in block:
+        weights = [m.weight(kind) for code, kind in m.cands if code in anc]
+        if weights:
+            total += max(weights)
+    return total
+
+
+def _reading(
+    m: Mention, hyp: str, lex: Lexicon, taken: frozenset[int] = frozenset()
+) -> tuple[str, str] | None:
+    """The deepest reading of ``m`` on ``hyp``'s chain at a level no other mention fixes
+    (荆州荆州区: 荆州 is the city here); None when the mention disagrees with ``hyp``."""
+    anc = lex.ancestors[hyp]
+    on_chain = sorted((lex.gazetteer[c].level, c, k) for c, k in m.cands if c in anc)
+    free = [r for r in on_chain if r[0] not in taken] or on_chain
+    return free[-1][1:] if free else None
+
+
+def _proximity(block: Sequence[Mention], hyp: str, lex: Lexicon) -> float:
+    """km from ``hyp`` to the nearest reading of each mention that disagrees with it (0 if none)."""
+    gaps = []
+    for m in block:
+        if _reading(m, hyp, lex) is None:
+            gaps.append(min(lex.gazetteer.distance_km(hyp, c) for c, _ in m.cands))
+    return max(gaps, default=0.0)
+
+
+def _prior(code: str) -> int:
+    """Order-volume prior for tied readings: municipalities, then provincial capitals (xx01xx)."""
+    if code[:2] in {"11", "12", "31", "50"}:
+        return 2
+    return 1 if code[2:4] == "01" else 0
+
+
+def _rank(
+    block: Sequence[Mention], lex: Lexicon
+) -> tuple[list[tuple[str, float, tuple]], int, float]:
+    """Hypotheses tied on support (deepest only), best first; hypothesis count; support margin."""
+    hyps = {c for m in block for c, _ in m.cands}
+    support = {h: _support(block, h, lex) for h in hyps}
+    best = max(support.values())
+    tied = [h for h in hyps if support[h] >= best - 1e-9]
+    tied = [h for h in tied if not any(h != t and h in lex.ancestors[t] for t in tied)]
+    ranked = []
+    for h in tied:
+        km = _proximity(block, h, lex)
+        # a tie between levels that disagree trusts the higher, written-first level
+        key = (-round(km / _AMBIGUITY_KM), -lex.gazetteer[h].level, _prior(h))
+        ranked.append((h, support[h], key))
+    ranked.sort(key=lambda t: (t[2], t[0]), reverse=True)
+    covered = {a for h in tied for a in lex.ancestors[h]}
+    rest = [v for h, v in support.items() if h not in covered]
+    return ranked, len(hyps), best - max(rest, default=0.0)
+
+
+def _levels(m: Mention, hyp: str, lex: Lexicon) -> set[int]:
+    anc = lex.ancestors[hyp]
+    return {lex.gazetteer[c].level for c, _ in m.cands if c in anc}
+
+
+def _shared_names(codes: Sequence[str], lex: Lexicon) -> tuple[str | None, ...]:
+    names = [lex.gazetteer.names(c) for c in codes]
+    return tuple(col[0] if len(set(col)) == 1 else None for col in zip(*names, strict=True))
+
+
+def _detail(clean: CleanText, end: int) -> str:
+    """Text after the region block, cut from the cleaned original (separators kept)."""
+    start = clean.origin[end - 1] + 1 if end > 0 else 0
+    return clean.text[start:].lstrip("".join(SEPARATORS)).strip()
+
+
+def _usable_detail(detail: str) -> bool:
+    if len(detail) < 2:
+        return False
+    return bool(re.search(r"\d", detail) or _DETAIL_TOKEN.search(detail)) or len(detail) >= 5
+
+
+def _noise(block: Sequence[Mention], consistent: set[int], best: str, lex: Lexicon) -> set[int]:
+    """Disagreeing mentions written *before* a higher level (a pasted name such as 李江山浙江省)."""
+    out = set()
+    for i, m in enumerate(block):
+        if i in consistent:
+            continue
+        own = min(lex.gazetteer[c].level for c, _ in m.cands)
+        later = [min(_levels(block[j], best, lex)) for j in consistent if j > i]
+        if later and min(later) < own:
+            out.add(i)
+    return out
+
+
+def _candidates(ranked: list[tuple[str, float, tuple]], lex: Lexicon) -> list[Candidate]:
+    weights = [support * 0.5**i for i, (_, support, _) in enumerate(ranked)]
+    total = sum(weights) or 1.0
+    out = []
+    for (code, _, _), weight in zip(ranked[:5], weights, strict=False):
+        p, c, d = lex.gazetteer.names(code)
+        out.append(
+            Candidate(province=p, city=c, district=d, adcode=code, score=round(weight / total, 3))
+        )
+    return out
+
+
+def _standard(names: tuple[str | None, ...], detail: str) -> str | None:
+    p, c, d = names
+    if not any(names):
+        return None
+    parts = [p, c if c != p else None, d if d != c else None, detail]
+    return "".join(x for x in parts if x)
+
+
+def _unparseable(clean: CleanText, phone: str | None) -> Analysis:
+    defects = ["ADDR_UNPARSEABLE"] + (["ADDR_BAD_PHONE"] if phone_kind(phone) == "invalid" else [])
+    parsed = ParsedAddress(detail=clean.text or None, defects=defects)
+    return Analysis(parsed, clean, (), (), 0, (), (), (), 0, 0, 0.0, len(clean.compact), 0.0, phone)
+
+
+@lru_cache(maxsize=65_536)
+def analyse(text: str, phone: str | None = None) -> Analysis:
+    """Parse one address and keep the evidence (cached: orders repeat addresses a lot)."""
+    lex = _lexicon()
+    clean = clean_text(text or "")
+    used_phone = phone or (clean.phones[0] if clean.phones else None)
+    blocks = _blocks(clean.compact, lex, clean.breaks)
+    if not blocks:
+        return _unparseable(clean, used_phone)
+
+    def evidence(b: list[Mention]) -> float:
+        return sum(max(m.weight(k) for _, k in m.cands) for m in b)
+
+    block = max(blocks, key=evidence)
+    ranked, n_hyps, margin = _rank(block, lex)
+    best = ranked[0][0]
+    decided = len(ranked) == 1 or ranked[0][2][:2] > ranked[1][2][:2]
+    # an undecided tie is still filled when the volume prior alone separates it (朝阳区 → 北京)
+    filled = decided or ranked[0][2] > ranked[1][2]
+    fixed = [_levels(m, best, lex) for m in block]
+    readings = {
+        i: _reading(
+            m,
+            best,
+            lex,
+            frozenset(lv for j, f in enumerate(fixed) if j != i and len(f) == 1 for lv in f),
+        )
+        for i, m in enumerate(block)
+    }
+    agree = {i for i, k in readings.items() if k}
+    noise = _noise(block, agree, best, lex)
+    conflicting = [m for i, m in enumerate(block) if i not in agree and i not in noise]
+    consistent = [(block[i], *readings[i]) for i in sorted(agree)]  # type: ignore[misc]
+
+    gaz = lex.gazetteer
+    names = gaz.names(best) if filled else _shared_names([h for h, _, _ in ranked], lex)
+    covered = set().union(*(_levels(m, best, lex) for m, _, _ in consistent))
+    missing = {r.level for r in gaz.chain(best)} - covered
+    if gaz[best].level < DISTRICT and gaz.children.get(best):
+        missing.add(DISTRICT)
+    detail = _detail(clean, max(m.end for m in block))
+    kinds = {k for _, _, k in consistent}
+    starts = {m.start for m in block}
+    stray = [
+        k
+        for m, _, k in consistent
+        if clean.compact[m.end : m.end + 1] in _LEFTOVER_SUFFIX and m.end not in starts
+    ]
+    # a county-level city under its province (神农架, 潜江) is also its own city: short is fine
+    short_district = any(
+        k == SHORT and gaz[c].level == DISTRICT and gaz[gaz[c].parent or c].level == CITY
+        for _, c, k in consistent
+    )
+    flags = {
+        "ADDR_MISSING_LEVEL": bool(missing),
+        "ADDR_NONSTANDARD_NAME": short_district or SHORT in stray,
+        "ADDR_TYPO": FUZZY in kinds or EXACT in stray,
+        "ADDR_FORMER_NAME": FORMER in kinds,
+        "ADDR_REGION_CONFLICT": bool(conflicting),
+        "ADDR_AMBIGUOUS": not decided,
+        "ADDR_REDUNDANT": len(consistent) > len(covered),
+        "ADDR_DETAIL_MISSING": not _usable_detail(detail),
+        "ADDR_BAD_PHONE": phone_kind(used_phone) == "invalid",
+    }
+    quality = sum(m.weight(k) for m, _, k in consistent) / max(1, len(consistent))
+    level = gaz[best].level
+    coverage = 1.0 if DISTRICT not in missing else (0.8 if level == CITY else 0.5)
+    confidence = (
+        quality * coverage * (0.5 if conflicting else 1.0) / (1 if decided else len(ranked))
+    )
+    confidence *= 0.95 if missing - {DISTRICT} else 1.0
+    conflict_km = max(
+        (min(gaz.distance_km(best, c) for c, _ in m.cands) for m in conflicting), default=0.0
+    )
+    parsed = ParsedAddress(
+        province=names[PROVINCE],
+        city=names[CITY],
+        district=names[DISTRICT],
+        adcode=best if filled else None,
+        detail=detail or None,
+        confidence=round(min(1.0, confidence), 3),
+        candidates=_candidates(ranked, lex) if len(ranked) > 1 else [],
+        defects=[code for code in CODES if flags.get(code)],
+        standardized=_standard(names, detail),
+    )
+    return Analysis(
+        parsed=parsed,
+        clean=clean,
+        block=tuple(block),
+        consistent=tuple(consistent),
+        stray_suffixes=len(stray),
+        conflicting=tuple(conflicting),
+        noise=tuple(block[i] for i in sorted(noise)),
+        top=tuple((h, s) for h, s, _ in ranked),
+        n_blocks=len(blocks),
+        n_hypotheses=n_hyps,
+        support_margin=margin,
+        prefix_len=block[0].start,
+        conflict_km=conflict_km,
+        phone=used_phone,
+    )
+
+
+def parse_address(text: str, phone: str | None = None) -> ParsedAddress:
+    """Standardise one raw address (CONTRACT §3 ``address`` plus ``defects``)."""
+    return _copy(analyse(text, phone).parsed)
+
+
+def parse_addresses(
+    texts: Sequence[str], phones: Sequence[str | None] | None = None
+) -> list[ParsedAddress]:
+    """Batch path: identical (address, phone) pairs are parsed once."""
+    pairs = list(zip(texts, phones or [None] * len(texts), strict=True))
+    unique = {pair: analyse(*pair).parsed for pair in dict.fromkeys(pairs)}
+    return [_copy(unique[pair]) for pair in pairs]
+
+
+def _copy(parsed: ParsedAddress) -> ParsedAddress:
+    """A caller-owned copy of a cached result (the cache must never be mutated)."""
+    return parsed.model_copy(
+        update={
+            "candidates": [c.model_copy() for c in parsed.candidates],
+            "defects": list(parsed.defects),
+        }
+    )

@@ -1,0 +1,109 @@
+"""Text clean-up before region matching: noise, pasted receiver name / phone, separators.
+
+Order addresses arrive with whatever the buyer typed: "张三 13800138000 浙江省-杭州市_西湖区
+(电联)文三路90号". The parser scans a *compact* copy (separators removed) and keeps a map back
+to the original so the detail is cut from the text the buyer wrote, separators and all.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["CleanText", "clean_text", "phone_kind", "valid_phone"]
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# platforms mask the middle and keep the length: 138****8000, 0571****8888
+_MASKED = re.compile(r"^(1[3-9]\d\*{4}\d{4}|0\d{2,3}-?\*{3,6}\d{4})$")
+_LANDLINE = re.compile(r"^0\d{2,3}-?[1-9]\d{6,7}(-\d{1,5})?$")
+_PHONE_IN_TEXT = re.compile(
+    r"(?<![\d*])(?:\+?86[-\s]?)?(1[3-9]\d{9}|1[3-9]\d\*{4}\d{4}|0\d{2,3}-[1-9]\d{6,7})(?![\d*])"
+)
+_NOISE_IN_BRACKETS = re.compile(r"[(（\[【{<《]([^)）\]】}>》]{0,20})[)）\]】}>》]")
+_NOISE_WORDS = re.compile(
+    r"电联|电话|联系|致电|送货|送到|放门|门卫|快递|代收|驿站|丰巢|工作日|周末|勿|请|先生|女士|小姐|收$"
+)
+_LABELS = re.compile(
+    r"(收货人|收件人|联系人|姓名|联系电话|手机号码|手机号|手机|电话|详细地址|收货地址|所在地区|地址)[:：]?"
+)
+_COUNTRY = re.compile(r"^(中华人民共和国|中国大陆|中国)")
+SEPARATORS = frozenset(" \t\r\n-_—–~,，、/\\|;；:：.。·#＃'\"“”‘’()（）[]【】{}<>《》+*")
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
+    "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚"
+    "邵万钱严覃武戴莫孔向汤欧常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申耿关兰焦俞左柳"
+    "甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解"
+    "牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边"
+    "卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+_TRAILING_NAME = re.compile(r"[\s,，;；]+([\u4e00-\u9fff]{2,4})(先生|女士|小姐)?\s*$")
+
+
+@dataclass(frozen=True)
+class CleanText:
+    """``compact`` is what the scanner reads; ``origin[i]`` is compact[i]'s index in ``text``."""
+
+    text: str
+    compact: str
+    origin: tuple[int, ...]
+    phones: tuple[str, ...]
+    noise_chars: int
+
+    @property
+    def breaks(self) -> frozenset[int]:
+        """Compact positions that had a separator before them in the text."""
+        o = self.origin
+        return frozenset(i for i in range(1, len(o)) if o[i] != o[i - 1] + 1)
+
+
+def phone_kind(phone: str | None) -> str:
+    """'mobile', 'masked', 'landline', 'invalid' or 'missing' for a receiver phone."""
+    if phone is None or not phone.strip():
+        return "missing"
+    digits = re.sub(r"[\s()（）]", "", phone)
+    digits = re.sub(r"^(\+?86-?|0086-?)", "", digits)
+    if _MOBILE.match(digits):
+        return "mobile"
+    if _MASKED.match(digits) and 10 <= len(digits) <= 13:
+        return "masked"
+    if _LANDLINE.match(digits):
+        return "landline"
+    return "invalid"
+
+
+def valid_phone(phone: str | None) -> bool:
+    """Mainland mobile (masked 138****8000 accepted) or landline 0xx-xxxxxxx."""
+    return phone_kind(phone) in {"mobile", "masked", "landline"}
+
+
+def _drop_noise_brackets(text: str) -> str:
+    def repl(match: re.Match[str]) -> str:
+        return " " if _NOISE_WORDS.search(match.group(1)) else match.group(0)
+
+    return _NOISE_IN_BRACKETS.sub(repl, text)
+
+
+def _drop_trailing_name(text: str) -> str:
+    match = _TRAILING_NAME.search(text)
+    if match and match.group(1)[0] in _SURNAMES:
+        return text[: match.start()]
+    return text
+
+
+def clean_text(raw: str) -> CleanText:
+    """Normalise width, strip country / labels / noise / phones / a trailing name."""
+    text = unicodedata.normalize("NFKC", raw).strip()
+    phones = tuple(m.group(1) for m in _PHONE_IN_TEXT.finditer(text))
+    before = len(text)
+    text = _PHONE_IN_TEXT.sub(" ", text)
+    text = _LABELS.sub(" ", text)
+    text = _drop_noise_brackets(text)
+    text = _COUNTRY.sub("", text.strip())
+    text = _drop_trailing_name(text).strip()
+    chars, origin = [], []
+    for i, ch in enumerate(text):
+        if ch not in SEPARATORS:
+            chars.append(ch)
+            origin.append(i)
+    return CleanText(text, "".join(chars), tuple(origin), phones, max(0, before - len(text)))

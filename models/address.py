@@ -1,0 +1,37 @@
+"""AddressDefectModel: P(an address needs a person) and which ADDR_* code, over parser features.
+
+It is the shared :class:`models.tabular.IssueModel` (binary booster, isotonic calibration on a
+held-back fold, multiclass P(code | issue), LightGBM text files + JSON, no pickle) fixed to the
+address feature frame, plus the one step that turns raw addresses into that frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from features.address import FEATURES, address_feature_frame, parse_addresses
+from models.tabular import IssueModel
+
+__all__ = ["AddressDefectModel", "address_frame"]
+
+
+def address_frame(texts: Sequence[str], phones: Sequence[str | None] | None = None) -> pd.DataFrame:
+    """Raw addresses → the model's feature frame (the serving and training path alike)."""
+    return address_feature_frame(parse_addresses(texts, phones), texts, phones)
+
+
+@dataclass
+class AddressDefectModel(IssueModel):
+    """IssueModel for ``address`` over :data:`features.address.FEATURES`."""
+
+    issue_type: str = "address"
+    feature_names: list[str] = field(default_factory=lambda: list(FEATURES))
+
+    def predict_texts(
+        self, texts: Sequence[str], phones: Sequence[str | None] | None = None
+    ) -> pd.DataFrame:
+        """Convenience for callers holding raw addresses rather than a feature frame."""
+        return self.predict_frame(address_frame(texts, phones))

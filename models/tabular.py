@@ -1,0 +1,193 @@
+"""IssueModel: one LightGBM model per issue type (stock, price) over the order feature frame.
+
+Two boosters: a binary one for "any issue of this type" (isotonic-calibrated on a later,
+held-back fold, so scores are probabilities operations can threshold) and a multiclass one over
+the type's codes trained on the positive rows (P(code | issue)). Per-code scores are the product.
+Everything fitted travels with the model: feature names, required features, calibration knots,
+threshold, codes. Saved as LightGBM model strings plus one JSON; no pickle.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.isotonic import IsotonicRegression
+
+__all__ = ["IssueModel", "best_threshold"]
+
+DEFAULT_PARAMS: dict[str, Any] = {
+    "learning_rate": 0.1,
+    "num_leaves": 15,
+    "min_data_in_leaf": 20,
+    "feature_fraction": 0.9,
+    "bagging_fraction": 0.9,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "verbose": -1,
+    "num_threads": 2,
+    "seed": 7,
+    "deterministic": True,
+}
+NUM_ROUNDS = 300
+EARLY_STOP = 20
+
+
+def best_threshold(y: np.ndarray, score: np.ndarray) -> float:
+    """Threshold maximising F1 on (y, score): a balanced point that does not chase one gate."""
+    order = np.argsort(-score, kind="stable")
+    ys, ss = y[order], score[order]
+    tp = np.cumsum(ys)
+    k = np.arange(1, len(ys) + 1)
+    f1 = 2 * tp / (k + ys.sum())
+    last = np.r_[ss[1:] != ss[:-1], True]  # only cut between distinct scores
+    f1 = np.where(last, f1, -1)
+    i = int(np.argmax(f1))
+    nxt = ss[i + 1] if i + 1 < len(ss) else 0.0
+    return float((ss[i] + nxt) / 2)
+
+
+@dataclass
+class IssueModel:
+    """P(issue of ``issue_type``) and which code, with evidence from feature contributions."""
+
+    issue_type: str
+    feature_names: list[str]
+    required: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    threshold: float = 0.5
+    params: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_PARAMS))
+    calibration: tuple[list[float], list[float]] = ([0.0, 1.0], [0.0, 1.0])
+    metrics: dict[str, Any] = field(default_factory=dict)
+    binary: lgb.Booster | None = None
+    multi: lgb.Booster | None = None
+
+    # ---- fitting -------------------------------------------------------------------------
+    def matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        """The float32 feature matrix in the model's column order (missing columns are NaN)."""
+        cols = frame.reindex(columns=self.feature_names)
+        return cols.to_numpy(dtype=np.float32, na_value=np.nan)
+
+    def fit(
+        self, frame: pd.DataFrame, labels: pd.Series, calib_fraction: float = 0.2
+    ) -> IssueModel:
+        """Fit on rows in time order: the first part trains, the last ``calib_fraction`` calibrates.
+
+        ``labels`` is aligned with ``frame`` and holds this type's code per row (None/"" = clean).
+        """
+        x = self.matrix(frame)
+        codes = labels.fillna("").astype(str).to_numpy()
+        y = (codes != "").astype(np.int32)
+        cut = int(len(x) * (1 - calib_fraction))
+        if y[:cut].sum() == 0 or y[cut:].sum() == 0:
+            raise ValueError(f"{self.issue_type}: no positive rows to train or calibrate on")
+        train = lgb.Dataset(x[:cut], y[:cut], feature_name=self.feature_names, free_raw_data=False)
+        valid = lgb.Dataset(x[cut:], y[cut:], reference=train)
+        self.binary = lgb.train(
+            {**self.params, "objective": "binary"},
+            train,
+            NUM_ROUNDS,
+            valid_sets=[valid],
+            callbacks=[lgb.early_stopping(EARLY_STOP, verbose=False)],
+        )
+        raw = self.binary.predict(x[cut:])
+        iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y[cut:])
+        self.calibration = (iso.X_thresholds_.tolist(), iso.y_thresholds_.tolist())
+        self.threshold = best_threshold(y[cut:], self._calibrate(raw))
+        self._fit_codes(x[:cut], codes[:cut])
+        return self
+
+    def _fit_codes(self, x: np.ndarray, codes: np.ndarray) -> None:
+        pos = codes != ""
+        self.codes = sorted(set(codes[pos]))
+        self.multi = None
+        if len(self.codes) > 1:
+            target = np.searchsorted(self.codes, codes[pos])
+            data = lgb.Dataset(x[pos], target, feature_name=self.feature_names)
+            params = {k: v for k, v in self.params.items() if k != "monotone_constraints"}
+            params |= {"objective": "multiclass", "num_class": len(self.codes)}
+            self.multi = lgb.train(params, data, 150)
+
+    def _calibrate(self, raw: np.ndarray) -> np.ndarray:
+        """Isotonic map, plus a negligible raw term so ties keep the booster's ranking."""
+        xs, ys = self.calibration
+        return np.clip(np.interp(raw, xs, ys) + 1e-6 * raw, 0.0, 1.0)
+
+    # ---- scoring -------------------------------------------------------------------------
+    def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Columns ``score`` (calibrated P(issue)) and one per code (score × P(code | issue))."""
+        if self.binary is None:
+            raise RuntimeError("model is not fitted")
+        x = self.matrix(frame)
+        score = self._calibrate(self.binary.predict(x))
+        if self.multi is not None:
+            share = self.multi.predict(x).reshape(len(x), len(self.codes))
+        else:
+            share = np.ones((len(x), len(self.codes)))
+        out = pd.DataFrame(share * score[:, None], columns=self.codes, index=frame.index)
+        out.insert(0, "score", score)
+        return out
+
+    def explain(self, frame: pd.DataFrame, top: int = 3) -> list[list[tuple[str, float]]]:
+        """Per row, the ``top`` features pushing hardest towards an issue (log-odds units)."""
+        if self.binary is None:
+            raise RuntimeError("model is not fitted")
+        contrib = self.binary.predict(self.matrix(frame), pred_contrib=True)[:, :-1]
+        best = np.argsort(-contrib, axis=1, kind="stable")[:, :top]
+        return [
+            [(self.feature_names[j], round(float(contrib[i, j]), 4)) for j in row]
+            for i, row in enumerate(best)
+        ]
+
+    def required_missing(self, frame: pd.DataFrame) -> np.ndarray:
+        """True where the model cannot speak: a required feature is NaN or a SKU is unknown."""
+        missing = frame.reindex(columns=self.required).isna().any(axis=1).to_numpy()
+        if "n_unknown_sku" in frame.columns:
+            missing |= frame["n_unknown_sku"].fillna(0).to_numpy() > 0
+        return missing
+
+    # ---- persistence ---------------------------------------------------------------------
+    def save(self, path: Path) -> Path:
+        """Write ``binary.txt``, ``codes.txt`` (when several codes) and ``model.json``."""
+        if self.binary is None:
+            raise RuntimeError("model is not fitted")
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.binary.save_model(path / "binary.txt")
+        if self.multi is not None:
+            self.multi.save_model(path / "codes.txt")
+        meta = {
+            "issue_type": self.issue_type,
+            "feature_names": self.feature_names,
+            "required": self.required,
+            "codes": self.codes,
+            "threshold": self.threshold,
+            "params": self.params,
+            "calibration": list(self.calibration),
+            "metrics": self.metrics,
+        }
+        (path / "model.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False), "utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: Path) -> IssueModel:
+        path = Path(path)
+        meta = json.loads((path / "model.json").read_text("utf-8"))
+        codes_file = path / "codes.txt"
+        return cls(
+            issue_type=meta["issue_type"],
+            feature_names=meta["feature_names"],
+            required=meta["required"],
+            codes=meta["codes"],
+            threshold=meta["threshold"],
+            params=meta["params"],
+            calibration=tuple(meta["calibration"]),  # type: ignore[arg-type]
+            metrics=meta.get("metrics", {}),
+            binary=lgb.Booster(model_file=str(path / "binary.txt")),
+            multi=lgb.Booster(model_file=str(codes_file)) if codes_file.exists() else None,
+        )

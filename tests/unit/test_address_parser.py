@@ -1,0 +1,205 @@
+"""Behavioural tests of the address parser: minimum functionality on the hard cases real orders
+have, invariance to noise, and directional checks (conflicts flagged, ambiguity ranked)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from features.address import (
+    FEATURES,
+    address_feature_frame,
+    parse_address,
+    parse_addresses,
+    phone_kind,
+    valid_phone,
+)
+from ordersight.codes import codes_of
+from ordersight.gazetteer import DISTRICT, load_gazetteer
+
+
+def _levels(text: str) -> tuple[str | None, str | None, str | None]:
+    p = parse_address(text)
+    return p.province, p.city, p.district
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("浙江杭州市西湖区文三路90号东部软件园1号楼501", ("浙江省", "杭州市", "西湖区")),
+        ("浙江杭州西湖文三路90号", ("浙江省", "杭州市", "西湖区")),  # short forms
+        ("浙江萧山城厢街道人民路1号", ("浙江省", "杭州市", "萧山区")),  # suffix-less district
+        ("鄞州区钱湖北路8号", ("浙江省", "宁波市", "鄞州区")),  # parents filled
+        ("浙江省慈溪市观海卫镇卫山路2号", ("浙江省", "宁波市", "慈溪市")),  # county-level city
+        ("义乌市稠城街道工人北路1号", ("浙江省", "金华市", "义乌市")),
+        ("上海市黄浦区陕西南路100号", ("上海市", "上海市", "黄浦区")),  # street ≠ province
+        ("上海市南京东路100号", ("上海市", "上海市", None)),  # 南京 is a street here
+        ("广州市北京路步行街3号", ("广东省", "广州市", None)),
+        ("南京市鼓楼区中山北路1号", ("江苏省", "南京市", "鼓楼区")),
+        ("山东 青岛 市北区 辽宁路1号", ("山东省", "青岛市", "市北区")),  # 青岛市北区
+        ("湖北省襄樊市樊城区人民路1号", ("湖北省", "襄阳市", "樊城区")),  # former name
+        ("新疆乌鲁木齐市天山区解放北路1号", ("新疆维吾尔自治区", "乌鲁木齐市", "天山区")),
+        ("湖北省潜江市园林街道1号", ("湖北省", "潜江市", "潜江市")),
+        ("北京市北京市朝阳区建国路88号", ("北京市", "北京市", "朝阳区")),
+    ],
+)
+def test_hard_cases_resolve(text: str, expected: tuple) -> None:
+    assert _levels(text) == expected
+
+
+def test_detail_is_what_follows_the_regions() -> None:
+    p = parse_address("张三 13800138000 浙江省-杭州市_西湖区(电联)文三路90号3幢501")
+    assert p.adcode == "330106"
+    assert p.detail == "文三路90号3幢501"
+    assert p.standardized == "浙江省杭州市西湖区文三路90号3幢501"
+
+
+@pytest.mark.parametrize(
+    "noisy",
+    [
+        "浙江省 杭州市 西湖区 文三路90号",
+        "浙江省-杭州市-西湖区-文三路90号",
+        "浙江省_杭州市_西湖区_文三路90号",
+        "浙江省，杭州市，西湖区，文三路90号",
+        "李四 13912345678 浙江省杭州市西湖区文三路90号",
+        "收货人：李四 手机：13912345678 地址：浙江省杭州市西湖区文三路90号",
+        "浙江省杭州市西湖区文三路90号（电联）",
+        "中国浙江省杭州市西湖区文三路90号",
+        "浙江省杭州市西湖区文三路90号 李四，13912345678",
+    ],
+)
+def test_invariant_to_separators_noise_name_and_phone(noisy: str) -> None:
+    clean = parse_address("浙江省杭州市西湖区文三路90号")
+    p = parse_address(noisy)
+    assert (p.adcode, p.province, p.city, p.district) == (
+        clean.adcode,
+        clean.province,
+        clean.city,
+        clean.district,
+    )
+    assert p.detail and p.detail.startswith("文三路90号")
+    assert "ADDR_REGION_CONFLICT" not in p.defects
+
+
+def test_repeated_segments_are_redundant_not_detail() -> None:
+    p = parse_address("杭州市余杭区杭州市余杭区文一西路969号")
+    assert p.adcode == "330110"
+    assert p.detail == "文一西路969号"
+    assert "ADDR_REDUNDANT" in p.defects
+
+
+def test_municipality_written_twice_is_not_redundant() -> None:
+    assert "ADDR_REDUNDANT" not in parse_address("北京市北京市朝阳区建国路88号").defects
+
+
+@pytest.mark.parametrize(
+    ("text", "adcode"),
+    [
+        ("浙江省杭洲市西湖区文三路5号", "330106"),  # city typo
+        ("浙江省杭州市溪湖区文三路5号", "330106"),  # 溪湖区 is real (本溪) but sounds like 西湖
+        ("折江省杭州市西湖区文三路5号", "330106"),  # province typo
+    ],
+)
+def test_homophone_typos_are_corrected_and_flagged(text: str, adcode: str) -> None:
+    p = parse_address(text)
+    assert p.adcode == adcode
+    assert "ADDR_TYPO" in p.defects
+    assert "ADDR_REGION_CONFLICT" not in p.defects
+
+
+def test_conflict_is_flagged_with_alternatives() -> None:
+    p = parse_address("浙江省宁波市西湖区文三路1号")
+    assert "ADDR_REGION_CONFLICT" in p.defects
+    assert {c.adcode for c in p.candidates} >= {"330200", "330106"}
+    assert p.confidence < parse_address("浙江省杭州市西湖区文三路1号").confidence
+
+
+def test_ambiguity_gives_ranked_candidates_and_clues_decide() -> None:
+    bare = parse_address("朝阳区建国路88号")
+    assert "ADDR_AMBIGUOUS" in bare.defects
+    assert {c.adcode for c in bare.candidates} == {"110105", "220104"}
+    scores = [c.score for c in bare.candidates]
+    assert scores == sorted(scores, reverse=True)
+    for text, adcode in (("北京朝阳区建国路88号", "110105"), ("长春市朝阳区人民大街1号", "220104")):
+        p = parse_address(text)
+        assert p.adcode == adcode
+        assert "ADDR_AMBIGUOUS" not in p.defects
+
+
+def test_ambiguity_without_prior_fills_only_shared_levels() -> None:
+    p = parse_address("郊区龙湖公寓36号楼")  # 郊区 exists in four cities, none a capital
+    assert p.district == "郊区" and p.adcode is None and p.city is None
+    assert len(p.candidates) >= 2
+
+
+def test_missing_levels_detail_and_unparseable() -> None:
+    assert "ADDR_MISSING_LEVEL" in parse_address("杭州市文三路90号").defects
+    assert "ADDR_DETAIL_MISSING" in parse_address("浙江省杭州市西湖区").defects
+    assert "ADDR_DETAIL_MISSING" not in parse_address("浙江省杭州市西湖区文三路1号").defects
+    assert parse_address("请尽快发货谢谢").defects == ["ADDR_UNPARSEABLE"]
+    assert "ADDR_FORMER_NAME" in parse_address("湖北省襄樊市樊城区人民路1号").defects
+    assert "ADDR_NONSTANDARD_NAME" in parse_address("浙江省杭州市西湖文三路1号").defects
+
+
+@pytest.mark.parametrize(
+    ("phone", "kind"),
+    [
+        ("13800138000", "mobile"),
+        ("+86 13800138000", "mobile"),
+        ("138****8000", "masked"),
+        ("0571-88888888", "landline"),
+        ("010-6552123", "landline"),
+        ("12800138000", "invalid"),
+        ("1380013800", "invalid"),
+        ("138*****8000", "invalid"),
+        ("1346966438o", "invalid"),
+        (None, "missing"),
+    ],
+)
+def test_phone_kinds(phone: str | None, kind: str) -> None:
+    assert phone_kind(phone) == kind
+    assert valid_phone(phone) == (kind in {"mobile", "masked", "landline"})
+
+
+def test_bad_phone_is_a_defect() -> None:
+    assert "ADDR_BAD_PHONE" in parse_address("浙江省杭州市西湖区文三路1号", "1380013800").defects
+    assert (
+        "ADDR_BAD_PHONE" not in parse_address("浙江省杭州市西湖区文三路1号", "13800138000").defects
+    )
+
+
+def test_every_district_of_the_gazetteer_round_trips() -> None:
+    """Standard full strings built from the gazetteer come back as their own adcode (a sample
+    of 400 districts whose names are unique, so no clue is missing)."""
+    gaz = load_gazetteer()
+    rng = random.Random(4)
+    districts = [r for r in gaz.of_level(DISTRICT) if len(gaz.lookup(r.name)) == 1]
+    sample = rng.sample(districts, 400)
+    texts = [
+        "".join(dict.fromkeys(x for x in gaz.names(r.adcode) if x)) + "幸福路1号" for r in sample
+    ]
+    parsed = parse_addresses(texts)
+    wrong = [
+        (t, p.adcode) for t, p, r in zip(texts, parsed, sample, strict=True) if p.adcode != r.adcode
+    ]
+    assert len(wrong) <= 4, wrong[:10]
+
+
+def test_batch_equals_single_and_results_are_independent_copies() -> None:
+    texts = ["朝阳区建国路88号", "浙江省杭州市西湖区文三路1号", "朝阳区建国路88号"]
+    batch = parse_addresses(texts, ["13800138000", None, "13800138000"])
+    assert batch[0] == parse_address(texts[0], "13800138000")
+    batch[0].defects.append("X")
+    assert "X" not in parse_address(texts[0], "13800138000").defects
+
+
+def test_feature_frame_columns_and_signal() -> None:
+    texts = ["浙江省杭州市西湖区文三路1号", "浙江省宁波市西湖区文三路1号", "朝阳区"]
+    phones = ["13800138000", "13800138000", "123"]
+    frame = address_feature_frame(parse_addresses(texts, phones), texts, phones)
+    assert list(frame.columns) == list(FEATURES)
+    assert len(frame) == 3 and not frame.isna().any().any()
+    assert frame["n_conflicting"].tolist()[:2] == [0, 1]
+    assert frame["phone_invalid"].tolist() == [0, 0, 1]
+    assert set(f"parser_{c}" for c in codes_of("address")) <= set(frame.columns)
