@@ -17,7 +17,7 @@ from ordersight.storage import SqlRepository
 from serving.deps import parse_keys
 from serving.errors import install_error_handlers
 from serving.limits import BodyLimitMiddleware
-from serving.routes import address, admin, health, orders, reference
+from serving.routes import address, admin, channels, health, orders, reference
 from serving.service import Scorer
 from serving.services import Services
 from serving.state import ModelHolder, ReferenceHolder
@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = services
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
-    for module in (health, orders, address, reference, admin):
+    for module in (health, orders, channels, address, reference, admin):
         app.include_router(module.router)
     _include_pages(app)
     return app

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from models.registry import MODEL_NAMES, LoadedModel, Registry
+from ordersight.adapters import load_sku_map
 from ordersight.reference import KEYS, ReferenceData, validate_frame
 
 log = logging.getLogger("ordersight.state")
@@ -42,6 +43,8 @@ class ReferenceHolder:
         self.directory = Path(directory)
         self._lock = threading.Lock()
         self.data = ReferenceData.from_dir(self.directory)
+        sku_map = self.directory / "sku_map.csv"
+        self.sku_map = load_sku_map(sku_map) if sku_map.exists() else None
 
     def update(
         self, kind: Literal["stock", "catalog"], rows: Sequence[dict[str, Any]], mode: str

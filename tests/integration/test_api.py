@@ -154,3 +154,14 @@ def test_codes_address_and_metrics(client: TestClient) -> None:
     assert client.post("/v1/address/parse", json={}).status_code == 422
     text = TestClient(client.app).get("/metrics").text
     assert "ordersight_orders_scored_total" in text
+
+
+def test_native_channel_payload_is_adapted_and_scored(client: TestClient) -> None:
+    samples = REPO_ROOT / "data" / "samples" / "channels"
+    for channel in ("tmall", "jd", "pdd"):
+        payload = json.loads((samples / f"{channel}.json").read_text(encoding="utf-8"))
+        r = client.post(f"/v1/channels/{channel}/orders/score", json=payload)
+        assert r.status_code == 200, r.text
+        assert r.json()["action"] in {"pass", "review", "hold"}
+    r = client.post("/v1/channels/nosuch/orders/score", json={"a": 1})
+    assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "channel"
