@@ -131,6 +131,7 @@ def build_frame(
     addr = address_feature_frame(parsed, texts, phones).add_prefix("addr_")
     frame = order_feature_frame(orders, ref, recent, [p.adcode for p in parsed])
     frame = pd.concat([frame.reset_index(drop=True), addr.reset_index(drop=True)], axis=1)
+    frame["channel"] = [o.channel for o in orders]
     return frame, parsed
 
 

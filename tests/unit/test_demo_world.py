@@ -15,6 +15,7 @@ from ordersight.gazetteer import load_gazetteer
 from ordersight.reference import ReferenceData, read_csv
 from ordersight.schema import KNOWN_CHANNELS, Order
 from training.demo import DEFAULT_RATES, generate_world
+from training.demo.labels import receiver_key
 
 TINY = {"days": 40, "n_orders": 800, "progress": False}
 # codes decided by an operator's rule file, not by the world
@@ -130,12 +131,13 @@ def test_stock_labels_follow_the_snapshot(small_world: Path, labels: pd.DataFram
 
 
 def test_duplicates_repeat_an_earlier_order(labels: pd.DataFrame, orders: list[Order]) -> None:
+
     by_id = {o.order_id: o for o in orders}
     dups = labels.loc[labels["type"] == "duplicate"]
     for order_id, code in zip(dups["order_id"], dups["code"], strict=True):
         order = by_id[order_id]
         lines = sorted((x.sku, x.qty) for x in order.lines)
-        earlier = [o for o in orders if o.customer_id == order.customer_id
+        earlier = [o for o in orders if receiver_key(o) == receiver_key(order)
                    and o.created_at < order.created_at
                    and (order.created_at - o.created_at).total_seconds() <= 86_400
                    and sorted((x.sku, x.qty) for x in o.lines) == lines]  # fmt: skip

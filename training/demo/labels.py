@@ -118,16 +118,27 @@ def compliance_codes(order: Order, catalog: dict[str, tuple[int | None, int | No
     return list(dict.fromkeys(found))
 
 
+def receiver_key(order: Order) -> str | None:
+    digits = "".join(ch for ch in order.address.phone or "" if ch.isdigit() or ch == "*")
+    if len(digits) >= 8 and digits[:3].isdigit() and digits[-4:].isdigit():
+        return digits[:3] + digits[-4:]
+    return order.customer_id
+
+
 def duplicate_codes(
     orders: list[Order], adcodes: list[str], details: list[str]
 ) -> list[str | None]:
     """For orders in created_at order: DUP_* when an earlier order within 24 h has the same
-    customer, true address and lines (the later one is labeled)."""
+    receiver, true address and lines (the later one is labeled).
+
+    The receiver is the phone as every channel shows it (first 3 + last 4 digits; marketplaces
+    mask the middle, PDD sends no customer id), else the customer id.
+    """
     seen: dict[tuple, list[tuple[datetime, str]]] = defaultdict(list)
     out: list[str | None] = []
     for order, adcode, detail in zip(orders, adcodes, details, strict=True):
         lines = tuple(sorted((line.sku, line.qty) for line in order.lines))
-        key = (order.customer_id, adcode, detail, lines)
+        key = (receiver_key(order), adcode, detail, lines)
         earlier = [c for t, c in seen[key] if order.created_at - t <= DUP_WINDOW]
         code = None
         if earlier:

@@ -1,0 +1,462 @@
+"""Rules engine: file validation, NaN-safe vectorised evaluation, decisions, hot reload, replay."""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from ordersight.rules import (
+    RuleFileError,
+    RuleStore,
+    decide,
+    evaluate,
+    hit_scores,
+    load_rules,
+    parse_rules,
+    summary,
+)
+from ordersight.rules.replay import compare, render
+from ordersight.schema import Issue, ScoreResult
+
+TYPES = ("address", "stock", "price", "format", "compliance", "duplicate")
+
+
+def _doc(*rules: dict) -> dict:
+    return {
+        "thresholds": {t: {"review": 0.5, "hold": 0.9} for t in TYPES},
+        "rules": list(rules),
+    }
+
+
+def _rule(name: str = "r1", **over) -> dict:
+    rule = {
+        "name": name,
+        "level": 2,
+        "type": "stock",
+        "code": "STOCK_INSUFFICIENT",
+        "when": {"feature": "qty_over_available_max", "op": ">", "value": 1},
+        "then": {"action": "hold", "score": 0.95, "message": "short by {qty_over_available_max}"},
+    }
+    rule.update(over)
+    return rule
+
+
+def _load(doc: dict, known: set[str] | None = None):
+    return parse_rules(yaml.safe_dump(doc, allow_unicode=True).encode(), "t.yaml", known)
+
+
+def _problems(doc: dict, known: set[str] | None = None) -> str:
+    with pytest.raises(RuleFileError) as exc:
+        _load(doc, known)
+    return str(exc.value)
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+def test_schema_error_names_rule_and_key():
+    bad = _rule("stock_short", then={"action": "block", "score": 0.9, "message": "m"})
+    msg = _problems(_doc(_rule("ok"), bad))
+    assert "rule 'stock_short' (rules[1])" in msg
+    assert "then.action" in msg and "'block'" in msg
+
+
+def test_schema_error_inside_condition_tree_names_the_path():
+    when = {
+        "all": [{"feature": "a", "op": ">", "value": 1}, {"feature": "b", "op": "~", "value": 2}]
+    }
+    msg = _problems(_doc(_rule("deep", when=when)))
+    assert "rule 'deep'" in msg and "when.all[1].op" in msg
+
+
+def test_misspelt_group_key_is_reported():
+    msg = _problems(_doc(_rule("typo", when={"alll": [{"feature": "a", "op": "is_null"}]})))
+    assert "rule 'typo'" in msg and "alll" in msg
+
+
+def test_numeric_op_needs_a_number_and_membership_a_list():
+    assert "value" in _problems(_doc(_rule(when={"feature": "a", "op": ">", "value": "x"})))
+    assert "value" in _problems(_doc(_rule(when={"feature": "a", "op": "in", "value": "x"})))
+    assert "ref" in _problems(_doc(_rule(when={"feature": "a", "op": "is_null", "ref": "b"})))
+
+
+def test_unknown_code_and_wrong_prefix_rejected():
+    assert "unknown issue code 'STOCK_GONE'" in _problems(_doc(_rule(code="STOCK_GONE")))
+    msg = _problems(_doc(_rule("mixed", code="PRICE_BELOW_COST")))
+    assert "rule 'mixed'" in msg and "price code" in msg
+
+
+def test_unknown_feature_rejected_when_features_are_known():
+    known = {"qty_over_available_max"}
+    _load(_doc(_rule()), known)  # the same rule with a known feature loads
+    when = {"feature": "qty_over_availble_max", "op": ">", "value": 1}
+    msg = _problems(_doc(_rule("spelt", when=when)), known)
+    assert "rule 'spelt'" in msg and "unknown feature 'qty_over_availble_max'" in msg
+    then = {"action": "hold", "score": 0.95, "message": "at {nowhere}"}
+    assert "unknown feature 'nowhere'" in _problems(_doc(_rule(then=then)), known)
+
+
+def test_semantic_checks():
+    doc = _doc(_rule("a"), _rule("a"))
+    assert "names must be unique" in _problems(doc)
+    doc = _doc(_rule(type="format", code="FMT_UNKNOWN_SKU", level="fallback"))
+    assert "has none" in _problems(doc)
+    doc = _doc(_rule(then={"action": "review", "score": 0.95, "message": "m"}))
+    assert "would hold" in _problems(doc)
+    doc = _doc(_rule())
+    doc["thresholds"]["price"] = {"review": 0.8, "hold": 0.6}
+    assert "thresholds.price" in _problems(doc)
+
+
+def test_yaml_syntax_error_gives_line(tmp_path: Path):
+    path = tmp_path / "r.yaml"
+    path.write_text("thresholds:\n  stock: {review: 0.5\nrules: []\n", encoding="utf-8")
+    with pytest.raises(RuleFileError) as exc:
+        load_rules(path)
+    assert str(path) in str(exc.value) and "line" in str(exc.value)
+
+
+def test_version_is_a_content_hash():
+    a = yaml.safe_dump(_doc(_rule())).encode()
+    assert parse_rules(a, "x", None).version == parse_rules(a, "y", None).version
+    b = a + b"# a comment changes the file\n"
+    assert parse_rules(a, "x", None).version != parse_rules(b, "x", None).version
+    assert len(parse_rules(a, "x", None).version) == 7
+
+
+# --- evaluation -------------------------------------------------------------------------------
+
+
+def _fires(when: dict, frame: pd.DataFrame) -> list[bool]:
+    rs = _load(_doc(_rule(when=when, then={"action": "hold", "score": 0.9, "message": "m"})))
+    return [bool(h) for h in evaluate(rs, frame)]
+
+
+def test_nan_is_false_for_every_comparison_but_is_null():
+    frame = pd.DataFrame({"x": [np.nan, 2.0], "s": [None, "a"], "y": [1.0, np.nan]})
+    for op, value in ((">", 0), (">=", 0), ("<", 9), ("<=", 9), ("==", 2), ("!=", 5)):
+        assert _fires({"feature": "x", "op": op, "value": value}, frame)[0] is False, op
+    assert _fires({"feature": "x", "op": "in", "value": [2, 3]}, frame) == [False, True]
+    assert _fires({"feature": "x", "op": "not_in", "value": [3]}, frame) == [False, True]
+    assert _fires({"feature": "s", "op": "!=", "value": "b"}, frame) == [False, True]
+    assert _fires({"feature": "s", "op": "not_in", "value": ["b"]}, frame) == [False, True]
+    assert _fires({"feature": "x", "op": ">", "ref": "y"}, frame) == [False, False]
+    assert _fires({"feature": "x", "op": "is_null"}, frame) == [True, False]
+    assert _fires({"feature": "x", "op": "not_null"}, frame) == [False, True]
+
+
+def test_has_any_over_list_valued_cells():
+    frame = pd.DataFrame({"cats": [("food", "3c"), "beauty|food", None, [], "3c"]})
+    assert _fires({"feature": "cats", "op": "has_any", "value": ["3c"]}, frame) == [
+        True,
+        False,
+        False,
+        False,
+        True,
+    ]
+    assert _fires({"feature": "cats", "op": "has_any", "value": ["food", "x"]}, frame)[:2] == [
+        True,
+        True,
+    ]
+
+
+def test_missing_column_reads_as_null():
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    assert _fires({"feature": "absent", "op": ">", "value": 0}, frame) == [False, False]
+    assert _fires({"feature": "absent", "op": "is_null"}, frame) == [True, True]
+
+
+def _scalar(cond: dict, row: dict) -> bool:
+    """Row-at-a-time reference semantics, written independently of the engine."""
+    if "all" in cond:
+        return all(_scalar(c, row) for c in cond["all"])
+    if "any" in cond:
+        return any(_scalar(c, row) for c in cond["any"])
+    if "not" in cond:
+        return not _scalar(cond["not"], row)
+    x = row.get(cond["feature"])
+    null = x is None or (isinstance(x, float) and math.isnan(x))
+    op = cond["op"]
+    if op in ("is_null", "not_null"):
+        return null == (op == "is_null")
+    rhs = row.get(cond["ref"]) if "ref" in cond else cond["value"]
+    if null or rhs is None or (isinstance(rhs, float) and math.isnan(rhs)):
+        return False
+    ops = {
+        ">": lambda: x > rhs,
+        ">=": lambda: x >= rhs,
+        "<": lambda: x < rhs,
+        "<=": lambda: x <= rhs,
+        "==": lambda: x == rhs,
+        "!=": lambda: x != rhs,
+        "in": lambda: x in rhs,
+        "not_in": lambda: x not in rhs,
+    }
+    return ops[op]()
+
+
+def _random_cond(rng: random.Random, depth: int = 0) -> dict:
+    if depth < 3 and rng.random() < 0.45:
+        kind = rng.choice(["all", "any", "not"])
+        if kind == "not":
+            return {"not": _random_cond(rng, depth + 1)}
+        return {kind: [_random_cond(rng, depth + 1) for _ in range(rng.randint(1, 3))]}
+    if rng.random() < 0.25:
+        op = rng.choice(["==", "!=", "in", "not_in", "is_null", "not_null"])
+        leaf: dict = {"feature": "s", "op": op}
+        if op in ("in", "not_in"):
+            leaf["value"] = rng.sample(["a", "b", "c"], rng.randint(1, 2))
+        elif op in ("==", "!="):
+            leaf["value"] = rng.choice(["a", "b", "c"])
+        return leaf
+    feat = rng.choice(["x", "y", "z"])
+    op = rng.choice([">", ">=", "<", "<=", "==", "!=", "in", "not_in", "is_null", "not_null"])
+    leaf = {"feature": feat, "op": op}
+    if op in ("in", "not_in"):
+        leaf["value"] = rng.sample([0, 1, 2, 3], rng.randint(1, 3))
+    elif op not in ("is_null", "not_null"):
+        if rng.random() < 0.3:
+            leaf["ref"] = rng.choice(["x", "y", "z"])
+        else:
+            leaf["value"] = rng.choice([0, 1, 1.5, 2, 3])
+    return leaf
+
+
+def test_vectorised_equals_row_by_row_on_random_rules():
+    rng = random.Random(7)
+    n = 200
+    nprng = np.random.default_rng(7)
+
+    def col() -> np.ndarray:
+        v = nprng.integers(0, 4, n).astype(float)
+        v[nprng.random(n) < 0.2] = np.nan
+        return v
+
+    frame = pd.DataFrame(
+        {
+            "x": col(),
+            "y": col(),
+            "z": col() / 2,
+            "s": nprng.choice(np.array(["a", "b", "c", None], dtype=object), n),
+        }
+    )
+    rows = frame.replace({np.nan: None}).to_dict("records")
+    conds = [_random_cond(rng) for _ in range(60)]
+    rules = [
+        _rule(f"r{i}", when=c, then={"action": "hold", "score": 0.9, "message": "m"})
+        for i, c in enumerate(conds)
+    ]
+    hits = evaluate(_load(_doc(*rules)), frame)
+    for i, cond in enumerate(conds):
+        got = [any(h.rule == f"r{i}" for h in row_hits) for row_hits in hits]
+        want = [_scalar(cond, r) for r in rows]
+        assert got == want, cond
+    assert any(any(h) for h in hits)  # the property is not vacuous
+
+
+def test_fallback_rules_fire_only_where_the_model_did_not_score():
+    rule = _rule(
+        level="fallback",
+        type="price",
+        code="PRICE_BELOW_FLOOR",
+        when={"feature": "unit_over_floor_min", "op": "<", "value": 1},
+        then={"action": "review", "score": 0.7, "message": "at {unit_over_floor_min:.2f} of floor"},
+    )
+    rs = _load(_doc(rule))
+    frame = pd.DataFrame({"unit_over_floor_min": [0.5, 0.5, 2.0]})
+    scored = {"price": np.array([True, False, False])}
+    assert [len(h) for h in evaluate(rs, frame, scored)] == [0, 1, 0]
+    assert [len(h) for h in evaluate(rs, frame, None)] == [1, 1, 0]
+    assert evaluate(rs, frame)[0][0].message == "at 0.50 of floor"
+
+
+def test_channels_filter_message_and_suggestion():
+    rule = _rule(
+        channels=["jd"],
+        then={
+            "action": "hold",
+            "score": 0.95,
+            "message": "{qty_over_available_max}x available at {sourcing_warehouse}",
+            "suggestion": {"field": "warehouse_id", "value_from": "alt_warehouse"},
+        },
+    )
+    frame = pd.DataFrame(
+        {
+            "qty_over_available_max": [2.0, 3.0, 1.5],
+            "sourcing_warehouse": ["WH-BJ", "WH-SH", None],
+            "alt_warehouse": ["WH-GZ", "WH-CD", None],
+            "channel": ["jd", "tmall", "jd"],
+        }
+    )
+    hits = evaluate(_load(_doc(rule)), frame)
+    assert [len(h) for h in hits] == [1, 0, 1]
+    assert hits[0][0].message == "2x available at WH-BJ"
+    assert hits[0][0].suggestion is not None and hits[0][0].suggestion.value == "WH-GZ"
+    assert hits[2][0].message == "1.5x available at ?" and hits[2][0].suggestion is None
+
+
+def test_disabled_rules_do_not_fire():
+    rs = _load(_doc(_rule(enabled=False)))
+    assert evaluate(rs, pd.DataFrame({"qty_over_available_max": [5.0]})) == [[]]
+    assert summary(rs)["enabled"] == 0 and summary(rs)["rules"] == 1
+
+
+def test_decide_from_thresholds_and_hits():
+    doc = _doc(
+        _rule("h"),
+        _rule(
+            "r",
+            type="price",
+            code="PRICE_TOTAL_MISMATCH",
+            then={"action": "review", "score": 0.6, "message": "m"},
+            when={"feature": "total_gap_ratio", "op": ">", "value": 0.02},
+        ),
+    )
+    doc["thresholds"]["price"] = {"review": 0.4, "hold": 0.8}
+    rs = _load(doc)
+    frame = pd.DataFrame(
+        {"qty_over_available_max": [0.5, 0.5, 3.0], "total_gap_ratio": [0, 0.1, 0]}
+    )
+    none, review_hit, hold_hit = evaluate(rs, frame)
+    assert decide(rs, {"price": 0.1, "stock": 0.2}, none) == "pass"
+    assert decide(rs, {"price": 0.4}, none) == "review"
+    assert decide(rs, {"price": 0.8}, none) == "hold"
+    assert decide(rs, {"price": 0.1}, review_hit) == "review"
+    assert decide(rs, {"price": 0.1}, hold_hit) == "hold"
+    assert hit_scores(review_hit + hold_hit) == {"price": 0.6, "stock": 0.95}
+
+
+# --- hot reload -------------------------------------------------------------------------------
+
+
+def test_store_keeps_old_rules_on_a_bad_file(tmp_path: Path):
+    path = tmp_path / "rules.yaml"
+    path.write_text(yaml.safe_dump(_doc(_rule())), encoding="utf-8")
+    store = RuleStore(path, min_check_interval_s=0)
+    old = store.current
+    path.write_text(yaml.safe_dump(_doc(_rule(code="STOCK_NOPE"))), encoding="utf-8")
+    with pytest.raises(RuleFileError):
+        store.reload()
+    assert store.current is old and store.last_error is not None
+    assert store.maybe_reload() is False  # unchanged bad file is not retried
+
+    path.write_text(yaml.safe_dump(_doc(_rule(), _rule("second"))), encoding="utf-8")
+    os.utime(path, ns=(1, 2_000_000_000_000_000_000))  # mtime differs even on coarse clocks
+    assert store.maybe_reload() is True
+    assert store.current.version != old.version and len(store.current.rules) == 2
+    assert store.last_error is None and store.maybe_reload() is False
+
+
+# --- replay -----------------------------------------------------------------------------------
+
+
+def _result(oid: str, action: str, *codes: str) -> ScoreResult:
+    issues = [Issue(type="price", code=c, score=0.7, scored_by="rules", message="m") for c in codes]
+    return ScoreResult(order_id=oid, action=action, risk=0.7, issues=issues)
+
+
+def test_replay_counts_and_transitions():
+    before = [
+        _result("a", "pass"),
+        _result("b", "review", "PRICE_TOTAL_MISMATCH"),
+        _result("c", "review", "PRICE_TOTAL_MISMATCH"),
+    ]
+    after = [
+        _result("a", "review", "PRICE_STACKED_DISCOUNT"),
+        _result("b", "pass"),
+        _result("c", "review", "PRICE_TOTAL_MISMATCH"),
+    ]
+    rep = compare(before, after)
+    assert rep["actions"]["pass"] == {"before": 1, "after": 1}
+    assert rep["actions"]["review"] == {"before": 2, "after": 2}
+    assert rep["transitions"]["pass"]["review"] == 1 and rep["transitions"]["review"]["pass"] == 1
+    assert rep["transitions"]["review"]["review"] == 1
+    assert rep["codes"]["PRICE_TOTAL_MISMATCH"] == {"before": 2, "after": 1}
+    assert rep["codes"]["PRICE_STACKED_DISCOUNT"] == {"before": 0, "after": 1}
+    assert rep["changed"] == 2 and rep["changed_order_ids"] == ["a", "b"]
+    assert len(render(rep).renderables) == 3
+    with pytest.raises(ValueError):
+        compare(before, after[::-1])
+
+
+# --- the shipped rule file --------------------------------------------------------------------
+
+DEFAULT_RULES = Path(__file__).resolve().parents[2] / "rules" / "default.yaml"
+
+
+def _known_features() -> set[str]:
+    from features.address import FEATURES as ADDRESS_FEATURES
+    from features.orders import FEATURES
+
+    return set(FEATURES) | {f"addr_{c}" for c in ADDRESS_FEATURES}
+
+
+def test_default_rules_load_with_the_real_feature_tables():
+    rs = load_rules(DEFAULT_RULES, _known_features())
+    info = summary(rs)
+    assert info["enabled"] >= 15
+    assert {"1", "2", "3", "fallback"} <= set(info["by_level"])
+    assert set(info["by_type"]) == set(TYPES)
+    fallback_types = {r.type for r in rs.active if r.fallback}
+    assert fallback_types == {"address", "stock", "price"}
+
+
+def test_default_rules_on_hand_built_orders():
+    from datetime import datetime, timedelta, timezone
+
+    from features.orders import order_feature_frame
+    from ordersight.reference import ReferenceData
+    from ordersight.schema import Order
+    from tests.unit.test_order_features import CATALOG, STOCK, WAREHOUSES, _frame
+
+    ref = ReferenceData(
+        _frame(CATALOG, "catalog"), _frame(WAREHOUSES, "warehouses"), _frame(STOCK, "stock")
+    )
+    at = datetime(2025, 11, 11, 10, tzinfo=timezone(timedelta(hours=8)))
+
+    def order(lines, paid, **extra) -> Order:
+        return Order.model_validate(
+            {
+                "order_id": f"o{paid}",
+                "channel": "jd",
+                "created_at": at,
+                "address": {"raw": "北京市朝阳区建国路1号", "phone": "13800138000"},
+                "lines": [{"sku": s, "qty": q, "unit_price": p} for s, q, p in lines],
+                "paid_amount": paid,
+                **extra,
+            }
+        )
+
+    orders = [
+        order([("MILK-S1", 2, 290.0)], 580.0, attributes={"baby_age_months": 3}),  # clean
+        order([("MILK-S1", 1, 290.0)], 290.0, attributes={"baby_age_months": 20}),  # stage
+        order([("MILK-S1", 7, 290.0)], 2030.0),  # over the per-order limit of 6
+        order([("TV-55", 2, 3900.0)], 7800.0, warehouse_id="WH-HZ"),  # 1 on hand at WH-HZ
+        order([("NOPE-1", 1, 10.0)], 10.0),  # unknown SKU
+        order([("MILK-S3", 1, 2.8)], 2.8),  # yuan typed as fen
+    ]
+    rs = load_rules(DEFAULT_RULES)
+    frame = order_feature_frame(orders, ref, adcodes=["110105"] * len(orders))
+    hits = evaluate(rs, frame)
+    codes = [{h.code for h in row} for row in hits]
+    assert codes[0] == set()
+    assert "COMPLIANCE_FORMULA_STAGE" in codes[1]
+    assert "COMPLIANCE_QTY_LIMIT" in codes[2]
+    assert "STOCK_INSUFFICIENT" in codes[3]
+    stock_hit = next(h for h in hits[3] if h.code == "STOCK_INSUFFICIENT")
+    assert stock_hit.suggestion is not None and stock_hit.suggestion.value == "WH-GZ"
+    assert codes[4] == {"FMT_UNKNOWN_SKU"}
+    assert "PRICE_UNIT_ERROR" in codes[5] and "PRICE_BELOW_FLOOR" not in codes[5]
+    actions = [decide(rs, hit_scores(h), h) for h in hits]
+    assert actions == ["pass", "hold", "hold", "hold", "review", "review"]
+    # With the price model scoring every row the price fallback stays quiet; hard rules do not.
+    scored = evaluate(rs, frame, {t: np.ones(len(orders), bool) for t in ("price", "stock")})
+    assert "PRICE_UNIT_ERROR" not in {h.code for h in scored[5]}
+    assert "STOCK_INSUFFICIENT" in {h.code for h in scored[3]}
