@@ -1,0 +1,95 @@
+"""The `ordersight` command as a user runs it: exit codes 0 ok / 1 failure / 2 bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ordersight.cli import app
+from ordersight.settings import REPO_ROOT, get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(small_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ORDERSIGHT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ORDERSIGHT_REFERENCE_DIR", str(small_world))
+    monkeypatch.setenv("ORDERSIGHT_RULES_FILE", str(REPO_ROOT / "rules" / "default.yaml"))
+    get_settings.cache_clear()
+    yield small_world
+    get_settings.cache_clear()
+
+
+def test_help_lists_every_contract_command() -> None:
+    out = runner.invoke(app, ["--help"]).output
+    for command in ("demo-data", "train", "serve", "score", "parse-address", "forecast", "recommend", "rules"):
+        assert command in out
+
+
+def test_score_file_same_shape_as_api(env: Path, tmp_path: Path) -> None:
+    infile = tmp_path / "in.jsonl"
+    lines = (env / "orders.jsonl").read_text(encoding="utf-8").splitlines()[:50]
+    infile.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["score", str(infile), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["order_id"] for r in rows] == [json.loads(x)["order_id"] for x in lines]
+    assert all(r["action"] in {"pass", "review", "hold"} and "scored_by" in r for r in rows)
+
+
+def test_score_reports_bad_lines_and_exits_2(env: Path, tmp_path: Path) -> None:
+    infile = tmp_path / "in.jsonl"
+    good = (env / "orders.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    infile.write_text(good + '\n{"order_id": "X"}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["score", str(infile), "--out", str(out)])
+    assert result.exit_code == 2
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 2 and "line 2" in rows[0]["error"]["message"]
+
+
+def test_parse_address_prints_json_lines(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["parse-address", "浙江杭州萧山区市心中路1号"])
+    assert result.exit_code == 0
+    parsed = json.loads(result.stdout.strip())
+    assert (parsed["city"], parsed["district"]) == ("杭州市", "萧山区")
+    infile = tmp_path / "a.txt"
+    infile.write_text("北京市朝阳区建国路1号\n广东省深圳市南山区科技园1栋\n", encoding="utf-8")
+    lines = runner.invoke(app, ["parse-address", "--file", str(infile)]).stdout.strip().splitlines()
+    assert [json.loads(x)["district"] for x in lines] == ["朝阳区", "南山区"]
+    assert runner.invoke(app, ["parse-address"]).exit_code == 2
+
+
+def test_rules_check_and_replay(env: Path, tmp_path: Path) -> None:
+    default = REPO_ROOT / "rules" / "default.yaml"
+    assert runner.invoke(app, ["rules", "check", str(default)]).exit_code == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(default.read_text(encoding="utf-8").replace("code: STOCK_RESERVED", "code: STOCK_NOPE"),
+                   encoding="utf-8")
+    result = runner.invoke(app, ["rules", "check", str(bad)])
+    assert result.exit_code == 2 and "STOCK_NOPE" in result.output
+    stricter = tmp_path / "stricter.yaml"
+    text = default.read_text(encoding="utf-8").replace("qty_over_limit_max, op: \">\", value: 1}",
+                                                       "qty_over_limit_max, op: \">\", value: 0.1}")
+    assert text != default.read_text(encoding="utf-8")
+    stricter.write_text(text, encoding="utf-8")
+    orders = tmp_path / "past.jsonl"
+    orders.write_text("\n".join((env / "orders.jsonl").read_text(encoding="utf-8").splitlines()[:300]),
+                      encoding="utf-8")
+    result = runner.invoke(app, ["rules", "replay", str(stricter), "--orders", str(orders)])
+    assert result.exit_code == 0, result.output
+    assert "COMPLIANCE_QTY_LIMIT" in result.output
+
+
+def test_bad_inputs_exit_2(env: Path, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["train", "--only", "nope"]).exit_code == 2
+    assert runner.invoke(app, ["score", str(tmp_path / "missing.jsonl")]).exit_code == 2
+    history = tmp_path / "h.csv"
+    history.write_text("date,sku,warehouse_id,qty\n2025-01-01,A,W,1\n2025-01-01,A,W,2\n", encoding="utf-8")
+    result = runner.invoke(app, ["forecast", "--history", str(history)])
+    assert result.exit_code == 2 and "row 3" in result.output
