@@ -10,8 +10,8 @@ from __future__ import annotations
 import importlib
 import json
 import tempfile
-from datetime import UTC, datetime
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 

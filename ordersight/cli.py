@@ -13,7 +13,9 @@ from rich.console import Console
 
 from ordersight.settings import get_settings
 
-app = typer.Typer(help="OrderSight: order-quality scoring and demand planning.", no_args_is_help=True)
+app = typer.Typer(
+    help="OrderSight: order-quality scoring and demand planning.", no_args_is_help=True
+)
 rules_app = typer.Typer(help="Validate rule files and replay rule changes.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 console = Console(stderr=True)
@@ -42,9 +44,13 @@ def demo_data(
 
 @app.command()
 def train(
-    data: Annotated[Path, typer.Option(help="demo-world or own data directory")] = Path("data/demo"),
+    data: Annotated[Path, typer.Option(help="demo-world or own data directory")] = Path(
+        "data/demo"
+    ),
     only: Annotated[str, typer.Option(help="comma list of address,stock,price,forecast")] = "",
-    if_missing: Annotated[bool, typer.Option(help="skip models that already have a champion")] = False,
+    if_missing: Annotated[
+        bool, typer.Option(help="skip models that already have a champion")
+    ] = False,
 ) -> None:
     """Train, evaluate, log to MLflow and register; `champion` moves only when gates pass."""
     from training.pipeline import ALL_STEPS, train_all
@@ -54,7 +60,9 @@ def train(
     if unknown:
         raise _fail(f"--only: unknown step(s) {unknown}; choose from {list(ALL_STEPS)}", BAD_INPUT)
     if not (data / "catalog.csv").exists():
-        raise _fail(f"--data: {data} has no catalog.csv (run `ordersight demo-data` first)", BAD_INPUT)
+        raise _fail(
+            f"--data: {data} has no catalog.csv (run `ordersight demo-data` first)", BAD_INPUT
+        )
     report = train_all(data, steps, if_missing=if_missing, settings=get_settings())
     console.print_json(json.dumps(report, ensure_ascii=False, default=str))
     if any(not r.get("gates_passed", True) for r in report.values() if isinstance(r, dict)):
@@ -124,7 +132,9 @@ def parse_address(
 
 @app.command()
 def forecast(
-    history: Annotated[Path, typer.Option(help="history CSV: date,sku,warehouse_id,qty[,price,promo,traffic]")],
+    history: Annotated[
+        Path, typer.Option(help="history CSV: date,sku,warehouse_id,qty[,price,promo,traffic]")
+    ],
     horizon: Annotated[int, typer.Option(min=1, max=28)] = 14,
     out: Annotated[Path | None, typer.Option(help="forecast CSV (default stdout)")] = None,
 ) -> None:

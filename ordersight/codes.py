@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Literal
 
 IssueType = Literal["address", "stock", "price", "format", "compliance", "duplicate"]
-ISSUE_TYPES: tuple[IssueType, ...] = ("address", "stock", "price", "format", "compliance", "duplicate")
+ISSUE_TYPES: tuple[IssueType, ...] = (
+    "address",
+    "stock",
+    "price",
+    "format",
+    "compliance",
+    "duplicate",
+)
 MODEL_TYPES: tuple[IssueType, ...] = ("address", "stock", "price")
 
 PREFIX: dict[str, IssueType] = {

@@ -156,7 +156,9 @@ def _parent_of(code: str, codes: set[str]) -> str | None:
     return code[:2] + "0000"
 
 
-def build_regions(cpca_rows: list[dict[str, str]], changes: list[dict[str, str]]) -> dict[str, Region]:
+def build_regions(
+    cpca_rows: list[dict[str, str]], changes: list[dict[str, str]]
+) -> dict[str, Region]:
     """Pure construction of the region table from cpca rows plus our change table."""
     raw: dict[str, tuple[str, float, float]] = {}
     for row in cpca_rows:
@@ -184,8 +186,9 @@ def build_regions(cpca_rows: list[dict[str, str]], changes: list[dict[str, str]]
         parent = _parent_of(code, codes)
         if code[:2] in {m[:2] for m in MUNICIPALITIES} and level == DISTRICT:
             parent = code[:2] + "0100"
-        regions[code] = Region(code, name, level, parent, lon, lat, short_name(name, level),
-                               former.get(code, ()))
+        regions[code] = Region(
+            code, name, level, parent, lon, lat, short_name(name, level), former.get(code, ())
+        )
     return regions
 
 

@@ -139,7 +139,7 @@ def validate_frame(frame: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
     for idx in dup[dup].index[:MAX_PROBLEMS]:
         problems.append(Problem(int(idx) + 2, ",".join(KEYS[kind]), "duplicate key"))
     if problems:
-        problems.sort(key=lambda p: (p.row or 0))
+        problems.sort(key=lambda p: p.row or 0)
         raise ReferenceFileError(file, problems[:MAX_PROBLEMS])
     return _finish(out, kind)
 
@@ -177,6 +177,8 @@ class ReferenceData:
     @classmethod
     def from_dir(cls, directory: Path | str) -> ReferenceData:
         directory = Path(directory)
-        frames = {k: read_csv(directory / f"{k}.csv", k) for k in ("catalog", "warehouses", "stock")}
+        frames = {
+            k: read_csv(directory / f"{k}.csv", k) for k in ("catalog", "warehouses", "stock")
+        }
         stamp = max((directory / f"{k}.csv").stat().st_mtime_ns for k in frames)
         return cls(frames["catalog"], frames["warehouses"], frames["stock"], version=str(stamp))

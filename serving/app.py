@@ -1,4 +1,4 @@
-"""FastAPI application: lifespan loads reference data, rules and models once; routers per resource."""
+"""FastAPI application: lifespan loads reference data, rules and models once; one router each."""
 
 from __future__ import annotations
 

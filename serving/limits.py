@@ -41,7 +41,10 @@ class BodyLimitMiddleware:
         body = json.dumps(
             error_body("payload_too_large", f"request body over {self.max_bytes} bytes")
         ).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

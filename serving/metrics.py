@@ -13,10 +13,10 @@ class Metrics:
 
     def __post_init__(self) -> None:
         r = self.registry
-        self.orders = Counter(
-            "ordersight_orders_scored", "Orders scored", ["action"], registry=r
+        self.orders = Counter("ordersight_orders_scored", "Orders scored", ["action"], registry=r)
+        self.issues = Counter(
+            "ordersight_issues", "Issues raised", ["type", "scored_by"], registry=r
         )
-        self.issues = Counter("ordersight_issues", "Issues raised", ["type", "scored_by"], registry=r)
         self.latency = Histogram(
             "ordersight_score_seconds",
             "Scoring time per request",

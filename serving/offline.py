@@ -75,7 +75,9 @@ def score_file(infile: Path, out: Path | None, settings: Settings) -> dict[str, 
         for orders, errors in _chunks(infile):
             for message in errors:
                 counts["invalid"] += 1
-                line = json.dumps({"error": {"code": "invalid_order", "message": message}}, ensure_ascii=False)
+                line = json.dumps(
+                    {"error": {"code": "invalid_order", "message": message}}, ensure_ascii=False
+                )
                 _emit(sink, line)
             for result in scorer.score(orders):
                 counts[result.action] += 1

@@ -40,13 +40,17 @@ class ModelOutput:
     evidence: list[list[Evidence]] = field(default_factory=list)
 
 
-def _run_model(kind: str, loaded: LoadedModel, frame: pd.DataFrame, explain_min: float) -> ModelOutput:
+def _run_model(
+    kind: str, loaded: LoadedModel, frame: pd.DataFrame, explain_min: float
+) -> ModelOutput:
     """Predict with one model; rows whose required features are missing are left to rules."""
     n = len(frame)
     model = loaded.model
-    missing = np.asarray(model.required_missing(frame), dtype=bool) if hasattr(
-        model, "required_missing"
-    ) else np.zeros(n, dtype=bool)
+    missing = (
+        np.asarray(model.required_missing(frame), dtype=bool)
+        if hasattr(model, "required_missing")
+        else np.zeros(n, dtype=bool)
+    )
     preds = model.predict_frame(frame)
     score = preds["score"].to_numpy(dtype=float)
     code_cols = [c for c in preds.columns if c in CODES]
@@ -59,8 +63,12 @@ def _run_model(kind: str, loaded: LoadedModel, frame: pd.DataFrame, explain_min:
     flagged = np.flatnonzero(scored & (score >= explain_min))
     if len(flagged) and hasattr(model, "explain"):
         for row, contribs in zip(flagged, model.explain(frame.iloc[flagged], top=3), strict=True):
-            evidence[row] = [Evidence(feature=f, contribution=round(float(c), 4)) for f, c in contribs]
-    return ModelOutput(scored=scored, score=np.where(scored, score, 0.0), code=codes, evidence=evidence)
+            evidence[row] = [
+                Evidence(feature=f, contribution=round(float(c), 4)) for f, c in contribs
+            ]
+    return ModelOutput(
+        scored=scored, score=np.where(scored, score, 0.0), code=codes, evidence=evidence
+    )
 
 
 def _address_message(parsed: ParsedAddress, code: str) -> str:
@@ -69,7 +77,12 @@ def _address_message(parsed: ParsedAddress, code: str) -> str:
 
 
 def _model_issue(
-    kind: str, code: str, score: float, row: pd.Series, parsed: ParsedAddress, evidence: list[Evidence]
+    kind: str,
+    code: str,
+    score: float,
+    row: pd.Series,
+    parsed: ParsedAddress,
+    evidence: list[Evidence],
 ) -> Issue:
     suggestion: Suggestion | None
     if kind == "address":
@@ -124,7 +137,7 @@ def _rule_issue(hit: RuleHit, parsed: ParsedAddress) -> Issue:
 def build_frame(
     orders: Sequence[Order], ref: ReferenceData, recent: RecentOrders | None
 ) -> tuple[pd.DataFrame, list[ParsedAddress]]:
-    """The one feature frame for a batch: order features plus ``addr_``-prefixed address features."""
+    """One feature frame for a batch: order features plus `addr_`-prefixed address features."""
     texts = [o.address.text() for o in orders]
     phones = [o.address.phone for o in orders]
     parsed = parse_addresses(texts, phones)

@@ -50,7 +50,9 @@ class ReferenceHolder:
         self, kind: Literal["stock", "catalog"], rows: Sequence[dict[str, Any]], mode: str
     ) -> dict[str, int]:
         """Upsert (or replace) rows of ``kind``; raises ReferenceFileError naming row and column."""
-        incoming = pd.DataFrame([{k: "" if v is None else str(v) for k, v in r.items()} for r in rows])
+        incoming = pd.DataFrame(
+            [{k: "" if v is None else str(v) for k, v in r.items()} for r in rows]
+        )
         typed = validate_frame(incoming, kind, f"{kind} update")
         with self._lock:
             current: pd.DataFrame = getattr(self.data, kind)
@@ -62,8 +64,12 @@ class ReferenceHolder:
                 merged = merged.drop_duplicates(keys, keep="last").reset_index(drop=True)
             merged = merged[[c for c in current.columns if c in merged.columns]]
             write_csv_atomic(merged, self.directory / f"{kind}.csv")
-            fields = {"catalog": self.data.catalog, "warehouses": self.data.warehouses,
-                      "stock": self.data.stock, kind: merged}
+            fields = {
+                "catalog": self.data.catalog,
+                "warehouses": self.data.warehouses,
+                "stock": self.data.stock,
+                kind: merged,
+            }
             self.data = ReferenceData(**fields, version=f"{self.data.version}+{len(typed)}")
         return {"rows_received": len(typed), "rows_total": len(merged)}
 
@@ -75,7 +81,9 @@ class ModelHolder:
     champion without a restart; a model that fails to load leaves its type to the rules.
     """
 
-    def __init__(self, tracking_uri: str | None, kinds: Sequence[str] = ("address", "stock", "price")):
+    def __init__(
+        self, tracking_uri: str | None, kinds: Sequence[str] = ("address", "stock", "price")
+    ):
         self.tracking_uri = tracking_uri
         self.kinds = tuple(kinds)
         self.champions: dict[str, LoadedModel] = {}

@@ -29,7 +29,9 @@ def errors_key(queue: str) -> str:
     return f"{queue}:errors"
 
 
-def drain_once(client: redis.Redis, scorer: Scorer, queue: str, batch_size: int, wait_s: float) -> int:
+def drain_once(
+    client: redis.Redis, scorer: Scorer, queue: str, batch_size: int, wait_s: float
+) -> int:
     """Pop up to ``batch_size`` orders (blocking up to ``wait_s`` for the first), score them as
     one batch and push the results. Returns how many payloads were handled."""
     first = client.brpop([queue], timeout=wait_s)
@@ -46,8 +48,12 @@ def drain_once(client: redis.Redis, scorer: Scorer, queue: str, batch_size: int,
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or "order"
-            errors.append(json.dumps({"payload": raw.decode("utf-8", "replace"),
-                                      "error": f"{field}: {err['msg']}"}, ensure_ascii=False))
+            errors.append(
+                json.dumps(
+                    {"payload": raw.decode("utf-8", "replace"), "error": f"{field}: {err['msg']}"},
+                    ensure_ascii=False,
+                )
+            )
     pipe = client.pipeline()
     if orders:
         results = scorer.score(orders)

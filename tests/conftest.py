@@ -40,6 +40,8 @@ def trained_settings(small_world: Path, tmp_path_factory: pytest.TempPathFactory
         rules_file=REPO_ROOT / "rules" / "default.yaml",
         mlflow_uri=f"sqlite:///{home / 'mlflow.db'}",
     )
-    report = train_all(small_world, ["address", "stock", "price"], if_missing=False, settings=settings)
+    report = train_all(
+        small_world, ["address", "stock", "price"], if_missing=False, settings=settings
+    )
     settings.__dict__["train_report"] = report
     return settings

@@ -26,7 +26,9 @@ def train_all(
     report: dict[str, Any] = {}
     model_of = {"forecast": "demand"}
     todo = [
-        s for s in steps if not (if_missing and registry.has_champion(MODEL_NAMES[model_of.get(s, s)]))
+        s
+        for s in steps
+        if not (if_missing and registry.has_champion(MODEL_NAMES[model_of.get(s, s)]))
     ]
     for skipped in sorted(set(steps) - set(todo)):
         report[skipped] = {"skipped": "champion exists"}

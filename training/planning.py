@@ -25,11 +25,15 @@ def read_forecast(path: Path) -> pd.DataFrame:
     frame = pd.read_csv(path, dtype={"sku": str, "warehouse_id": str})
     missing = [c for c in FORECAST_COLUMNS if c not in frame.columns]
     if missing:
-        raise ReferenceFileError(path.name, [Problem(1, c, "required column missing") for c in missing])
+        raise ReferenceFileError(
+            path.name, [Problem(1, c, "required column missing") for c in missing]
+        )
     frame["date"] = pd.to_datetime(frame["date"], errors="coerce")
     bad = frame.index[frame["date"].isna()]
     if len(bad):
-        raise ReferenceFileError(path.name, [Problem(int(i) + 2, "date", "unparseable date") for i in bad[:5]])
+        raise ReferenceFileError(
+            path.name, [Problem(int(i) + 2, "date", "unparseable date") for i in bad[:5]]
+        )
     return frame
 
 
@@ -45,7 +49,12 @@ def _details(
     on_hand = stock.set_index(["warehouse_id", "sku"])["on_hand"]
     details: dict[str, Any] = {
         "forecast": [
-            {"date": d.strftime("%Y-%m-%d"), "q10": round(a, 2), "q50": round(b, 2), "q90": round(c, 2)}
+            {
+                "date": d.strftime("%Y-%m-%d"),
+                "q10": round(a, 2),
+                "q50": round(b, 2),
+                "q90": round(c, 2),
+            }
             for d, a, b, c in zip(fc["date"], fc["q10"], fc["q50"], fc["q90"], strict=True)
         ],
         "forecast_total_q50": round(float(fc["q50"].sum()), 2),
@@ -53,13 +62,16 @@ def _details(
         "on_hand_to": int(on_hand.get((dest, sku), 0)),
         "history": [],
         "warehouse_to_name": names.get(dest, dest),
-        "hot_reason": rec["hot_reason"] if "hot_reason" in rec and pd.notna(rec["hot_reason"]) else None,
+        "hot_reason": rec["hot_reason"]
+        if "hot_reason" in rec and pd.notna(rec["hot_reason"])
+        else None,
     }
     if history is not None:
         h = history[(history["sku"] == sku) & (history["warehouse_id"] == dest)]
         h = h[h["date"] > h["date"].max() - pd.Timedelta(days=HISTORY_DAYS)] if len(h) else h
         details["history"] = [
-            {"date": d.strftime("%Y-%m-%d"), "qty": float(q)} for d, q in zip(h["date"], h["qty"], strict=True)
+            {"date": d.strftime("%Y-%m-%d"), "qty": float(q)}
+            for d, q in zip(h["date"], h["qty"], strict=True)
         ]
     return details
 
@@ -83,7 +95,9 @@ def to_recommendations(
                 qty=int(rec["qty"]),
                 reason=str(rec["reason"]),
                 expected_gain=float(rec["expected_gain"]),
-                category=str(rec["category"]) if "category" in rec and pd.notna(rec["category"]) else None,
+                category=str(rec["category"])
+                if "category" in rec and pd.notna(rec["category"])
+                else None,
                 is_hot=bool(rec.get("is_hot", False)),
                 details=_details(rec, forecast, history, stock, names),
             )
@@ -104,7 +118,9 @@ def recommend_files(
     return recs
 
 
-def train_and_plan(data: Path, registry: Any, settings: Settings, horizon: int = 14) -> dict[str, Any]:
+def train_and_plan(
+    data: Path, registry: Any, settings: Settings, horizon: int = 14
+) -> dict[str, Any]:
     """Fit + backtest + register the demand model, then store a fresh plan for the planners."""
     from training.forecast import train_demand
 

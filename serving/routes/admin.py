@@ -17,9 +17,7 @@ router = APIRouter(prefix="/v1", tags=["admin"])
 
 @router.get("/codes")
 def codes(_: UserDep) -> dict[str, list[dict[str, str]]]:
-    return {
-        "codes": [{"code": c, "type": type_of(c), "meaning": m} for c, m in CODES.items()]
-    }
+    return {"codes": [{"code": c, "type": type_of(c), "meaning": m} for c, m in CODES.items()]}
 
 
 @router.get("/models")

@@ -17,7 +17,9 @@ from serving.recording import record
 router = APIRouter(prefix="/v1/channels", tags=["orders"])
 
 
-@router.post("/{channel}/orders/score", response_model=ScoreResult, response_model_exclude_none=True)
+@router.post(
+    "/{channel}/orders/score", response_model=ScoreResult, response_model_exclude_none=True
+)
 def score_native(
     channel: str, services: ServicesDep, _: UserDep, payload: dict[str, Any] = Body(...)
 ) -> ScoreResult:
@@ -29,8 +31,12 @@ def score_native(
         raise ApiError(422, "invalid_payload", str(exc), [{"field": exc.field}]) from exc
     except ValidationError as exc:
         details = validation_details(list(exc.errors()))
-        raise ApiError(422, "invalid_order", f"{channel}: {details[0]['field']}: {details[0]['message']}",
-                       details) from exc
+        raise ApiError(
+            422,
+            "invalid_order",
+            f"{channel}: {details[0]['field']}: {details[0]['message']}",
+            details,
+        ) from exc
     result = services.scorer.score([order])[0]
     result.latency_ms = round((time.perf_counter() - start) * 1000, 3)
     record(services, [order], [result], "score_native", start)

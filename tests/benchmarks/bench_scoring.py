@@ -11,8 +11,8 @@ import socket
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -33,8 +33,13 @@ def _port() -> int:
 
 @contextmanager
 def _server(args: list[str], env: dict[str, str], health: str) -> Iterator[None]:
-    proc = subprocess.Popen(args, env={**os.environ, **env}, cwd=REPO_ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        args,
+        env={**os.environ, **env},
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -52,8 +57,19 @@ def _server(args: list[str], env: dict[str, str], health: str) -> Iterator[None]
 
 
 def _uvicorn(target: str, port: int, factory: bool = False) -> list[str]:
-    args = [sys.executable, "-m", "uvicorn", target, "--port", str(port), "--host", "127.0.0.1",
-            "--log-level", "warning", "--no-access-log"]
+    args = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        target,
+        "--port",
+        str(port),
+        "--host",
+        "127.0.0.1",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     return args + (["--factory"] if factory else [])
 
 
@@ -77,8 +93,14 @@ def _batch_rows(payloads: list[dict]) -> list[dict]:
         scorer.score(orders)
         best = max(best, BATCH / (time.perf_counter() - t0))
     price = scorer.models.champions.get("price")
-    rows = [{"figure": f"batch scoring, {BATCH:,} orders, 1 core", "value": best, "unit": "orders/s",
-             "target": "≥ 50,000 orders/s"}]
+    rows = [
+        {
+            "figure": f"batch scoring, {BATCH:,} orders, 1 core",
+            "value": best,
+            "unit": "orders/s",
+            "target": "≥ 50,000 orders/s",
+        }
+    ]
     if price is not None:
         from serving.scorer import build_frame
 
@@ -86,8 +108,9 @@ def _batch_rows(payloads: list[dict]) -> list[dict]:
         t0 = time.perf_counter()
         price.model.predict_frame(frame)
         model_only = BATCH / (time.perf_counter() - t0)
-        rows[0].update(baseline="price model predict alone", baseline_value=model_only,
-                       ratio=best / model_only)
+        rows[0].update(
+            baseline="price model predict alone", baseline_value=model_only, ratio=best / model_only
+        )
     return rows
 
 
@@ -98,21 +121,48 @@ def run() -> list[dict]:
     rows: list[dict] = []
     ours_port, hello_port, mlflow_port = _port(), _port(), _port()
     ours_url = f"http://127.0.0.1:{ours_port}/v1/orders/score"
-    with _server(_uvicorn("serving.app:create_app", ours_port, factory=True), env,
-                 f"http://127.0.0.1:{ours_port}/readyz"):
+    with _server(
+        _uvicorn("serving.app:create_app", ours_port, factory=True),
+        env,
+        f"http://127.0.0.1:{ours_port}/readyz",
+    ):
         ours = closed_loop(ours_url, payloads)
         ours_at_peak = open_loop(ours_url, payloads, rate=1200, seconds=5)
-    with _server(_uvicorn("tests.benchmarks.hello_app:app", hello_port), env,
-                 f"http://127.0.0.1:{hello_port}/docs"):
+    with _server(
+        _uvicorn("tests.benchmarks.hello_app:app", hello_port),
+        env,
+        f"http://127.0.0.1:{hello_port}/docs",
+    ):
         hello = closed_loop(f"http://127.0.0.1:{hello_port}/v1/orders/score", payloads)
-    rows.append({"figure": "single-order throughput", "value": ours["rps"], "unit": "req/s",
-                 "baseline": "FastAPI hello-world", "baseline_value": hello["rps"],
-                 "ratio": ours["rps"] / hello["rps"], "target": "≥ 0.40×"})
-    rows.append({"figure": "single-order p50 latency", "value": ours["p50_ms"], "unit": "ms",
-                 "baseline": "FastAPI hello-world", "baseline_value": hello["p50_ms"],
-                 "ratio": ours["p50_ms"] / hello["p50_ms"]})
-    rows.append({"figure": f"p99 at {ours_at_peak['sent_rps']:.0f} orders/s offered", "unit": "ms",
-                 "value": ours_at_peak["p99_ms"], "target": "≤ 10 ms at 1,200/s"})
+    rows.append(
+        {
+            "figure": "single-order throughput",
+            "value": ours["rps"],
+            "unit": "req/s",
+            "baseline": "FastAPI hello-world",
+            "baseline_value": hello["rps"],
+            "ratio": ours["rps"] / hello["rps"],
+            "target": "≥ 0.40×",
+        }
+    )
+    rows.append(
+        {
+            "figure": "single-order p50 latency",
+            "value": ours["p50_ms"],
+            "unit": "ms",
+            "baseline": "FastAPI hello-world",
+            "baseline_value": hello["p50_ms"],
+            "ratio": ours["p50_ms"] / hello["p50_ms"],
+        }
+    )
+    rows.append(
+        {
+            "figure": f"p99 at {ours_at_peak['sent_rps']:.0f} orders/s offered",
+            "unit": "ms",
+            "value": ours_at_peak["p99_ms"],
+            "target": "≤ 10 ms at 1,200/s",
+        }
+    )
     rows += _mlflow_rows(settings, payloads, ours, mlflow_port)
     rows += _batch_rows(payloads)
     return rows
@@ -130,14 +180,35 @@ def _mlflow_rows(settings, payloads: list[dict], ours: dict, port: int) -> list[
     orders = [Order.model_validate(p) for p in payloads[:500]]
     frame, _ = build_frame(orders, scorer.reference.data, None)
     cols = list(price.model.feature_names)
-    bodies = [{"dataframe_split": {"columns": cols, "data": [frame[cols].iloc[i].tolist()]}}
-              for i in range(len(frame))]
+    bodies = [
+        {"dataframe_split": {"columns": cols, "data": [frame[cols].iloc[i].tolist()]}}
+        for i in range(len(frame))
+    ]
     mlflow_bin = str(Path(sys.executable).with_name("mlflow"))
-    args = [mlflow_bin, "models", "serve", "-m", "models:/ordersight-price@champion",
-            "--env-manager", "local", "-p", str(port), "-h", "127.0.0.1"]
+    args = [
+        mlflow_bin,
+        "models",
+        "serve",
+        "-m",
+        "models:/ordersight-price@champion",
+        "--env-manager",
+        "local",
+        "-p",
+        str(port),
+        "-h",
+        "127.0.0.1",
+    ]
     env = {"MLFLOW_TRACKING_URI": settings.tracking_uri}
     with _server(args, env, f"http://127.0.0.1:{port}/ping"):
         theirs = closed_loop(f"http://127.0.0.1:{port}/invocations", bodies)
-    return [{"figure": "single-order throughput", "value": ours["rps"], "unit": "req/s",
-             "baseline": "mlflow models serve (price model only)", "baseline_value": theirs["rps"],
-             "ratio": ours["rps"] / max(theirs["rps"], 1e-9), "target": "≥ 30×"}]
+    return [
+        {
+            "figure": "single-order throughput",
+            "value": ours["rps"],
+            "unit": "req/s",
+            "baseline": "mlflow models serve (price model only)",
+            "baseline_value": theirs["rps"],
+            "ratio": ours["rps"] / max(theirs["rps"], 1e-9),
+            "target": "≥ 30×",
+        }
+    ]

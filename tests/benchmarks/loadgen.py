@@ -19,12 +19,16 @@ def percentiles(latencies_s: list[float]) -> dict[str, float]:
     return {"p50_ms": float(np.percentile(arr, 50)), "p99_ms": float(np.percentile(arr, 99))}
 
 
-async def _closed(url: str, bodies: list[bytes], concurrency: int, seconds: float) -> dict[str, Any]:
+async def _closed(
+    url: str, bodies: list[bytes], concurrency: int, seconds: float
+) -> dict[str, Any]:
     lat: list[float] = []
     errors = 0
     stop = time.perf_counter() + seconds
     headers = {"content-type": "application/json"}
-    async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=concurrency)) as client:
+    async with httpx.AsyncClient(
+        timeout=10, limits=httpx.Limits(max_connections=concurrency)
+    ) as client:
 
         async def worker(k: int) -> None:
             nonlocal errors

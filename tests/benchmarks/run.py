@@ -20,7 +20,9 @@ def main() -> None:
     console = Console()
     table = Table(title="OrderSight benchmarks (ratios measured in the same run)")
     for col in ("figure", "value", "baseline", "baseline value", "ratio", "target"):
-        table.add_column(col, justify="right" if col in {"value", "baseline value", "ratio"} else "left")
+        table.add_column(
+            col, justify="right" if col in {"value", "baseline value", "ratio"} else "left"
+        )
     for name in MODULES:
         console.rule(name)
         try:
@@ -34,7 +36,9 @@ def main() -> None:
                 row["figure"],
                 f"{row['value']:,.3g} {unit}",
                 row.get("baseline", ""),
-                f"{row['baseline_value']:,.3g} {unit}" if row.get("baseline_value") is not None else "",
+                f"{row['baseline_value']:,.3g} {unit}"
+                if row.get("baseline_value") is not None
+                else "",
                 f"{row['ratio']:.2f}×" if row.get("ratio") is not None else "",
                 row.get("target", ""),
             )

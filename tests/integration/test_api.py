@@ -27,7 +27,10 @@ def env(small_world: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     rules = home / "rules.yaml"
     shutil.copy(REPO_ROOT / "rules" / "default.yaml", rules)
     settings = Settings(
-        home=home, reference_dir=ref, rules_file=rules, api_keys=f"ana={KEY}",
+        home=home,
+        reference_dir=ref,
+        rules_file=rules,
+        api_keys=f"ana={KEY}",
         mlflow_uri=f"sqlite:///{home / 'mlflow.db'}",
     )
     return {"settings": settings, "world": small_world, "rules": rules, "ref": ref}
@@ -80,7 +83,9 @@ def test_bad_order_names_the_field(client: TestClient, env: dict) -> None:
     r = client.post("/v1/orders/score", json=order)
     assert r.status_code == 422
     assert "lines.0.qty" in r.json()["error"]["message"]
-    r = client.post("/v1/orders/score", content=b"{not json", headers={"content-type": "application/json"})
+    r = client.post(
+        "/v1/orders/score", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 422
 
 
@@ -91,14 +96,18 @@ def test_batch_keeps_good_orders_when_one_is_bad(client: TestClient, env: dict) 
     assert r.status_code == 200
     results = r.json()["results"]
     assert len(results) == 5
-    assert results[2]["error"]["code"] == "invalid_order" and "lines" in results[2]["error"]["message"]
+    assert (
+        results[2]["error"]["code"] == "invalid_order" and "lines" in results[2]["error"]["message"]
+    )
     assert [x.get("order_id") for x in results] == [o["order_id"] for o in orders]
     assert all("action" in x for i, x in enumerate(results) if i != 2)
 
 
 def test_body_limit(client: TestClient) -> None:
     big = b'{"orders": [' + b'"x",' * 3_000_000 + b'"x"]}'
-    r = client.post("/v1/orders/score-batch", content=big, headers={"content-type": "application/json"})
+    r = client.post(
+        "/v1/orders/score-batch", content=big, headers={"content-type": "application/json"}
+    )
     assert r.status_code == 413
 
 
@@ -114,17 +123,27 @@ def test_hard_rule_holds_an_order_over_stock(client: TestClient, env: dict) -> N
 
 def test_reference_update_validates_then_swaps(client: TestClient, env: dict) -> None:
     stock_csv = (env["ref"] / "stock.csv").read_text(encoding="utf-8")
-    bad = client.put("/v1/reference/stock", json={"rows": [
-        {"warehouse_id": "WH-X", "sku": "A", "on_hand": 5, "reserved": 0, "in_transit": 0},
-        {"warehouse_id": "WH-X", "sku": "B", "on_hand": -1, "reserved": 0, "in_transit": 0},
-    ]})
+    bad = client.put(
+        "/v1/reference/stock",
+        json={
+            "rows": [
+                {"warehouse_id": "WH-X", "sku": "A", "on_hand": 5, "reserved": 0, "in_transit": 0},
+                {"warehouse_id": "WH-X", "sku": "B", "on_hand": -1, "reserved": 0, "in_transit": 0},
+            ]
+        },
+    )
     assert bad.status_code == 422
     detail = bad.json()["error"]["details"][0]
     assert detail["row"] == 3 and detail["column"] == "on_hand"
     assert (env["ref"] / "stock.csv").read_text(encoding="utf-8") == stock_csv  # untouched
-    ok = client.put("/v1/reference/stock", json={"rows": [
-        {"warehouse_id": "WH-X", "sku": "A", "on_hand": 5, "reserved": 0, "in_transit": 0},
-    ]})
+    ok = client.put(
+        "/v1/reference/stock",
+        json={
+            "rows": [
+                {"warehouse_id": "WH-X", "sku": "A", "on_hand": 5, "reserved": 0, "in_transit": 0},
+            ]
+        },
+    )
     assert ok.status_code == 200 and ok.json()["rows_received"] == 1
     assert "WH-X,A,5" in (env["ref"] / "stock.csv").read_text(encoding="utf-8")
 
@@ -146,10 +165,14 @@ def test_invalid_rule_file_keeps_old_rules(client: TestClient, env: dict) -> Non
 
 def test_codes_address_and_metrics(client: TestClient) -> None:
     codes = client.get("/v1/codes").json()["codes"]
-    assert {"ADDR_REGION_CONFLICT", "STOCK_INSUFFICIENT", "DUP_CROSS_CHANNEL"} <= {c["code"] for c in codes}
+    assert {"ADDR_REGION_CONFLICT", "STOCK_INSUFFICIENT", "DUP_CROSS_CHANNEL"} <= {
+        c["code"] for c in codes
+    }
     one = client.post("/v1/address/parse", json={"raw": "浙江杭州西湖区文三路90号"}).json()
     assert (one["province"], one["city"], one["district"]) == ("浙江省", "杭州市", "西湖区")
-    many = client.post("/v1/address/parse", json={"items": ["北京市朝阳区建国路1号", "上海徐汇区漕溪北路1号"]})
+    many = client.post(
+        "/v1/address/parse", json={"items": ["北京市朝阳区建国路1号", "上海徐汇区漕溪北路1号"]}
+    )
     assert [x["city"] for x in many.json()["items"]] == ["北京市", "上海市"]
     assert client.post("/v1/address/parse", json={}).status_code == 422
     text = TestClient(client.app).get("/metrics").text

@@ -26,7 +26,16 @@ def env(small_world: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
 
 def test_help_lists_every_contract_command() -> None:
     out = runner.invoke(app, ["--help"]).output
-    for command in ("demo-data", "train", "serve", "score", "parse-address", "forecast", "recommend", "rules"):
+    for command in (
+        "demo-data",
+        "train",
+        "serve",
+        "score",
+        "parse-address",
+        "forecast",
+        "recommend",
+        "rules",
+    ):
         assert command in out
 
 
@@ -69,18 +78,23 @@ def test_rules_check_and_replay(env: Path, tmp_path: Path) -> None:
     default = REPO_ROOT / "rules" / "default.yaml"
     assert runner.invoke(app, ["rules", "check", str(default)]).exit_code == 0
     bad = tmp_path / "bad.yaml"
-    bad.write_text(default.read_text(encoding="utf-8").replace("code: STOCK_RESERVED", "code: STOCK_NOPE"),
-                   encoding="utf-8")
+    bad.write_text(
+        default.read_text(encoding="utf-8").replace("code: STOCK_RESERVED", "code: STOCK_NOPE"),
+        encoding="utf-8",
+    )
     result = runner.invoke(app, ["rules", "check", str(bad)])
     assert result.exit_code == 2 and "STOCK_NOPE" in result.output
     stricter = tmp_path / "stricter.yaml"
-    text = default.read_text(encoding="utf-8").replace("qty_over_limit_max, op: \">\", value: 1}",
-                                                       "qty_over_limit_max, op: \">\", value: 0.1}")
+    text = default.read_text(encoding="utf-8").replace(
+        'qty_over_limit_max, op: ">", value: 1}', 'qty_over_limit_max, op: ">", value: 0.1}'
+    )
     assert text != default.read_text(encoding="utf-8")
     stricter.write_text(text, encoding="utf-8")
     orders = tmp_path / "past.jsonl"
-    orders.write_text("\n".join((env / "orders.jsonl").read_text(encoding="utf-8").splitlines()[:300]),
-                      encoding="utf-8")
+    orders.write_text(
+        "\n".join((env / "orders.jsonl").read_text(encoding="utf-8").splitlines()[:300]),
+        encoding="utf-8",
+    )
     result = runner.invoke(app, ["rules", "replay", str(stricter), "--orders", str(orders)])
     assert result.exit_code == 0, result.output
     assert "COMPLIANCE_QTY_LIMIT" in result.output
@@ -90,6 +104,8 @@ def test_bad_inputs_exit_2(env: Path, tmp_path: Path) -> None:
     assert runner.invoke(app, ["train", "--only", "nope"]).exit_code == 2
     assert runner.invoke(app, ["score", str(tmp_path / "missing.jsonl")]).exit_code == 2
     history = tmp_path / "h.csv"
-    history.write_text("date,sku,warehouse_id,qty\n2025-01-01,A,W,1\n2025-01-01,A,W,2\n", encoding="utf-8")
+    history.write_text(
+        "date,sku,warehouse_id,qty\n2025-01-01,A,W,1\n2025-01-01,A,W,2\n", encoding="utf-8"
+    )
     result = runner.invoke(app, ["forecast", "--history", str(history)])
     assert result.exit_code == 2 and "row 3" in result.output

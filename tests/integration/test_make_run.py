@@ -37,15 +37,17 @@ def test_make_run_from_clean_clone_reaches_readyz(tmp_path: Path) -> None:
     subprocess.run(
         f"git -C {REPO_ROOT} ls-files -co --exclude-standard -z | "
         f"xargs -0 -I{{}} cp --parents {{}} {clone} 2>/dev/null || true",
-        shell=True, check=False,
+        shell=True,
+        check=False,
     )
     port = _free_port()
     venv = Path(sys.executable).parent.parent
     env = {**os.environ, "ORDERSIGHT_HOME": str(tmp_path / "home")}
     args = ["make", "run", f"VENV={venv}", f"PORT={port}", "DEMO_ARGS=--days 120 --orders 3000"]
     log = (tmp_path / "make-run.log").open("w")
-    proc = subprocess.Popen(args, cwd=clone, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        args, cwd=clone, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 600
         ready = None
@@ -63,7 +65,9 @@ def test_make_run_from_clean_clone_reaches_readyz(tmp_path: Path) -> None:
         assert (clone / "data" / "demo" / "catalog.csv").exists()
         listed = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=5).json()["models"]
         names = {m["name"] for m in listed}  # champion, or challenger if a tiny world misses a gate
-        assert names >= {"ordersight-address", "ordersight-stock", "ordersight-price"}, output[-3000:]
+        assert names >= {"ordersight-address", "ordersight-stock", "ordersight-price"}, output[
+            -3000:
+        ]
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)

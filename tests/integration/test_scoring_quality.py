@@ -18,8 +18,14 @@ from serving.service import Scorer
 
 pytestmark = pytest.mark.slow
 HOLDOUT = 0.2
-HARD_CODES = ("STOCK_INSUFFICIENT", "STOCK_RESERVED", "COMPLIANCE_FORMULA_STAGE",
-              "COMPLIANCE_QTY_LIMIT", "DUP_CROSS_CHANNEL", "DUP_SAME_CHANNEL")
+HARD_CODES = (
+    "STOCK_INSUFFICIENT",
+    "STOCK_RESERVED",
+    "COMPLIANCE_FORMULA_STAGE",
+    "COMPLIANCE_QTY_LIMIT",
+    "DUP_CROSS_CHANNEL",
+    "DUP_SAME_CHANNEL",
+)
 
 
 def _orders(world: Path) -> list[Order]:
@@ -42,7 +48,12 @@ def held_out(trained_settings) -> dict:
     labels = pd.read_csv(world / "labels.csv", dtype=str)
     results = _score_all(build_scorer(trained_settings), orders)
     cut = int(len(orders) * (1 - HOLDOUT))
-    return {"orders": orders[cut:], "results": results[cut:], "labels": labels, "settings": trained_settings}
+    return {
+        "orders": orders[cut:],
+        "results": results[cut:],
+        "labels": labels,
+        "settings": trained_settings,
+    }
 
 
 def _by_order(labels: pd.DataFrame) -> dict[str, set[str]]:
@@ -102,3 +113,31 @@ def test_rules_fallback_alone_catches_every_hard_rule_case(held_out: dict) -> No
         if not any(i.type == row.type for i in by_id[row.order_id].issues)
     ]
     assert missed == []
+
+
+def test_service_picks_up_a_moved_champion_without_restart(trained_settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from models.registry import Registry
+    from serving.app import build_services, create_app
+
+    services = build_services(trained_settings)
+    with TestClient(create_app(trained_settings, services)) as client:
+        before = {m["name"]: m for m in client.get("/v1/models").json()["models"]}
+        assert before["ordersight-price"]["alias"] == "champion"
+        registry = Registry(trained_settings.tracking_uri)
+        loaded = registry.load("ordersight-price")
+        new = registry.log_and_register(
+            "ordersight-price", loaded.model, {"retrained": 1.0}, {}, {}, gates_passed=True
+        )
+        assert new != before["ordersight-price"]["version"]
+        assert client.post("/v1/models/reload").json()["reloaded"] == {"price@champion": new}
+        after = {m["name"]: m for m in client.get("/v1/models").json()["models"]}
+        assert after["ordersight-price"]["version"] == new
+        order = (Path(trained_settings.reference_dir) / "orders.jsonl").read_text(encoding="utf-8")
+        scored = client.post(
+            "/v1/orders/score",
+            content=order.splitlines()[0],
+            headers={"content-type": "application/json"},
+        ).json()
+        assert scored["model_versions"]["price"] == new

@@ -16,7 +16,9 @@ from sqlalchemy import create_engine, text
 from ordersight.storage import InMemoryRepository, NotFound, Recommendation, SqlRepository
 from tests.conftest import port_open
 
-PG_ADMIN = os.environ.get("ORDERSIGHT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN = os.environ.get(
+    "ORDERSIGHT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @pytest.fixture
@@ -58,7 +60,9 @@ def _decision(order_id: str, action: str, minutes: int) -> dict:
 
 
 def test_review_queue_newest_first_and_status(repo) -> None:
-    repo.save_decisions([_decision("A", "review", 1), _decision("B", "hold", 5), _decision("C", "pass", 9)])
+    repo.save_decisions(
+        [_decision("A", "review", 1), _decision("B", "hold", 5), _decision("C", "pass", 9)]
+    )
     queue = repo.list_decisions(["review", "hold"])
     assert [d["order_id"] for d in queue] == ["B", "A"]
     assert queue[0]["result"]["issues"][0]["code"] == "ADDR_TYPO"
@@ -69,8 +73,16 @@ def test_review_queue_newest_first_and_status(repo) -> None:
 
 
 def test_feedback_roundtrip(repo) -> None:
-    fid = repo.save_feedback({"order_id": "A", "type": "address", "code": "ADDR_TYPO",
-                              "label": "true_issue", "corrected": {"city": "杭州市"}, "user": "ana"})
+    fid = repo.save_feedback(
+        {
+            "order_id": "A",
+            "type": "address",
+            "code": "ADDR_TYPO",
+            "label": "true_issue",
+            "corrected": {"city": "杭州市"},
+            "user": "ana",
+        }
+    )
     rows = repo.list_feedback("A")
     assert len(rows) == 1 and rows[0]["id"] == fid
     assert rows[0]["corrected"] == {"city": "杭州市"} and rows[0]["user"] == "ana"
@@ -78,11 +90,19 @@ def test_feedback_roundtrip(repo) -> None:
 
 
 def test_recommendations_decide_and_replace(repo) -> None:
-    recs = [Recommendation(f"R{i}", "SKU-1", "WH-SH", "WH-BJ", 10 * i, "hot", float(i)) for i in (1, 2, 3)]
+    recs = [
+        Recommendation(f"R{i}", "SKU-1", "WH-SH", "WH-BJ", 10 * i, "hot", float(i))
+        for i in (1, 2, 3)
+    ]
     repo.replace_recommendations(recs)
     assert [r["rec_id"] for r in repo.list_recommendations("pending")] == ["R3", "R2", "R1"]
     row = repo.decide_recommendation("R2", "approve", "ana", 15, "trimmed")
-    assert (row["status"], row["qty"], row["original_qty"], row["decided_by"]) == ("approved", 15, 20, "ana")
+    assert (row["status"], row["qty"], row["original_qty"], row["decided_by"]) == (
+        "approved",
+        15,
+        20,
+        "ana",
+    )
     repo.replace_recommendations([Recommendation("R9", "SKU-2", "WH-SH", "WH-GZ", 5, "x", 1.0)])
     assert {r["rec_id"] for r in repo.list_recommendations()} == {"R2", "R9"}  # history kept
     with pytest.raises(NotFound):

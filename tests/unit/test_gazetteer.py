@@ -20,9 +20,16 @@ def test_sizes_cover_mainland_china(gaz) -> None:
 
 @pytest.mark.parametrize(
     ("name", "level", "short"),
-    [("浙江省", PROVINCE, "浙江"), ("广西壮族自治区", PROVINCE, "广西"), ("内蒙古自治区", PROVINCE, "内蒙古"),
-     ("延边朝鲜族自治州", CITY, "延边"), ("黔东南苗族侗族自治州", CITY, "黔东南"), ("萧山区", DISTRICT, "萧山"),
-     ("长阳土家族自治县", DISTRICT, "长阳"), ("城区", DISTRICT, "城区")],
+    [
+        ("浙江省", PROVINCE, "浙江"),
+        ("广西壮族自治区", PROVINCE, "广西"),
+        ("内蒙古自治区", PROVINCE, "内蒙古"),
+        ("延边朝鲜族自治州", CITY, "延边"),
+        ("黔东南苗族侗族自治州", CITY, "黔东南"),
+        ("萧山区", DISTRICT, "萧山"),
+        ("长阳土家族自治县", DISTRICT, "长阳"),
+        ("城区", DISTRICT, "城区"),
+    ],
 )
 def test_short_names(name: str, level: int, short: str) -> None:
     assert short_name(name, level) == short
@@ -31,7 +38,11 @@ def test_short_names(name: str, level: int, short: str) -> None:
 def test_hierarchy_and_municipalities(gaz) -> None:
     assert gaz.names("330109") == ("浙江省", "杭州市", "萧山区")
     assert gaz.names("110105") == ("北京市", "北京市", "朝阳区")
-    assert gaz.names("429005") == ("湖北省", "潜江市", "潜江市")  # 省直辖县级市 acts as its own city
+    assert gaz.names("429005") == (
+        "湖北省",
+        "潜江市",
+        "潜江市",
+    )  # 省直辖县级市 acts as its own city
     assert gaz.contains("330000", "330109") and not gaz.contains("320000", "330109")
 
 
