@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 MAX_PROBLEMS = 20
+HISTORY_DAYS = 60  # history kept for serving features (velocity: 7 days, prices: 28)
 
 
 @dataclass(frozen=True)

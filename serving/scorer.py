@@ -28,6 +28,7 @@ from ordersight.rules.model import RuleHit, RuleSet
 from ordersight.schema import Evidence, Issue, Order, ParsedAddress, ScoreResult, Suggestion
 
 log = logging.getLogger("ordersight.scorer")
+ADDR_PREFIX = "addr_"
 
 
 @dataclass
@@ -69,6 +70,14 @@ def _run_model(
     return ModelOutput(
         scored=scored, score=np.where(scored, score, 0.0), code=codes, evidence=evidence
     )
+
+
+def _model_input(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The address model was fit on the parser's own columns; the joint frame prefixes them."""
+    if kind != "address":
+        return frame
+    cols = [c for c in frame.columns if c.startswith(ADDR_PREFIX)]
+    return frame[cols].rename(columns=lambda c: c[len(ADDR_PREFIX) :])
 
 
 def _address_message(parsed: ParsedAddress, code: str) -> str:
@@ -141,7 +150,7 @@ def build_frame(
     texts = [o.address.text() for o in orders]
     phones = [o.address.phone for o in orders]
     parsed = parse_addresses(texts, phones)
-    addr = address_feature_frame(parsed, texts, phones).add_prefix("addr_")
+    addr = address_feature_frame(parsed, texts, phones).add_prefix(ADDR_PREFIX)
     frame = order_feature_frame(orders, ref, recent, [p.adcode for p in parsed])
     frame = pd.concat([frame.reset_index(drop=True), addr.reset_index(drop=True)], axis=1)
     frame["channel"] = [o.channel for o in orders]
@@ -168,7 +177,7 @@ def score_orders(
             continue
         review = rules.thresholds[kind].review if kind in rules.thresholds else 0.5
         try:
-            outputs[kind] = _run_model(kind, loaded, frame, review)
+            outputs[kind] = _run_model(kind, loaded, _model_input(kind, frame), review)
         except Exception:  # the response never fails because a model did (CONTRACT §3)
             log.exception("model %s failed; scoring %s with rules", loaded.name, kind)
     model_scored = {k: o.scored for k, o in outputs.items()}

@@ -70,7 +70,9 @@ class ReferenceHolder:
                 "stock": self.data.stock,
                 kind: merged,
             }
-            self.data = ReferenceData(**fields, version=f"{self.data.version}+{len(typed)}")
+            keep = {"history": self.data.extra["history"]} if "history" in self.data.extra else {}
+            version = f"{self.data.version}+{len(typed)}"
+            self.data = ReferenceData(**fields, version=version, extra=keep)
         return {"rows_received": len(typed), "rows_total": len(merged)}
 
 

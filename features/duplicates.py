@@ -1,0 +1,153 @@
+"""Duplicate orders: the same customer, address and lines within a time window, on any channel.
+
+:class:`RecentOrders` is the one index both training (replaying orders in ``created_at`` order)
+and serving (one instance owned by the scorer) use, so duplicate features never skew.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict, deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+
+from ordersight.schema import Order
+
+__all__ = ["RecentOrders", "address_key", "fingerprint", "normalise_address"]
+
+_CHINA = timezone(timedelta(hours=8))
+_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+_BRACKETS = re.compile(r"[(（\[【<《{][^)）\]】>》}]*[)）\]】>》}]")
+_PHONES = re.compile(r"(?<!\d)(?:1\d{2}[\d*]{4}\d{4}|0\d{2,3}-?\d{7,8})(?!\d)")
+_ADMIN = re.compile(r"^.*?(?:自治区|特别行政区|自治州|地区|自治县|自治旗|省|市|区|县|旗|盟)")
+_AFTER_LAST_DIGIT = re.compile(r"(?<=\d)\D*$")
+
+
+def normalise_address(text: str) -> str:
+    """Address text without notes, phones, spacing, punctuation, width or case differences.
+
+    Channels write the same address as one raw string or as split fields joined with spaces, in
+    full- or half-width characters, with bracketed delivery notes or the receiver's phone; none
+    of that makes it a different address.
+    """
+    text = _PHONES.sub("", _BRACKETS.sub("", unicodedata.normalize("NFKC", text)))
+    return _NOISE.sub("", text).lower()
+
+
+def address_key(text: str, adcode: str | None = None) -> str:
+    """The part of an address that identifies a door, comparable across channels.
+
+    The text is cut after its last number (house / room), which drops trailing notes and
+    receiver names (…2208送货前打电话 → …2208). With a parsed ``adcode`` the region words are
+    replaced by the code, since channels spell them differently (浙江 / 浙江省, missing city).
+    """
+    core = normalise_address(text)
+    core = _AFTER_LAST_DIGIT.sub("", core) or core
+    if not adcode:
+        return core
+    detail = core
+    while (m := _ADMIN.match(detail)) and len(detail) - m.end() >= 4:
+        detail = detail[m.end() :]
+    return f"{adcode[:6]}|{detail}"
+
+
+def _customer_key(order: Order) -> str:
+    """Receiver phone as platforms show it (first 3 + last 4 digits), else the customer id.
+
+    Marketplaces mask the middle digits (138****8000) while own channels show them all; keeping
+    only what every channel shows lets the same receiver match across channels.
+    """
+    phone = re.sub(r"[^\d*]", "", order.address.phone or "")
+    if len(phone) >= 8 and phone[:3].isdigit() and phone[-4:].isdigit():
+        return "p" + phone[:3] + phone[-4:]
+    return "c" + (order.customer_id or "")
+
+
+def fingerprint(order: Order, adcode: str | None = None) -> str:
+    """Customer + normalised address + sorted (sku, qty) lines, as one hashable string.
+
+    With the parsed ``adcode`` the address part is the district code plus the detail, so two
+    channels spelling the regions differently still match; without it, the whole normalised text.
+    """
+    where = address_key(order.address.text(), adcode)
+    qty: dict[str, int] = defaultdict(int)
+    for line in order.lines:
+        qty[line.sku.strip().upper()] += line.qty
+    lines = ",".join(f"{s}x{q}" for s, q in sorted(qty.items()))
+    return f"{_customer_key(order)}|{where}|{lines}"
+
+
+@dataclass
+class _Seen:
+    at: float
+    channel: str
+    order_id: str
+
+
+@dataclass
+class RecentOrders:
+    """In-memory index of recent fingerprints; counts earlier orders within ``window``.
+
+    An order seen again with the same ``order_id`` (a retry) is not its own duplicate. Entries
+    older than the window behind the newest order seen are pruned as the index grows.
+    """
+
+    window: timedelta = timedelta(hours=24)
+    _by_key: dict[str, deque[_Seen]] = field(default_factory=lambda: defaultdict(deque))
+    _latest: float = float("-inf")
+    _added: int = 0
+
+    def __len__(self) -> int:
+        return sum(len(q) for q in self._by_key.values())
+
+    def observe(
+        self, orders: Sequence[Order], adcodes: Sequence[str | None] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Count earlier same/cross-channel matches for each order, then remember it.
+
+        Orders are taken in the order given (callers replay history sorted by ``created_at``).
+        Returns two int arrays: ``dup_same_channel`` and ``dup_cross_channel``.
+        """
+        same = np.zeros(len(orders), dtype=np.int64)
+        cross = np.zeros(len(orders), dtype=np.int64)
+        span = self.window.total_seconds()
+        for i, order in enumerate(orders):
+            key = fingerprint(order, adcodes[i] if adcodes is not None else None)
+            at = _timestamp(order.created_at)
+            seen = self._by_key[key]
+            for prior in seen:
+                if prior.order_id == order.order_id or not (0 <= at - prior.at <= span):
+                    continue
+                if prior.channel == order.channel:
+                    same[i] += 1
+                else:
+                    cross[i] += 1
+            if all(p.order_id != order.order_id for p in seen):
+                seen.append(_Seen(at, order.channel, order.order_id))
+                self._added += 1
+            self._latest = max(self._latest, at)
+        if self._added > 50_000:
+            self.prune()
+        return same, cross
+
+    def prune(self) -> None:
+        """Forget entries older than the window behind the newest order seen."""
+        cutoff = self._latest - self.window.total_seconds()
+        for key in list(self._by_key):
+            seen = self._by_key[key]
+            while seen and seen[0].at < cutoff:
+                seen.popleft()
+            if not seen:
+                del self._by_key[key]
+        self._added = len(self)
+
+
+def _timestamp(value: datetime) -> float:
+    """Seconds since the epoch; naive times are taken as China time (UTC+8)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_CHINA)
+    return value.timestamp()

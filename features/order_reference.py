@@ -1,0 +1,148 @@
+"""Reference data as positional arrays for the order feature frame, built once per version.
+
+Catalog values by SKU row, stock by (SKU, warehouse), recent velocity and price from history.
+Built lazily and cached on the ``ReferenceData`` object itself (no module-level state).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from ordersight.gazetteer import load_gazetteer
+from ordersight.reference import ReferenceData
+
+__all__ = ["ReferenceIndex", "coords", "reference_index"]
+
+VELOCITY_DAYS = 7  # recent sales velocity = mean daily qty over the last week of history
+PRICE_DAYS = 28  # recent price = qty-weighted mean history price over the last four weeks
+
+
+@dataclass(frozen=True)
+class ReferenceIndex:
+    """Reference data as positional numpy arrays: SKUs by row, warehouses by column."""
+
+    key: tuple[int, ...]
+    sku_pos: dict[str, int]
+    list_price: np.ndarray
+    cost: np.ndarray
+    floor: np.ndarray
+    stage: np.ndarray
+    max_qty: np.ndarray
+    recent_price: np.ndarray
+    skus: np.ndarray
+    wh_ids: np.ndarray
+    wh_pos: dict[str, int]
+    wh_lon: np.ndarray
+    wh_lat: np.ndarray
+    on_hand: np.ndarray  # (n_sku, n_wh); a missing stock row is zero stock
+    reserved: np.ndarray
+    in_transit: np.ndarray
+    velocity: np.ndarray  # (n_sku, n_wh) recent daily sales; NaN without history
+
+
+def _ref_key(ref: ReferenceData) -> tuple[int, ...]:
+    history = ref.extra.get("history")
+    return (id(ref.catalog), id(ref.stock), id(ref.warehouses), id(history), hash(ref.version))
+
+
+def reference_index(ref: ReferenceData) -> ReferenceIndex:
+    """The arrays for ``ref``, built once and kept in ``ref.extra`` until a frame is replaced.
+
+    Callers that update reference data assign new frames (never mutate in place), which changes
+    the key and rebuilds the index.
+    """
+    cached = ref.extra.get("_order_index")
+    if isinstance(cached, ReferenceIndex) and cached.key == _ref_key(ref):
+        return cached
+    index = _build_index(ref)
+    ref.extra["_order_index"] = index  # type: ignore[assignment]
+    return index
+
+
+def _build_index(ref: ReferenceData) -> ReferenceIndex:
+    cat = ref.catalog.drop_duplicates("sku", keep="last").reset_index(drop=True)
+    skus = cat["sku"].astype(str).to_numpy()
+    sku_pos = {s: i for i, s in enumerate(skus)}
+    wh = ref.warehouses.reset_index(drop=True)
+    wh_ids = wh["warehouse_id"].astype(str).to_numpy()
+    wh_pos = {w: i for i, w in enumerate(wh_ids)}
+    shape = (len(skus), len(wh_ids))
+    mats = {c: np.zeros(shape) for c in ("on_hand", "reserved", "in_transit")}
+    st = ref.stock
+    r = st["sku"].astype(str).map(sku_pos)
+    c = st["warehouse_id"].astype(str).map(wh_pos)
+    ok = (r.notna() & c.notna()).to_numpy()
+    ri, ci = r[ok].astype(int).to_numpy(), c[ok].astype(int).to_numpy()
+    for col, mat in mats.items():
+        mat[ri, ci] = st.loc[ok, col].to_numpy(dtype=float)
+    velocity, recent_price = _history_signals(ref.extra.get("history"), sku_pos, wh_pos, shape)
+
+    def num(col: str) -> np.ndarray:
+        return pd.to_numeric(cat[col], errors="coerce").to_numpy(dtype=float)
+
+    return ReferenceIndex(
+        key=_ref_key(ref),
+        sku_pos=sku_pos,
+        list_price=np.where(num("list_price") > 0, num("list_price"), np.nan),
+        cost=np.where(num("cost") > 0, num("cost"), np.nan),
+        floor=np.where(num("price_floor") > 0, num("price_floor"), np.nan),
+        stage=num("stage"),
+        max_qty=num("max_qty_per_order"),
+        recent_price=recent_price,
+        skus=skus,
+        wh_ids=wh_ids,
+        wh_pos=wh_pos,
+        wh_lon=pd.to_numeric(wh["lon"]).to_numpy(dtype=float),
+        wh_lat=pd.to_numeric(wh["lat"]).to_numpy(dtype=float),
+        velocity=velocity,
+        **mats,
+    )
+
+
+def _history_signals(
+    history: pd.DataFrame | None,
+    sku_pos: dict[str, int],
+    wh_pos: dict[str, int],
+    shape: tuple[int, int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Recent daily velocity per (sku, warehouse) and recent mean price per SKU from history."""
+    velocity = np.full(shape, np.nan)
+    price = np.full(shape[0], np.nan)
+    if history is None or history.empty:
+        return velocity, price
+    dates = pd.to_datetime(history["date"])
+    last = dates.max()
+    week = history[dates > last - pd.Timedelta(days=VELOCITY_DAYS)]
+    r = week["sku"].astype(str).map(sku_pos)
+    c = week["warehouse_id"].astype(str).map(wh_pos)
+    ok = (r.notna() & c.notna()).to_numpy()
+    velocity[:] = 0.0
+    np.add.at(
+        velocity,
+        (r[ok].astype(int).to_numpy(), c[ok].astype(int).to_numpy()),
+        week.loc[ok, "qty"].to_numpy(dtype=float) / VELOCITY_DAYS,
+    )
+    if "price" in history.columns:
+        month = history[(dates > last - pd.Timedelta(days=PRICE_DAYS)) & history["price"].notna()]
+        weight = month["qty"].clip(lower=1e-9)
+        grouped = (month["price"] * weight).groupby(month["sku"].astype(str)).sum()
+        mean = grouped / weight.groupby(month["sku"].astype(str)).sum()
+        pos = mean.index.map(sku_pos)
+        keep = pos.notna()
+        price[pos[keep].astype(int)] = mean.to_numpy()[keep]
+    return velocity, price
+
+
+@lru_cache(maxsize=8192)
+def coords(adcode: str) -> tuple[float, float]:
+    """(lon, lat) of a division, trying district, then city, then province codes."""
+    gaz = load_gazetteer()
+    for code in (adcode[:6], adcode[:4] + "00", adcode[:2] + "0000"):
+        if code in gaz.regions:
+            region = gaz.regions[code]
+            return region.lon, region.lat
+    return np.nan, np.nan

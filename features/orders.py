@@ -1,0 +1,402 @@
+"""The order feature frame: one row per order, the same code in training and serving.
+
+Every model feature is catalog-relative (qty ÷ available, unit ÷ list …) so a model trained on the
+demo world carries over to a user's own catalog. The batch is flattened once into line arrays;
+per-order aggregates are numpy ``reduceat`` over contiguous line runs, so no pandas work happens
+per order. Lines whose SKU is not in the catalog get NaN in catalog-relative values; order
+aggregates skip them (``n_unknown_sku`` says they were there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from features.duplicates import RecentOrders
+from features.order_reference import ReferenceIndex, coords, reference_index
+from ordersight.reference import ReferenceData
+from ordersight.schema import KNOWN_CHANNELS, Order
+
+__all__ = ["FEATURES", "order_feature_frame"]
+
+RATIO_CAP = 1000.0  # qty ÷ available when nothing is available
+STAGE_AGE_MONTHS: dict[int, tuple[float, float]] = {
+    1: (0, 6),
+    2: (6, 12),
+    3: (12, 36),
+    4: (36, 999),
+}
+FLASH_KEYS = ("flash_sale", "is_flash_sale", "seckill")
+FLASH_STOCK_KEYS = ("flash_sale_stock",)  # units the campaign promised to sell
+SUBSIDY_KEYS = ("platform_subsidy",)  # paid by the platform, not the buyer: part of the discount
+# Coupon-stacking policy: the share of goods value discounts may take, ordinary days / festivals.
+STACKING_CAP, STACKING_CAP_FESTIVAL = 0.20, 0.30
+AGE_KEYS = ("baby_age_months", "baby_age")
+
+FEATURES: dict[str, str] = {
+    # format
+    "n_lines": "number of order lines",
+    "n_unknown_sku": "lines whose SKU is not in the catalog",
+    "unknown_channel": "1 when the channel has no shipped adapter",
+    "unknown_warehouse": "1 when the order names a warehouse that does not exist",
+    "paid_missing": "1 when paid_amount is absent",
+    # stock (at the sourcing warehouse)
+    "available_min": "min over lines of on_hand - reserved",
+    "qty_over_available_max": f"max over lines of qty / available (capped at {RATIO_CAP:g})",
+    "qty_over_on_hand_max": f"max over lines of qty / on_hand (capped at {RATIO_CAP:g})",
+    "lines_short_on_hand": "lines whose qty exceeds on_hand at their sourcing warehouse",
+    "lines_short_available": "lines whose qty exceeds on_hand - reserved there",
+    "flash_short": "lines whose flash sale promised more units than are available",
+    "reserved_share": "max over lines of reserved / on_hand (NaN when nothing on hand)",
+    "velocity_over_available": "max over lines of recent daily sales / max(available, 1)",
+    "in_transit_cover": "min over lines of (available + in_transit) / qty",
+    "is_flash_sale": "1 when the order's attributes mark a flash sale",
+    "flash_stock_over_available": "max over lines of the flash sale's promised units / available",
+    "sourcing_warehouse": "binding line's warehouse: the order's, else the nearest holding the SKU",
+    "alt_warehouse": "nearest other warehouse that can ship all lines (None if none)",
+    "split_plan": "{sku: warehouse} when no one warehouse can ship all but each line has one",
+    "any_warehouse_can_ship": "1 when some warehouse has stock for every line",
+    # price
+    "unit_over_list_min": "min over lines of unit_price / catalog list_price",
+    "unit_over_list_max": "max over lines of unit_price / catalog list_price",
+    "unit_over_cost_min": "min over lines of unit_price / cost",
+    "unit_over_floor_min": "min over lines of unit_price / price_floor (NaN without floors)",
+    "lines_below_floor": "lines priced below their SKU's price floor",
+    "lines_below_cost": "lines priced below their SKU's cost",
+    "unit_over_recent_min": "min over lines of unit_price / the SKU's recent history price",
+    "list_mismatch_max": "max over lines of |order list_price / catalog list_price - 1|",
+    "total_gap_ratio": "|paid - (sum qty*unit - discounts)| / sum qty*unit",
+    "paid_over_expected_log10": "log10(paid / (sum qty*unit - discounts)); +-2 for fen/yuan slips",
+    "discount_depth": "1 - paid / sum qty*catalog list",
+    "discount_share": "discounts (merchant discount_amount + platform_subsidy) / sum qty*unit",
+    "promo_season": "1 in the 618 (Jun 1-18), 双11 (Oct 20-Nov 11) and 双12 (Dec 10-12) windows",
+    "discount_over_cap": "discount_share / the stacking cap of the day (20 %, 30 % in festivals)",
+    "unit_ratio_log10_max": "max over lines of |log10(unit / catalog list)| (x100 slips = 2)",
+    "expected_paid": "sum qty*unit - discounts: what paid_amount should be (suggestions)",
+    "price_line": "index of the line furthest from its catalog list price (suggestions)",
+    "price_line_unit": "that line's unit price",
+    "price_line_list": "that line's catalog list price",
+    "price_line_cost": "that line's catalog cost",
+    "price_line_floor": "that line's catalog price floor",
+    # compliance
+    "formula_stage_max": "highest infant-formula stage on the order (NaN if none)",
+    "baby_age_months": "declared baby age in months (NaN if none)",
+    "stage_age_mismatch": "1 when a formula stage does not fit the declared baby age",
+    "qty_over_limit_max": "max over lines of qty / max_qty_per_order (NaN where no limit)",
+    "province_adcode": "province adcode of the parsed address (None if not parsed)",
+    # duplicate
+    "dup_same_channel": "earlier orders in the window, same fingerprint, same channel",
+    "dup_cross_channel": "earlier orders in the window, same fingerprint, other channels",
+}
+OBJECT_COLUMNS = ["sourcing_warehouse", "alt_warehouse", "split_plan", "province_adcode"]
+NUMERIC_COLUMNS = [c for c in FEATURES if c not in OBJECT_COLUMNS]  # all float64 in the frame
+STOCK_NUMERIC = [  # NaN when there is no warehouse to ship from
+    "available_min",
+    "qty_over_available_max",
+    "qty_over_on_hand_max",
+    "lines_short_on_hand",
+    "lines_short_available",
+    "flash_short",
+    "reserved_share",
+    "velocity_over_available",
+    "in_transit_cover",
+    "flash_stock_over_available",
+    "any_warehouse_can_ship",
+]
+
+
+def _haversine(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    h = (
+        np.sin((p2 - p1) / 2) ** 2
+        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+
+
+def _attr_float(attrs: dict, keys: tuple[str, ...]) -> float:
+    for key in keys:
+        value = attrs.get(key)
+        if value is not None and value != "":
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return np.nan
+    return np.nan
+
+
+def _promo_season(at: datetime) -> bool:
+    """The platform festival windows in which deeper coupon stacking is allowed."""
+    m, d = at.month, at.day
+    return (
+        (m == 6 and d <= 18)
+        or (m == 10 and d >= 20)
+        or (m == 11 and d <= 11)
+        or (m == 12 and 10 <= d <= 12)
+    )
+
+
+def _count(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Lines per order where ``mask`` holds (NaN comparisons are False: no evidence, no count)."""
+    return np.add.reduceat(mask.astype(np.int64), starts)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray, cap: float | None = None) -> np.ndarray:
+    """num / den with NaN where den is NaN; den ≤ 0 gives ``cap`` (or NaN without one)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = num / np.where(den > 0, den, np.nan)
+    if cap is not None:
+        out = np.where((den <= 0) & ~np.isnan(num), cap, np.minimum(out, cap))
+    return out
+
+
+def order_feature_frame(
+    orders: Sequence[Order],
+    ref: ReferenceData,
+    recent: RecentOrders | None = None,
+    adcodes: Sequence[str | None] | None = None,
+) -> pd.DataFrame:
+    """Features for a batch of orders (one row each, index = position); see :data:`FEATURES`.
+
+    ``adcodes`` are the parsed address adcodes (the scorer has them from the address parser);
+    they choose the nearest warehouse and sharpen duplicate fingerprints. ``recent`` is the
+    duplicate index: each order is checked against it and then added, in the order given; without
+    it the duplicate columns are NaN.
+    """
+    idx = reference_index(ref)
+    n = len(orders)
+    counts = np.fromiter((len(o.lines) for o in orders), dtype=np.int64, count=n)
+    if n == 0:
+        return _assemble({}, 0)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    line_order = np.repeat(np.arange(n), counts)
+    lines = [ln for o in orders for ln in o.lines]
+    m = len(lines)
+    sku_i = np.fromiter((idx.sku_pos.get(ln.sku, -1) for ln in lines), dtype=np.int64, count=m)
+    known = sku_i >= 0
+    safe = np.where(known, sku_i, 0)
+    qty = np.fromiter((ln.qty for ln in lines), dtype=float, count=m)
+    unit = np.fromiter((ln.unit_price for ln in lines), dtype=float, count=m)
+    olist = np.fromiter(
+        (np.nan if ln.list_price is None else ln.list_price for ln in lines), dtype=float, count=m
+    )
+
+    def cat(arr: np.ndarray) -> np.ndarray:
+        return np.where(known, arr[safe], np.nan)
+
+    out: dict[str, object] = {
+        "n_lines": counts,
+        "n_unknown_sku": np.add.reduceat((~known).astype(np.int64), starts),
+        "unknown_channel": np.fromiter(
+            (o.channel not in KNOWN_CHANNELS for o in orders), dtype=np.int64, count=n
+        ),
+        "paid_missing": np.fromiter((o.paid_amount is None for o in orders), np.int64, n),
+    }
+    given = np.fromiter(
+        (idx.wh_pos.get(o.warehouse_id, -2) if o.warehouse_id else -1 for o in orders),
+        dtype=np.int64,
+        count=n,
+    )
+    out["unknown_warehouse"] = (given == -2).astype(np.int64)
+    out.update(_stock_features(idx, orders, adcodes, given, sku_i, known, qty, starts, line_order))
+    priced = {"unit": unit, "qty": qty, "olist": olist, "list": cat(idx.list_price)}
+    priced.update(cost=cat(idx.cost), floor=cat(idx.floor), recent=cat(idx.recent_price))
+    out.update(_price_features(orders, priced, starts))
+
+    stage = cat(idx.stage)
+    age = np.fromiter((_attr_float(o.attributes, AGE_KEYS) for o in orders), float, n)
+    lo = np.full(m, np.nan)
+    hi = np.full(m, np.nan)
+    for s, (a, b) in STAGE_AGE_MONTHS.items():
+        lo[stage == s], hi[stage == s] = a, b
+    line_age = age[line_order]
+    bad = ~np.isnan(lo) & ~np.isnan(line_age) & ((line_age < lo) | (line_age > hi))
+    out["formula_stage_max"] = np.fmax.reduceat(stage, starts)
+    out["baby_age_months"] = age
+    out["stage_age_mismatch"] = np.maximum.reduceat(bad.astype(np.int64), starts)
+    out["qty_over_limit_max"] = np.fmax.reduceat(_ratio(qty, cat(idx.max_qty)), starts)
+    out["province_adcode"] = [
+        (a[:2] + "0000") if a else None for a in (adcodes if adcodes is not None else [None] * n)
+    ]
+    if recent is None:
+        out["dup_same_channel"] = np.full(n, np.nan)
+        out["dup_cross_channel"] = np.full(n, np.nan)
+    else:
+        out["dup_same_channel"], out["dup_cross_channel"] = recent.observe(orders, adcodes)
+    return _assemble(out, n)
+
+
+def _assemble(columns: dict[str, object], n: int) -> pd.DataFrame:
+    """One float block plus one object block: far cheaper than column-by-column construction."""
+    numeric = np.empty((n, len(NUMERIC_COLUMNS)))
+    for j, name in enumerate(NUMERIC_COLUMNS):
+        numeric[:, j] = columns[name]
+    objects = np.empty((n, len(OBJECT_COLUMNS)), dtype=object)
+    for j, name in enumerate(OBJECT_COLUMNS):
+        objects[:, j] = columns[name]
+    return pd.concat(
+        [
+            pd.DataFrame(numeric, columns=NUMERIC_COLUMNS),
+            pd.DataFrame(objects, columns=OBJECT_COLUMNS),
+        ],
+        axis=1,
+    )
+
+
+def _stock_features(
+    idx: ReferenceIndex,
+    orders: Sequence[Order],
+    adcodes: Sequence[str | None] | None,
+    given: np.ndarray,
+    sku_i: np.ndarray,
+    known: np.ndarray,
+    qty: np.ndarray,
+    starts: np.ndarray,
+    line_order: np.ndarray,
+) -> dict[str, object]:
+    """Per-line sourcing warehouse, the stock ratios there, and where else the order could ship.
+
+    A line ships from the order's warehouse, else the nearest warehouse holding the SKU (what
+    an OMS routing rule does); an order naming an unknown warehouse gets NaN stock ratios.
+    """
+    n, n_wh = len(orders), len(idx.wh_ids)
+    flash = np.fromiter((_attr_float(o.attributes, FLASH_KEYS) > 0 for o in orders), np.int64, n)
+    if not n_wh:
+        empty = {k: np.full(n, np.nan) for k in STOCK_NUMERIC} | {"is_flash_sale": flash}
+        return empty | {
+            k: [None] * n for k in ("sourcing_warehouse", "alt_warehouse", "split_plan")
+        }
+    safe = np.where(known, sku_i, 0)
+    on_all = np.where(known[:, None], idx.on_hand[safe], np.nan)
+    avail_all = np.where(known[:, None], on_all - idx.reserved[safe], np.inf)
+    can = avail_all >= qty[:, None]  # (lines, warehouses); unknown SKUs never block
+    can_all = np.logical_and.reduceat(can, starts, axis=0)
+    where = np.array([coords(a) if a else (np.nan, np.nan) for a in (adcodes or [None] * n)])
+    where = where.reshape(n, 2)
+    dist = _haversine(where[:, :1], where[:, 1:], idx.wh_lon, idx.wh_lat)
+    # Without a location, prefer the warehouse holding most of the SKU (or of the order).
+    line_rank = np.where(np.isnan(dist[line_order]), -np.nan_to_num(on_all), dist[line_order])
+    cover = np.add.reduceat(np.clip(np.where(np.isinf(avail_all), 0, avail_all), 0, None), starts)
+    rank = np.where(np.isnan(dist), -cover, dist)
+    held = on_all > 0
+    nearest_held = np.argmin(np.where(held, line_rank, np.inf), axis=1)
+    g = given[line_order]
+    w = np.where(g >= 0, g, np.where(held.any(axis=1), nearest_held, np.argmin(line_rank, axis=1)))
+    ok = known & (g != -2)
+    on = np.where(ok, idx.on_hand[safe, w], np.nan)
+    res = np.where(ok, idx.reserved[safe, w], np.nan)
+    transit = np.where(ok, idx.in_transit[safe, w], np.nan)
+    vel = np.where(ok, idx.velocity[safe, w], np.nan)
+    avail = on - res
+    need = _ratio(qty, avail, RATIO_CAP)
+    binding = np.lexsort((-np.nan_to_num(need, nan=-1.0), line_order))[starts]
+    sourcing = w[binding]
+    others = can_all & (np.arange(n_wh)[None, :] != sourcing[:, None])
+    alt_i = np.argmin(np.where(others, rank, np.inf), axis=1)
+    any_can = can_all.any(axis=1)
+    flash_stock = np.fromiter(
+        (_attr_float(o.attributes, FLASH_STOCK_KEYS) for o in orders), float, n
+    )[line_order]
+    return {
+        "available_min": np.fmin.reduceat(avail, starts),
+        "qty_over_available_max": np.fmax.reduceat(need, starts),
+        "qty_over_on_hand_max": np.fmax.reduceat(_ratio(qty, on, RATIO_CAP), starts),
+        "lines_short_on_hand": _count(qty > on, starts),
+        "lines_short_available": _count(qty > avail, starts),
+        "flash_short": _count(flash_stock > avail, starts),
+        "reserved_share": np.fmax.reduceat(_ratio(res, on), starts),
+        "velocity_over_available": np.fmax.reduceat(vel / np.maximum(avail, 1), starts),
+        "in_transit_cover": np.fmin.reduceat(_ratio(np.maximum(avail, 0) + transit, qty), starts),
+        "is_flash_sale": flash,
+        "flash_stock_over_available": np.fmax.reduceat(
+            _ratio(flash_stock, avail, RATIO_CAP), starts
+        ),
+        "sourcing_warehouse": np.where(ok[binding], idx.wh_ids[sourcing], None),
+        "alt_warehouse": np.where(others.any(axis=1), idx.wh_ids[alt_i], None),
+        "split_plan": _split_plans(idx, can, rank, any_can, known, sku_i, starts, line_order, n),
+        "any_warehouse_can_ship": any_can.astype(np.int64),
+    }
+
+
+def _split_plans(
+    idx: ReferenceIndex,
+    can: np.ndarray,
+    rank: np.ndarray,
+    any_can: np.ndarray,
+    known: np.ndarray,
+    sku_i: np.ndarray,
+    starts: np.ndarray,
+    line_order: np.ndarray,
+    n: int,
+) -> list[dict[str, str] | None]:
+    """Per-line nearest warehouse with stock, kept only where no single warehouse can ship all."""
+    plans: list[dict[str, str] | None] = [None] * n
+    best = np.argmin(np.where(can, rank[line_order], np.inf), axis=1)
+    line_ok = can.any(axis=1) & known
+    splittable = ~any_can & np.logical_and.reduceat(line_ok | ~known, starts)
+    for o in np.flatnonzero(splittable):
+        sel = np.flatnonzero((line_order == o) & known)
+        plans[o] = {str(idx.skus[sku_i[i]]): str(idx.wh_ids[best[i]]) for i in sel}
+    return plans
+
+
+def _price_features(
+    orders: Sequence[Order],
+    line: dict[str, np.ndarray],
+    starts: np.ndarray,
+) -> dict[str, object]:
+    """Catalog-relative price ratios, payment consistency and the line a suggestion would fix."""
+    n = len(orders)
+    unit, qty, lst, cost = line["unit"], line["qty"], line["list"], line["cost"]
+    rel = _ratio(unit, lst)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_rel = np.clip(np.abs(np.log10(rel)), 0, 6)
+    paid = np.fromiter(
+        (np.nan if o.paid_amount is None else o.paid_amount for o in orders), float, n
+    )
+    disc = np.fromiter(
+        (
+            (o.discount_amount or 0.0) + np.nan_to_num(_attr_float(o.attributes, SUBSIDY_KEYS))
+            for o in orders
+        ),
+        float,
+        n,
+    )
+    gross = np.add.reduceat(qty * unit, starts)
+    promo = np.fromiter((_promo_season(o.created_at) for o in orders), np.int64, n)
+    expected = gross - disc
+    with np.errstate(divide="ignore", invalid="ignore"):
+        paid_log = np.log10(np.where((paid > 0) & (expected > 0), paid / expected, np.nan))
+    worst = np.where(np.isnan(log_rel), -1.0, log_rel)
+    order_of = np.repeat(np.arange(n), np.diff(np.append(starts, len(unit))))
+    # Line with the largest deviation per order: sort by (order, -deviation), take each first.
+    first = np.lexsort((-worst, order_of))[starts]
+    return {
+        "unit_over_list_min": np.fmin.reduceat(rel, starts),
+        "unit_over_list_max": np.fmax.reduceat(rel, starts),
+        "unit_over_cost_min": np.fmin.reduceat(_ratio(unit, cost), starts),
+        "unit_over_floor_min": np.fmin.reduceat(_ratio(unit, line["floor"]), starts),
+        "lines_below_floor": _count(unit < line["floor"], starts),
+        "lines_below_cost": _count(unit < cost, starts),
+        "unit_over_recent_min": np.fmin.reduceat(_ratio(unit, line["recent"]), starts),
+        "list_mismatch_max": np.fmax.reduceat(np.abs(_ratio(line["olist"], lst) - 1), starts),
+        "total_gap_ratio": _ratio(np.abs(paid - expected), gross),
+        "paid_over_expected_log10": np.clip(paid_log, -6, 6),
+        "discount_depth": 1 - _ratio(paid, np.add.reduceat(qty * lst, starts)),
+        "discount_share": _ratio(disc, gross),
+        "promo_season": promo,
+        "discount_over_cap": _ratio(disc, gross)
+        / np.where(promo, STACKING_CAP_FESTIVAL, STACKING_CAP),
+        "unit_ratio_log10_max": np.fmax.reduceat(log_rel, starts),
+        "expected_paid": expected,
+        "price_line": first - starts,
+        "price_line_unit": unit[first],
+        "price_line_list": lst[first],
+        "price_line_cost": cost[first],
+        "price_line_floor": line["floor"][first],
+    }

@@ -1,0 +1,284 @@
+"""Global LightGBM demand model over all SKU × warehouse series (mlforecast), with quantiles.
+
+One model learns from every series at once, so a new or sparse series borrows the weekly cycle,
+holiday and festival effects of the others. The target is log1p(qty): scale-free across slow and
+fast movers. The quantiles come from held-out residuals: a rolling-origin backtest inside ``fit``
+collects log-scale errors, grouped by forecast level and horizon week, and their 10 / 50 / 90 %
+quantiles turn the point forecast into calibrated q10 / q50 / q90 for slow and fast movers alike.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from mlforecast import MLForecast
+from mlforecast.lag_transforms import RollingMean, RollingStd
+from mlforecast.target_transforms import GlobalSklearnTransformer
+from sklearn.preprocessing import FunctionTransformer
+
+from features.calendar import CALENDAR_FEATURES
+from features.demand import EXOG, KEY, SeriesStats, densify, exog_features, series_stats
+
+__all__ = ["DemandConfig", "DemandModel", "QUANTILES", "to_long"]
+
+QUANTILES = ("q10", "q50", "q90")
+TAIL_DAYS = 28  # history kept with the model: enough for traffic lags and persistence fills
+
+
+@dataclass(frozen=True)
+class DemandConfig:
+    """Hyper-parameters; small defaults keep a 2-core fit of a few thousand series in minutes."""
+
+    horizon: int = 28
+    lags: tuple[int, ...] = (1, 2, 7, 14, 21, 28)
+    n_estimators: int = 250
+    learning_rate: float = 0.05
+    num_leaves: int = 63
+    min_child_samples: int = 40
+    calibration_windows: int = 2
+    train_days: int | None = 730
+    seed: int = 0
+    num_threads: int = 1  # LightGBM threads; OpenMP spin-waits badly on a shared 2-core box
+
+
+def _log1p_transform() -> GlobalSklearnTransformer:
+    return GlobalSklearnTransformer(
+        FunctionTransformer(func=np.log1p, inverse_func=np.expm1, check_inverse=False)
+    )
+
+
+def build_mlforecast(config: DemandConfig) -> dict[str, Any]:
+    """Keyword arguments shared by the single-machine and the Dask forecaster."""
+    return {
+        "freq": "D",
+        "lags": list(config.lags),
+        "lag_transforms": {
+            1: [RollingMean(window_size=7), RollingMean(window_size=28), RollingStd(window_size=7)],
+            7: [RollingMean(window_size=7), RollingMean(window_size=28)],
+            14: [RollingMean(window_size=14)],
+        },
+        "date_features": list(CALENDAR_FEATURES),
+        "target_transforms": [_log1p_transform()],
+    }
+
+
+def lgbm_params(config: DemandConfig) -> dict[str, Any]:
+    return {
+        "n_estimators": config.n_estimators,
+        "learning_rate": config.learning_rate,
+        "num_leaves": config.num_leaves,
+        "min_child_samples": config.min_child_samples,
+        "subsample": 0.8,
+        "subsample_freq": 1,
+        "colsample_bytree": 0.8,
+        "random_state": config.seed,
+        "n_jobs": config.num_threads,
+        "verbosity": -1,
+        "deterministic": True,
+        "force_row_wise": True,
+    }
+
+
+def to_long(dense: pd.DataFrame, stats: SeriesStats, ids: pd.DataFrame) -> pd.DataFrame:
+    """mlforecast's long format: unique_id, ds, y and the exogenous feature columns."""
+    feats = exog_features(dense, stats)
+    out = dense[KEY].merge(ids, on=KEY, how="left")[["unique_id"]]
+    out["ds"] = dense["date"].to_numpy()
+    out["y"] = dense["qty"].to_numpy(dtype=float)
+    return pd.concat([out, feats.set_axis(out.index)], axis=1)
+
+
+LEVEL_EDGES = np.array([0.05, 0.3, 0.7, 1.2, 1.8, 2.5, 3.5, 5.0])  # log1p(forecast) bins
+STEP_EDGES = np.array([7, 14])  # horizon weeks 1, 2, 3+
+MIN_RESIDUALS = 30
+
+
+def _buckets(pred: np.ndarray, step: np.ndarray) -> np.ndarray:
+    level = np.digitize(np.log1p(np.clip(pred, 0, None)), LEVEL_EDGES)
+    week = np.digitize(step, STEP_EDGES, right=True)
+    return week * (len(LEVEL_EDGES) + 1) + level
+
+
+def residual_table(y: np.ndarray, pred: np.ndarray, step: np.ndarray) -> pd.DataFrame:
+    """10/50/90 % quantiles of log1p(y) − log1p(pred) per (horizon week, forecast level) bucket.
+
+    Bucket -1 holds the pooled quantiles, used where a bucket saw too few residuals.
+    """
+    resid = np.log1p(np.clip(y, 0, None)) - np.log1p(np.clip(pred, 0, None))
+    frame = pd.DataFrame({"bucket": _buckets(pred, step), "r": resid})
+    probs = [0.1, 0.5, 0.9]
+    table = frame.groupby("bucket")["r"].quantile(probs).unstack()
+    table = table[frame.groupby("bucket").size() >= MIN_RESIDUALS]
+    table.loc[-1] = frame["r"].quantile(probs).to_numpy()
+    return table.set_axis(list(QUANTILES), axis=1)
+
+
+def apply_residuals(table: pd.DataFrame, pred: np.ndarray, step: np.ndarray) -> dict:
+    """q10 / q50 / q90 arrays from a point forecast and a residual table (Poisson-like if none)."""
+    base = np.clip(pred, 0, None)
+    if table.empty:  # too little history to calibrate: a Poisson-like spread around the median
+        spread = 1.2816 * np.sqrt(base)
+        return {"q10": np.clip(base - spread, 0, None), "q50": base, "q90": base + spread}
+    rows = pd.Index(table.index).get_indexer(_buckets(base, step))
+    rows = np.where(rows < 0, pd.Index(table.index).get_loc(-1), rows)
+    shifts = table.to_numpy()[rows]
+    out = np.clip(np.expm1(np.log1p(base)[:, None] + shifts), 0, None)
+    out.sort(axis=1)  # quantiles never cross
+    return dict(zip(QUANTILES, out.T, strict=True))
+
+
+class DemandModel:
+    """fit(history) → predict(horizon) giving q10 / q50 / q90 per date, sku and warehouse."""
+
+    def __init__(self, config: DemandConfig | None = None):
+        self.config = config or DemandConfig()
+        self._mlf: MLForecast | None = None
+        self._ids = pd.DataFrame(columns=["unique_id", *KEY])
+        self._stats = SeriesStats(pd.Series(dtype=float), pd.Series(dtype=float))
+        self._tail = pd.DataFrame()
+        self.last_date: pd.Timestamp | None = None
+        self.filled_missing_days = 0
+        self._calibration = pd.DataFrame()
+
+    @property
+    def series_ids(self) -> pd.DataFrame:
+        """unique_id ↔ (sku, warehouse_id) as used inside mlforecast."""
+        return self._ids
+
+    # -- training -------------------------------------------------------------------------------
+    def prepare(self, history: pd.DataFrame) -> pd.DataFrame:
+        """Densify, learn per-series scales and ids; returns the long training frame."""
+        dense = densify(history)
+        self.filled_missing_days = dense.filled_missing_days
+        frame = dense.frame
+        self.last_date = frame["date"].max()
+        if self.config.train_days:
+            frame = frame[
+                frame["date"] > self.last_date - pd.Timedelta(days=self.config.train_days)
+            ]
+            frame = frame.reset_index(drop=True)
+        keys = frame[KEY].drop_duplicates().sort_values(KEY, ignore_index=True)
+        self._ids = keys.assign(unique_id=[f"s{i}" for i in range(len(keys))])
+        self._stats = series_stats(frame)
+        self._tail = frame[frame["date"] > self.last_date - pd.Timedelta(days=TAIL_DAYS)].copy()
+        long = to_long(frame, self._stats, self._ids)
+        # series shorter than the largest lag cannot produce training rows; they still forecast
+        return long
+
+    def fit(self, history: pd.DataFrame) -> DemandModel:
+        """Fit on a validated history frame (CONTRACT §4 columns; missing days are zero)."""
+        long = self.prepare(history)
+        cfg = self.config
+        self._mlf = MLForecast(
+            models={"lgb": lgb.LGBMRegressor(**lgbm_params(cfg))},
+            num_threads=cfg.num_threads,
+            **build_mlforecast(cfg),
+        )
+        self._calibration = self._calibrate(long)
+        self._mlf.fit(long, static_features=[])
+        return self
+
+    def _calibrate(self, long: pd.DataFrame) -> pd.DataFrame:
+        """Residual quantiles from a backtest on the last windows (empty if history too short)."""
+        cfg = self.config
+        windows = cfg.calibration_windows
+        need = cfg.horizon * windows + max(cfg.lags) + 28
+        if windows < 1 or long.groupby("unique_id").size().median() < need:
+            return pd.DataFrame()
+        cv = self._mlf.cross_validation(
+            long,
+            n_windows=windows,
+            h=cfg.horizon,
+            step_size=cfg.horizon,
+            refit=False,
+            static_features=[],
+        )
+        step = (cv["ds"] - cv["cutoff"]).dt.days.to_numpy()
+        return residual_table(cv["y"].to_numpy(), cv["lgb"].to_numpy(), step)
+
+    # -- inference ------------------------------------------------------------------------------
+    def future_frame(self, horizon: int, future_exog: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Exogenous features for the next ``horizon`` days of every series.
+
+        Planned price / promo / traffic come from ``future_exog`` where given; otherwise price
+        stays at its last-week level, traffic at its 4-week median (robust to a passing spike)
+        and promo is off.
+        """
+        assert self.last_date is not None, "fit the model first"
+        dates = pd.date_range(self.last_date + pd.Timedelta(days=1), periods=horizon)
+        grid = self._ids[KEY].merge(pd.DataFrame({"date": dates}), how="cross")
+        if future_exog is not None and not future_exog.empty:
+            planned = future_exog.assign(date=pd.to_datetime(future_exog["date"]).dt.normalize())
+            cols = [c for c in EXOG if c in planned and c in self._tail]
+            grid = grid.merge(planned[[*KEY, "date", *cols]], on=[*KEY, "date"], how="left")
+        week = self._tail[self._tail["date"] > self.last_date - pd.Timedelta(days=7)]
+        levels = {
+            "price": week.groupby(KEY)["price"].mean() if "price" in week else None,
+            "traffic": self._tail.groupby(KEY)["traffic"].median()
+            if "traffic" in self._tail
+            else None,
+        }
+        for col, level in levels.items():
+            if level is not None:
+                grid = grid.merge(level.rename(f"_{col}").reset_index(), on=KEY, how="left")
+                base = grid.pop(f"_{col}")
+                grid[col] = grid[col].fillna(base) if col in grid else base
+        grid["promo"] = grid["promo"].fillna(0.0) if "promo" in grid else 0.0
+        grid["qty"] = np.nan
+        both = pd.concat([self._tail, grid], ignore_index=True).sort_values([*KEY, "date"])
+        both = both.reset_index(drop=True)
+        long = to_long(both, self._stats, self._ids)
+        return long[long["ds"].isin(dates)].drop(columns="y").reset_index(drop=True)
+
+    def predict(self, horizon: int, future_exog: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Quantile forecast frame: date, sku, warehouse_id, q10, q50, q90 (non-negative)."""
+        assert self._mlf is not None, "fit the model first"
+        if not 1 <= horizon <= self.config.horizon:
+            raise ValueError(f"horizon must be between 1 and {self.config.horizon}")
+        x_df = self.future_frame(horizon, future_exog)
+        raw = self._mlf.predict(horizon, X_df=x_df)
+        step = (raw["ds"] - self.last_date).dt.days.to_numpy()
+        quantiles = apply_residuals(self._calibration, raw["lgb"].to_numpy(), step)
+        out = raw[["unique_id", "ds"]].merge(self._ids, on="unique_id", how="left")
+        out = out.rename(columns={"ds": "date"}).assign(**quantiles)
+        return out[["date", *KEY, *QUANTILES]].sort_values(["date", *KEY], ignore_index=True)
+
+    # -- persistence ----------------------------------------------------------------------------
+    def save(self, path: Path | str) -> None:
+        """Write the fitted forecaster and its per-series state under directory ``path``."""
+        assert self._mlf is not None, "fit the model first"
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self._mlf.save(path / "mlforecast")
+        state = {
+            "config": asdict(self.config),
+            "ids": self._ids,
+            "stats": self._stats,
+            "tail": self._tail,
+            "last_date": self.last_date,
+            "filled_missing_days": self.filled_missing_days,
+            "calibration": self._calibration,
+        }
+        with (path / "state.pkl").open("wb") as fh:
+            pickle.dump(state, fh)
+
+    @classmethod
+    def load(cls, path: Path | str) -> DemandModel:
+        path = Path(path)
+        with (path / "state.pkl").open("rb") as fh:
+            state = pickle.load(fh)
+        config = state.pop("config")
+        config["lags"] = tuple(config["lags"])
+        model = cls(DemandConfig(**config))
+        model._mlf = MLForecast.load(path / "mlforecast")
+        model._ids, model._stats, model._tail = state["ids"], state["stats"], state["tail"]
+        model.last_date = state["last_date"]
+        model.filled_missing_days = state["filled_missing_days"]
+        model._calibration = state["calibration"]
+        return model

@@ -1,0 +1,125 @@
+"""Stock and price models on a small generated world: quality gates on held-out (later) orders.
+
+The models come from the session's real training run (``trained_settings``: `ordersight train`
+into a temporary MLflow registry); these tests read its evaluation report and load the
+registered champions, so nothing is trained twice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.orders import order_feature_frame
+from models.registry import MODEL_NAMES, Registry
+from models.tabular import IssueModel
+from ordersight.schema import Order
+from training.orders import HOLDOUT, load_reference, parsed_adcodes
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def models(trained_settings) -> dict[str, IssueModel]:
+    registry = Registry(trained_settings.tracking_uri)
+    out = {}
+    for issue_type in ("stock", "price"):
+        loaded = registry.load(MODEL_NAMES[issue_type], "champion")
+        assert loaded is not None, f"{issue_type} has no champion: its gates failed"
+        out[issue_type] = loaded.model
+    return out
+
+
+@pytest.fixture(scope="module")
+def holdout(small_world: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[Order]]:
+    """Features of the held-out (latest) orders, with each order's labels by type."""
+    lines = (small_world / "orders.jsonl").read_text("utf-8").splitlines()
+    orders = [Order.model_validate_json(x) for x in lines[int(len(lines) * (1 - HOLDOUT)) :]]
+    frame = order_feature_frame(orders, load_reference(small_world), adcodes=parsed_adcodes(orders))
+    raw = pd.read_csv(small_world / "labels.csv", dtype=str)
+    by_type = raw.groupby(["order_id", "type"])["code"].first().unstack()
+    labels = by_type.reindex([o.order_id for o in orders]).reset_index(drop=True)
+    return frame, labels, orders
+
+
+@pytest.mark.parametrize("issue_type", ["stock", "price"])
+def test_quality_gates_on_held_out_orders(trained_settings, issue_type):
+    report = trained_settings.train_report[issue_type]["report"]
+    assert report["n_positive"] >= 30, "too few held-out issues to measure"
+    assert report["recall"] >= 0.95, report
+    assert report["precision"] >= 0.90, report
+    assert report["clean_flagged"] <= 0.07, report
+    assert trained_settings.train_report[issue_type]["gates_passed"]
+
+
+@pytest.mark.parametrize("issue_type", ["stock", "price"])
+def test_code_is_right_for_caught_issues(models, holdout, issue_type):
+    model = models[issue_type]
+    frame, labels, _ = holdout
+    preds = model.predict_frame(frame)
+    truth = labels[issue_type].fillna("").to_numpy()
+    caught = (preds["score"].to_numpy() >= model.threshold) & (truth != "")
+    picked = np.array(model.codes)[preds[model.codes].to_numpy().argmax(axis=1)]
+    assert caught.sum() >= 30
+    assert (picked[caught] == truth[caught]).mean() >= 0.9
+
+
+def test_saved_model_predicts_and_explains_the_same(models, holdout, tmp_path):
+    model = models["price"]
+    frame = holdout[0].head(200)
+    again = IssueModel.load(model.save(tmp_path / "price"))
+    pd.testing.assert_frame_equal(again.predict_frame(frame), model.predict_frame(frame))
+    assert again.explain(frame) == model.explain(frame)
+    assert {f for row in model.explain(frame) for f, _ in row} <= set(model.feature_names)
+
+
+def test_orders_asking_for_more_than_any_stock_are_flagged(models, holdout, small_world: Path):
+    """Directional: clean orders re-sent with every line at 10,000 units (more than stocked)."""
+    model = models["stock"]
+    frame, labels, orders = holdout
+    is_clean = labels.isna().all(axis=1).to_numpy()
+    clean = [o for o, c in zip(orders, is_clean, strict=True) if c][:300]
+    greedy = [
+        o.model_copy(update={"lines": [ln.model_copy(update={"qty": 10_000}) for ln in o.lines]})
+        for o in clean
+    ]
+    ref = load_reference(small_world)
+    before = model.predict_frame(frame[is_clean].head(300))
+    after = model.predict_frame(order_feature_frame(greedy, ref, adcodes=parsed_adcodes(greedy)))
+    assert (before["score"] >= model.threshold).mean() <= 0.07
+    assert (after["score"] >= model.threshold).mean() >= 0.95
+    assert (after[model.codes].idxmax(axis=1) == "STOCK_INSUFFICIENT").mean() >= 0.95
+
+
+def test_unknown_sku_or_warehouse_goes_to_rules(models, holdout, small_world: Path):
+    frame, _, orders = holdout
+    bad = [
+        orders[0].model_copy(
+            update={"lines": [orders[0].lines[0].model_copy(update={"sku": "?"})]}
+        ),
+        orders[1].model_copy(update={"warehouse_id": "WH-NOWHERE"}),
+        orders[2],
+    ]
+    odd = order_feature_frame(bad, load_reference(small_world), adcodes=[None] * 3)
+    assert models["price"].required_missing(odd).tolist() == [True, False, False]
+    assert models["stock"].required_missing(odd).tolist() == [True, True, False]
+    assert not models["stock"].required_missing(frame).any()
+
+
+def test_user_catalog_without_floors_or_history_does_not_flag_clean_orders(
+    models, holdout, small_world: Path
+):
+    """A user's reference data may lack optional inputs: missing must read as no evidence."""
+    ref = load_reference(small_world)
+    ref.extra.pop("history")
+    ref.catalog = ref.catalog.assign(price_floor=np.nan)
+    frame, labels, orders = holdout
+    clean = [o for o, c in zip(orders, labels.isna().all(axis=1), strict=True) if c][:2000]
+    user = order_feature_frame(clean, ref, adcodes=parsed_adcodes(clean))
+    assert user["unit_over_floor_min"].isna().all()
+    for issue_type, model in models.items():
+        flagged = model.predict_frame(user)["score"].to_numpy() >= model.threshold
+        assert flagged.mean() <= 0.02, issue_type

@@ -1,0 +1,122 @@
+"""Pre-positioning optimiser: feasible (stock, capacity), moves toward demand, deterministic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ordersight.allocation import REC_COLUMNS, CostModel, horizon_demand, hot_skus, recommend
+
+WAREHOUSES = pd.DataFrame(
+    {
+        "warehouse_id": ["BJ", "CD", "GZ", "SH"],
+        "name": ["北京", "成都", "广州", "上海"],
+        "adcode": ["110105", "510104", "440106", "310115"],
+        "lon": [116.40, 104.07, 113.26, 121.47],
+        "lat": [39.90, 30.67, 23.13, 31.23],
+        "capacity_units": [100_000, 100_000, 100_000, 100_000],
+    }
+)
+
+
+def _forecast(daily: dict[str, dict[str, float]], days: int = 14) -> pd.DataFrame:
+    dates = pd.date_range("2025-10-28", periods=days)
+    rows = [
+        {"date": d, "sku": sku, "warehouse_id": wh, "q10": 0.6 * q, "q50": q, "q90": 1.4 * q}
+        for sku, per_wh in daily.items()
+        for wh, q in per_wh.items()
+        for d in dates
+    ]
+    return pd.DataFrame(rows)
+
+
+def _stock(rows: list[tuple[str, str, int, int]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["warehouse_id", "sku", "on_hand", "reserved"])
+    return frame.assign(in_transit=0)
+
+
+def _after(stock: pd.DataFrame, recs: pd.DataFrame) -> pd.Series:
+    units = stock.set_index(["warehouse_id", "sku"])["on_hand"].astype(float).to_dict()
+    for r in recs.itertuples():
+        units[(r.from_warehouse, r.sku)] = units.get((r.from_warehouse, r.sku), 0) - r.qty
+        units[(r.to_warehouse, r.sku)] = units.get((r.to_warehouse, r.sku), 0) + r.qty
+    return pd.Series(units)
+
+
+def test_moves_stock_toward_demand_and_never_below_available():
+    fc = _forecast({"MILK": {"CD": 50, "SH": 2, "BJ": 2, "GZ": 2}})
+    stock = _stock([("SH", "MILK", 1400, 300), ("BJ", "MILK", 40, 0)])
+    recs = recommend(fc, stock, WAREHOUSES)
+    assert list(recs.columns[: len(REC_COLUMNS)]) == REC_COLUMNS
+    into_cd = recs[recs["to_warehouse"] == "CD"]["qty"].sum()
+    need = horizon_demand(fc).set_index(["sku", "warehouse_id"]).loc[("MILK", "CD"), "q90"]
+    assert 50 * 14 < need < into_cd  # covers more than the median and at least the q90 near CD
+    moved_out = recs.groupby("from_warehouse")["qty"].sum()
+    assert moved_out.get("SH", 0) <= 1400 - 300  # reserved units never move
+    assert moved_out.get("BJ", 0) <= 40
+    assert (recs["expected_gain"] > 0).all() and (recs["km_saved_per_unit"] > 0).all()
+    assert recs["rec_id"].is_unique
+
+
+def test_capacity_is_respected():
+    wh = WAREHOUSES.assign(capacity_units=[100_000, 700, 100_000, 100_000])
+    fc = _forecast({"MILK": {"CD": 80}, "TV": {"CD": 30}})
+    stock = _stock([("SH", "MILK", 5000, 0), ("SH", "TV", 5000, 0), ("CD", "TV", 100, 0)])
+    recs = recommend(fc, stock, wh)
+    after = _after(stock, recs)
+    assert after.xs("CD", level=0).sum() <= 700
+    assert after.xs("CD", level=0).sum() >= 650  # the room is used, not left empty
+    assert (after >= 0).all()
+
+
+def test_no_moves_when_stock_already_sits_with_demand():
+    fc = _forecast({"MILK": {"SH": 10, "BJ": 10}})
+    stock = _stock([("SH", "MILK", 500, 0), ("BJ", "MILK", 500, 0)])
+    assert recommend(fc, stock, WAREHOUSES).empty
+
+
+def test_demand_regions_redirect_demand_to_where_buyers_are():
+    fc = _forecast({"MILK": {"SH": 20}})  # shipped from SH so far...
+    stock = _stock([("SH", "MILK", 2000, 0)])
+    buyers = pd.DataFrame({"adcode": ["440106", "440305"], "weight": [3.0, 1.0]})  # ...to Guangdong
+    recs = recommend(fc, stock, WAREHOUSES, demand_regions=buyers, split_by_regions=True)
+    assert set(recs["to_warehouse"]) == {"GZ"}
+    assert recs["qty"].sum() >= horizon_demand(fc)["q90"].sum()
+
+
+def test_deterministic_and_service_quantile_matters():
+    fc = _forecast({f"S{i}": {"CD": 5 + i, "GZ": 3, "SH": 1} for i in range(6)})
+    stock = _stock([("SH", f"S{i}", 400, 0) for i in range(6)])
+    first, second = recommend(fc, stock, WAREHOUSES), recommend(fc, stock, WAREHOUSES)
+    pd.testing.assert_frame_equal(first, second)
+    lean = CostModel(spare_value_km=0.0)  # move only what the service level needs
+    high = recommend(fc, stock, WAREHOUSES, costs=lean)
+    low = recommend(fc, stock, WAREHOUSES, service_quantile="q50", costs=lean)
+    assert 0 < low["qty"].sum() < high["qty"].sum() <= first["qty"].sum()
+
+
+def test_shortage_sends_every_unit_where_it_sells():
+    fc = _forecast({"MILK": {"CD": 10, "GZ": 10, "BJ": 10}})
+    stock = _stock([("SH", "MILK", 150, 0)])  # a third of the median demand, none sold near SH
+    recs = recommend(fc, stock, WAREHOUSES)
+    got = recs.groupby("to_warehouse")["qty"].sum()
+    assert got.sum() == 150 and set(got.index) <= {"CD", "GZ", "BJ"}
+    assert (got <= 10 * 14).all()  # no region gets more than it will sell
+
+
+def test_hot_skus_flag_uplift_with_reason():
+    fc = _forecast({"HOT": {"SH": 30}, "FLAT": {"SH": 10}, "TINY": {"SH": 0.05}})
+    dates = pd.date_range("2025-09-30", periods=28)
+    history = pd.DataFrame(
+        {
+            "date": np.tile(dates, 3),
+            "sku": np.repeat(["HOT", "FLAT", "TINY"], 28),
+            "warehouse_id": "SH",
+            "qty": np.repeat([10.0, 10.0, 0.01], 28),
+        }
+    )
+    hot = hot_skus(fc, history).set_index("sku")
+    assert hot.loc["HOT", "is_hot"] and "3.0x" in hot.loc["HOT", "reason"]
+    assert not hot.loc["FLAT", "is_hot"] and not hot.loc["TINY", "is_hot"]
+    assert hot["share"].sum() == pytest.approx(1.0)

@@ -1,0 +1,86 @@
+"""User history files (CONTRACT §4): clear errors for bad files, zero-fill for missing days."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.demand import densify
+from ordersight.reference import ReferenceFileError
+from training.forecast import forecast_file
+
+GOOD = "date,sku,warehouse_id,qty\n2025-01-01,A,W1,3\n2025-01-02,A,W1,4\n"
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "history.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "row", "column"),
+    [
+        (GOOD + "2025-01-02,A,W1,5\n", 4, "date,sku,warehouse_id"),
+        (GOOD + "2025-01-03,A,W1,-2\n", 4, "qty"),
+        (GOOD + "2025-13-45,A,W1,2\n", 4, "date"),
+        ("date,sku,warehouse_id,qty,colour\n2025-01-01,A,W1,3,red\n", 1, "colour"),
+        ("date,sku,qty\n2025-01-01,A,3\n", 1, "warehouse_id"),
+    ],
+    ids=["duplicate", "negative", "bad-date", "unknown-column", "missing-column"],
+)
+def test_bad_files_are_rejected_with_row_and_column(tmp_path, text, row, column):
+    with pytest.raises(ReferenceFileError) as err:
+        forecast_file(_write(tmp_path, text))
+    first = err.value.problems[0]
+    assert (first.row, first.column) == (row, column)
+    assert "history.csv" in str(err.value) and column in str(err.value)
+
+
+def test_densify_counts_and_zero_fills_missing_days():
+    frame = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2025-01-01", "2025-01-05", "2025-01-03"]),
+            "sku": ["A", "A", "B"],
+            "warehouse_id": ["W1", "W1", "W1"],
+            "qty": [2.0, 1.0, 7.0],
+            "price": [10.0, 12.0, 5.0],
+        }
+    )
+    dense = densify(frame)
+    a = dense.frame[dense.frame["sku"] == "A"]
+    assert a["qty"].tolist() == [2.0, 0.0, 0.0, 0.0, 1.0]
+    assert a["price"].tolist() == [10.0, 10.0, 10.0, 10.0, 12.0]  # last known price carried
+    assert dense.filled_missing_days == 3 + 2  # A: Jan 2-4; B: Jan 4-5 (series ends together)
+    assert dense.n_series == 2
+
+
+def test_intermittent_history_forecasts_with_summary(tmp_path):
+    rng = np.random.default_rng(3)
+    days = pd.date_range("2024-01-01", periods=240)
+    rows = []
+    for sku, rate in (("SLOW", 0.15), ("FAST", 20.0)):
+        qty = rng.poisson(rate, len(days))
+        rows += [(d.date(), sku, "W1", q) for d, q in zip(days, qty, strict=True) if q > 0]
+    path = _write(
+        tmp_path,
+        "date,sku,warehouse_id,qty\n" + "".join(f"{d},{s},{w},{q}\n" for d, s, w, q in rows),
+    )
+    out = tmp_path / "forecast.csv"
+    forecast, summary = forecast_file(path, horizon=7, out=out)
+    assert summary["n_series"] == 2
+    first = {sku: min(d for d, s, _, _ in rows if s == sku) for sku in ("SLOW", "FAST")}
+    span = sum((days[-1].date() - d).days + 1 for d in first.values())
+    assert summary["filled_missing_days"] == span - len(rows)
+    assert summary["intermittent_series"] == 1
+    written = pd.read_csv(out)
+    assert list(written.columns) == ["date", "sku", "warehouse_id", "q10", "q50", "q90"]
+    assert len(written) == 14
+    assert (written["q10"] <= written["q50"]).all() and (written["q50"] <= written["q90"]).all()
+    assert (written["q10"] >= 0).all()
+    slow = written[written["sku"] == "SLOW"]["q50"].mean()
+    fast = written[written["sku"] == "FAST"]["q50"].mean()
+    assert slow < 1.0 < 10.0 < fast < 30.0

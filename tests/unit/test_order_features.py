@@ -1,0 +1,263 @@
+"""Order feature frame: ratios on hand-built orders against tiny reference frames."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.duplicates import RecentOrders, address_key, fingerprint
+from features.orders import FEATURES, order_feature_frame
+from features.suggestions import price_suggestion, stock_suggestion
+from ordersight.reference import ReferenceData, validate_frame
+
+CN = timezone(timedelta(hours=8))
+T0 = datetime(2025, 11, 11, 10, 0, tzinfo=CN)
+
+CATALOG = """sku,name,category,list_price,cost,price_floor,stage,max_qty_per_order
+MILK-S1,奶粉1段,formula,300,150,240,1,6
+MILK-S3,奶粉3段,formula,280,140,,3,6
+TV-55,电视,appliance,4000,3000,3500,,
+"""
+WAREHOUSES = """warehouse_id,name,adcode,lon,lat,capacity_units
+WH-HZ,杭州仓,330106,120.13,30.26,100000
+WH-BJ,北京仓,110105,116.44,39.92,100000
+WH-GZ,广州仓,440106,113.36,23.12,100000
+"""
+STOCK = """warehouse_id,sku,on_hand,reserved,in_transit
+WH-HZ,MILK-S1,10,8,50
+WH-BJ,MILK-S1,100,0,0
+WH-GZ,MILK-S1,5,0,0
+WH-HZ,TV-55,1,0,0
+WH-GZ,TV-55,3,0,0
+WH-HZ,MILK-S3,40,0,0
+"""
+
+
+def _frame(text: str, kind: str) -> pd.DataFrame:
+    raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    return validate_frame(raw, kind, f"{kind}.csv")
+
+
+@pytest.fixture()
+def ref() -> ReferenceData:
+    return ReferenceData(
+        _frame(CATALOG, "catalog"), _frame(WAREHOUSES, "warehouses"), _frame(STOCK, "stock")
+    )
+
+
+def order(
+    lines: list[tuple[str, int, float]] | None = None,
+    *,
+    oid: str = "o1",
+    channel: str = "jd",
+    at: datetime = T0,
+    paid: float | None = None,
+    discount: float | None = None,
+    warehouse: str | None = None,
+    phone: str = "13800138000",
+    raw: str = "浙江省杭州市西湖区文三路90号501",
+    attributes: dict | None = None,
+):
+    from ordersight.schema import Order
+
+    lines = lines or [("MILK-S1", 1, 300.0)]
+    return Order.model_validate(
+        {
+            "order_id": oid,
+            "channel": channel,
+            "created_at": at,
+            "customer_id": f"{channel}-c1",
+            "address": {"raw": raw, "phone": phone},
+            "warehouse_id": warehouse,
+            "lines": [{"sku": s, "qty": q, "unit_price": p} for s, q, p in lines],
+            "paid_amount": paid,
+            "discount_amount": discount,
+            "attributes": attributes or {},
+        }
+    )
+
+
+def test_columns_match_the_documented_table(ref):
+    frame = order_feature_frame([order()], ref)
+    assert sorted(frame.columns) == sorted(FEATURES)
+
+
+def test_price_ratios(ref):
+    o = order([("MILK-S1", 2, 270.0), ("TV-55", 1, 2000.0)], paid=2400.0, discount=140.0)
+    row = order_feature_frame([o], ref, adcodes=["330106"]).iloc[0]
+    assert row.unit_over_list_min == pytest.approx(0.5)  # 2000 / 4000
+    assert row.unit_over_list_max == pytest.approx(0.9)  # 270 / 300
+    assert row.unit_over_cost_min == pytest.approx(2000 / 3000)
+    assert row.unit_over_floor_min == pytest.approx(2000 / 3500)
+    gross = 2 * 270 + 2000
+    assert row.total_gap_ratio == pytest.approx(abs(2400 - (gross - 140)) / gross)
+    assert row.discount_depth == pytest.approx(1 - 2400 / (2 * 300 + 4000))
+    assert row.unit_ratio_log10_max == pytest.approx(np.log10(2))
+    assert row.price_line == 1 and row.price_line_list == 4000
+    assert row.expected_paid == pytest.approx(gross - 140)
+
+
+def test_fen_slip_shows_as_two_orders_of_magnitude(ref):
+    row = order_feature_frame([order([("MILK-S1", 1, 30000.0)], paid=300.0)], ref).iloc[0]
+    assert row.unit_ratio_log10_max == pytest.approx(2.0)
+    assert row.paid_over_expected_log10 == pytest.approx(-2.0)
+    suggestion = price_suggestion(row, "PRICE_UNIT_ERROR")
+    assert suggestion == {"field": "lines[0].unit_price", "value": pytest.approx(300.0)}
+
+
+def test_stock_at_the_named_warehouse(ref):
+    o = order([("MILK-S1", 3, 300.0)], warehouse="WH-HZ")
+    row = order_feature_frame([o], ref, adcodes=["330106"]).iloc[0]
+    assert row.sourcing_warehouse == "WH-HZ"
+    assert row.available_min == 2
+    assert row.qty_over_available_max == pytest.approx(1.5)
+    assert row.qty_over_on_hand_max == pytest.approx(0.3)
+    assert row.reserved_share == pytest.approx(0.8)
+    assert row.in_transit_cover == pytest.approx((2 + 50) / 3)
+    # GZ is nearer to Hangzhou than Beijing but holds only 5 of MILK-S1: 3 fits, so GZ.
+    assert row.alt_warehouse == "WH-GZ"
+    assert stock_suggestion(row) == {"field": "warehouse_id", "value": "WH-GZ"}
+
+
+def test_lines_ship_from_the_nearest_warehouse_holding_the_sku(ref):
+    o = order([("MILK-S1", 6, 300.0)])
+    hz, bj = order_feature_frame([o, o], ref, adcodes=["330106", "110105"]).to_dict("records")
+    assert hz["sourcing_warehouse"] == "WH-HZ"  # holds it, only 2 available: a stock issue
+    assert hz["qty_over_available_max"] == pytest.approx(3.0)
+    assert hz["alt_warehouse"] == "WH-BJ"  # the only one with 6 available
+    assert bj["sourcing_warehouse"] == "WH-BJ"
+    assert bj["qty_over_available_max"] == pytest.approx(0.06)
+    assert bj["alt_warehouse"] is None
+
+
+def test_flash_sale_stock_and_subsidy(ref):
+    o = order(
+        [("MILK-S1", 1, 300.0)],
+        warehouse="WH-HZ",
+        paid=250.0,
+        discount=20.0,
+        attributes={"flash_sale": True, "flash_sale_stock": 5, "platform_subsidy": 30.0},
+    )
+    row = order_feature_frame([o], ref).iloc[0]
+    assert row.is_flash_sale == 1
+    assert row.flash_stock_over_available == pytest.approx(5 / 2)
+    assert row.total_gap_ratio == pytest.approx(0.0)
+    assert row.discount_share == pytest.approx(50 / 300)
+    assert row.promo_season == 1  # 11 November
+
+
+def test_split_when_no_single_warehouse_has_all(ref):
+    o = order([("MILK-S1", 50, 300.0), ("TV-55", 2, 4000.0)])
+    row = order_feature_frame([o], ref, adcodes=["330106"]).iloc[0]
+    assert row.any_warehouse_can_ship == 0
+    assert row.split_plan == {"MILK-S1": "WH-BJ", "TV-55": "WH-GZ"}
+    assert stock_suggestion(row) == {"field": "split", "value": row.split_plan}
+
+
+def test_unknown_sku_gives_nan_catalog_features(ref):
+    frame = order_feature_frame(
+        [order([("NOPE", 1, 10.0)]), order([("NOPE", 1, 10.0), ("MILK-S1", 1, 150.0)])], ref
+    )
+    only, mixed = frame.iloc[0], frame.iloc[1]
+    assert only.n_unknown_sku == 1
+    for col in ("unit_over_list_min", "qty_over_available_max", "unit_over_cost_min"):
+        assert np.isnan(only[col])
+    assert mixed.n_unknown_sku == 1
+    assert mixed.unit_over_list_min == pytest.approx(0.5)
+
+
+def test_format_flags(ref):
+    o = order(channel="weird_shop", warehouse="WH-XX")
+    row = order_feature_frame([o], ref).iloc[0]
+    assert (row.unknown_channel, row.unknown_warehouse, row.paid_missing) == (1, 1, 1)
+    assert np.isnan(row.qty_over_available_max) and row.sourcing_warehouse is None
+
+
+def test_no_warehouses_means_no_stock_evidence(ref):
+    bare = ReferenceData(ref.catalog, ref.warehouses.iloc[:0], ref.stock.iloc[:0])
+    row = order_feature_frame([order()], bare, adcodes=["330106"]).iloc[0]
+    assert np.isnan(row.qty_over_available_max) and row.sourcing_warehouse is None
+    assert row.unit_over_list_min == pytest.approx(1.0)
+
+
+def test_paid_amount_slip_suggests_the_expected_amount(ref):
+    row = order_feature_frame([order([("MILK-S1", 2, 290.0)], paid=58000.0)], ref).iloc[0]
+    assert row.paid_over_expected_log10 == pytest.approx(2.0)
+    assert price_suggestion(row, "PRICE_UNIT_ERROR") == {"field": "paid_amount", "value": 580.0}
+    floor = {"field": "lines[0].unit_price", "value": 240.0}
+    assert price_suggestion(row, "PRICE_BELOW_FLOOR") == floor
+
+
+def test_compliance_stage_age_and_limit(ref):
+    young = order([("MILK-S3", 8, 280.0)], attributes={"baby_age_months": 4})
+    fits = order([("MILK-S1", 1, 300.0)], attributes={"baby_age_months": 4})
+    rows = order_feature_frame([young, fits], ref, adcodes=["330106", None])
+    assert rows.stage_age_mismatch.tolist() == [1, 0]
+    assert rows.formula_stage_max.tolist() == [3, 1]
+    assert rows.qty_over_limit_max.iloc[0] == pytest.approx(8 / 6)
+    assert rows.province_adcode.tolist() == ["330000", None]
+
+
+def test_batch_equals_singles(ref):
+    batch = [
+        order([("MILK-S1", k + 1, 250.0 + k)], oid=f"o{k}", paid=100.0 * k, at=T0 + timedelta(k))
+        for k in range(5)
+    ] + [order([("TV-55", 2, 3900.0), ("NOPE", 1, 1.0)], oid="o9", warehouse="WH-GZ")]
+    adcodes = ["330106", "110105", None, "440106", "330106", "110105"]
+    together = order_feature_frame(batch, ref, RecentOrders(), adcodes=adcodes)
+    recent = RecentOrders()
+    singles = pd.concat(
+        [
+            order_feature_frame([o], ref, recent, adcodes=[a])
+            for o, a in zip(batch, adcodes, strict=True)
+        ],
+        ignore_index=True,
+    )
+    pd.testing.assert_frame_equal(together, singles, check_dtype=False)
+
+
+def test_duplicates_across_channels_within_window(ref):
+    recent = RecentOrders()
+    first = order(oid="a", channel="tmall")
+    same_spaced = order(oid="b", channel="jd", raw="浙江省 杭州市 西湖区 文三路９０号501")
+    again_same = order(oid="c", channel="jd", at=T0 + timedelta(hours=3))
+    late = order(oid="d", channel="douyin", at=T0 + timedelta(hours=30))
+    other_lines = order([("MILK-S1", 2, 300.0)], oid="e", channel="pdd")
+    frame = order_feature_frame([first, same_spaced, again_same, late, other_lines], ref, recent)
+    assert frame.dup_cross_channel.tolist() == [0, 1, 1, 0, 0]
+    assert frame.dup_same_channel.tolist() == [0, 0, 1, 0, 0]  # d is 27 h after c
+    retry = order_feature_frame([first], ref, recent).iloc[0]  # a again: not its own duplicate
+    assert (retry.dup_same_channel, retry.dup_cross_channel) == (0, 1)
+
+
+def test_fingerprint_ignores_region_spelling_with_adcode():
+    a = order(raw="浙江省杭州市西湖区文三路90号501")
+    b = order(raw="浙江杭州西湖区文三路90号501")
+    assert fingerprint(a, "330106") == fingerprint(b, "330106")
+    assert fingerprint(a, "330106") != fingerprint(order(phone="13900000000"), "330106")
+
+
+@pytest.mark.parametrize(
+    "noisy",
+    [
+        "浙江省杭州市西湖区文三路90号501送货前打电话",
+        "浙江杭州市西湖区 文三路90号501(工作日送) 张三，13800138000",
+        "浙江省杭州市杭州市西湖区文三路９０号５０１",
+    ],
+)
+def test_address_key_ignores_notes_phones_and_spelling(noisy):
+    clean = address_key("浙江省杭州市西湖区文三路90号501", "330106")
+    assert address_key(noisy, "330106") == clean
+    assert address_key("浙江省杭州市西湖区文三路90号502", "330106") != clean
+
+
+def test_masked_and_full_phones_are_the_same_receiver():
+    full = order(channel="own_app", phone="13800138000")
+    masked = order(channel="tmall", phone="138****8000")
+    other = order(channel="tmall", phone="138****8001")
+    assert fingerprint(full, "330106") == fingerprint(masked, "330106")
+    assert fingerprint(other, "330106") != fingerprint(full, "330106")
