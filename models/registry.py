@@ -73,7 +73,9 @@ class Registry:
         mlflow.set_registry_uri(tracking_uri)
         self.client = mlflow.MlflowClient(tracking_uri, registry_uri=tracking_uri)
         if self.client.get_experiment_by_name(experiment) is None:
-            self.client.create_experiment(experiment)
+            self.client.create_experiment(
+                experiment, artifact_location=_artifact_root(tracking_uri)
+            )
         self.experiment = experiment
 
     def log_and_register(
@@ -84,10 +86,12 @@ class Registry:
         params: dict[str, Any],
         report: dict[str, Any],
         gates_passed: bool,
+        alias: str | None = None,
     ) -> str:
         """Log a run with params/metrics/report and the model; register it; move the alias
         ``champion`` only when the quality gates passed (else the version becomes ``challenger``).
-        Returns the new version number."""
+        ``alias`` overrides that choice (a notebook registering a challenger on purpose), but a
+        version that failed its gates never becomes ``champion``. Returns the new version."""
         mlflow = self._mlflow
         mlflow.set_experiment(self.experiment)
         with mlflow.start_run(run_name=name), tempfile.TemporaryDirectory() as tmp:
@@ -102,9 +106,11 @@ class Registry:
                 name="model",
                 python_model=str(Path(__file__).with_name("pyfunc_model.py")),
                 artifacts={"model_dir": str(model_dir)},
+                pip_requirements=_requirements(),
             )
             version = mlflow.register_model(info.model_uri, name).version
-        alias = "champion" if gates_passed else "challenger"
+        if alias is None or (alias == "champion" and not gates_passed):
+            alias = "champion" if gates_passed else "challenger"
         self.client.set_registered_model_alias(name, alias, str(version))
         return str(version)
 
@@ -158,6 +164,25 @@ class Registry:
     def promote(self, name: str, version: str, alias: str = "champion") -> None:
         """Point ``alias`` at ``version`` (a person's call after comparing in a notebook)."""
         self.client.set_registered_model_alias(name, alias, str(version))
+
+
+def _requirements() -> list[str]:
+    """Pinned from what is installed, so MLflow skips its slow requirement inference."""
+    from importlib.metadata import version
+
+    return [f"{p}=={version(p)}" for p in ("mlflow", "lightgbm", "pandas", "numpy", "scikit-learn")]
+
+
+def _artifact_root(tracking_uri: str) -> str | None:
+    """Artifacts beside a SQLite tracking store (not in ./mlruns of whatever the cwd is)."""
+    if tracking_uri.startswith("sqlite:///"):
+        return (
+            Path(tracking_uri.removeprefix("sqlite:///"))
+            .resolve()
+            .parent.joinpath("mlartifacts")
+            .as_uri()
+        )
+    return None
 
 
 def _iso(epoch_ms: int | None) -> str:

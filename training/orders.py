@@ -246,11 +246,12 @@ def train_issue_models(
     registry: RegistryLike | None,
     types: Sequence[str] = ("stock", "price"),
     frame_and_labels: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    params: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Fit, evaluate on the held-out last ``HOLDOUT`` in time, and register one model per type.
 
-    Returns a report per type; with ``registry=None`` the fitted model is included under
-    ``"model"`` instead of being registered.
+    ``params`` override the LightGBM defaults (a challenger's hyper-parameters). Returns a report
+    per type; with ``registry=None`` the fitted model is included under ``"model"`` instead.
     """
     frame, labels = frame_and_labels or build_training_frame(Path(data_dir))
     cut = int(len(frame) * (1 - HOLDOUT))
@@ -265,7 +266,7 @@ def train_issue_models(
             issue_type,
             spec["features"],
             required=spec["required"],
-            params={**DEFAULT_PARAMS, "monotone_constraints": monotone},
+            params={**DEFAULT_PARAMS, **(params or {}), "monotone_constraints": monotone},
         )
         train = ~model.required_missing(frame.iloc[:cut])
         target = labels[issue_type] if issue_type in labels else pd.Series(None, index=labels.index)
