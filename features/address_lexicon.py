@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from pypinyin import lazy_pinyin
 
-from ordersight.gazetteer import DISTRICT, Gazetteer, load_gazetteer
+from ordersight.gazetteer import DISTRICT, Gazetteer, city_facts, load_gazetteer
 
 __all__ = ["EXACT", "FORMER", "FUZZY", "KIND_WEIGHT", "SHORT", "Lexicon", "get_lexicon", "pinyin"]
 
@@ -47,18 +47,33 @@ class Lexicon:
     stems: dict[str, str]  # adcode → the stem compared in fuzzy matching (short name)
     ancestors: dict[str, frozenset[str]]  # adcode → itself and every region above it
     below: dict[str, tuple[str, ...]]  # adcode → children and grandchildren (fuzzy pools)
+    simplify: dict[int, int]  # traditional → simplified characters, for str.translate
+    traditional: re.Pattern[str]  # finds any character ``simplify`` maps
+    population: dict[str, float]  # city adcode → population (10k), big cities only
+    area_city: dict[str, str]  # landline area code → city adcode
     gazetteer: Gazetteer
 
     def candidates(self, form: str) -> tuple[tuple[str, str], ...]:
         return self.forms.get(form, ())
 
+    def to_simplified(self, text: str) -> str:
+        """廣東省 → 广东省; a scan first, as almost every address is simplified already."""
+        return text.translate(self.simplify) if self.traditional.search(text) else text
 
-_EXTRA_ALIASES = {"内蒙古自治区": ("内蒙",)}  # shorter than the ≥ 2-char rule would give
+
+# colloquial forms no rule gives: 内蒙, and the one-syllable 州 names of long prefectures
+_EXTRA_ALIASES = {
+    "内蒙古自治区": ("内蒙",),
+    "巴音郭楞蒙古自治州": ("巴州",),
+    "博尔塔拉蒙古自治州": ("博州",),
+    "克孜勒苏柯尔克孜自治州": ("克州",),
+    "西双版纳傣族自治州": ("版纳",),
+}
 
 
 def _aliases(name: str, short: str) -> set[str]:
     """Short forms of one name: gazetteer short, one-char suffix dropped, ethnic part dropped."""
-    out = {short, *_EXTRA_ALIASES.get(name, ())}
+    out = {short}
     bare = _ONE_CHAR_SUFFIX.sub("", name)
     if len(bare) >= 2:
         out.add(bare)
@@ -70,7 +85,28 @@ def _aliases(name: str, short: str) -> set[str]:
     return {a for a in out if len(a) >= 2}
 
 
-def build_lexicon(gaz: Gazetteer) -> Lexicon:
+def _colloquial(name: str, aliases: set[str]) -> set[str]:
+    """Spoken forms beyond the rules (海西州, 恩施州, 巴州): matched, never used as fuzzy stems."""
+    out = set(_EXTRA_ALIASES.get(name, ()))
+    if name.endswith("自治州"):
+        out.update(a + "州" for a in aliases if not a.endswith("州"))
+    return out - {name}
+
+
+def simplified_table(gaz: Gazetteer) -> dict[int, int]:
+    """Traditional → simplified, one character each (廣東 → 广东), for ``str.translate``.
+    Characters that occur in a region name stay as they are (乾安县 is not 干安县)."""
+    from hanziconv.charmap import simplified_charmap, traditional_charmap
+
+    keep = {ch for region in gaz.regions.values() for ch in region.name}
+    return {
+        ord(t): ord(s)
+        for t, s in zip(traditional_charmap, simplified_charmap, strict=True)
+        if t != s and t not in keep
+    }
+
+
+def build_lexicon(gaz: Gazetteer, facts: dict[str, tuple[float, str]] | None = None) -> Lexicon:
     """Pure construction of the index (exact beats short beats former for the same form)."""
     forms: dict[str, dict[str, str]] = defaultdict(dict)
     rank = {EXACT: 0, SHORT: 1, FORMER: 2}
@@ -84,7 +120,7 @@ def build_lexicon(gaz: Gazetteer) -> Lexicon:
     for code, region in gaz.regions.items():
         add(region.name, code, EXACT)
         aliases = _aliases(region.name, region.short)
-        for alias in aliases:
+        for alias in aliases | _colloquial(region.name, aliases):
             add(alias, code, SHORT)
         for old in region.former:
             for form in _aliases(old, old) | {old}:
@@ -104,6 +140,7 @@ def build_lexicon(gaz: Gazetteer) -> Lexicon:
     for code, stem in stems.items():
         by_pinyin[pinyin(stem)].append(code)
     ancestors = {code: frozenset(r.adcode for r in gaz.chain(code)) for code in gaz.regions}
+    simplify = simplified_table(gaz)
     below: dict[str, list[str]] = defaultdict(list)
     for code, chain in ancestors.items():
         for above in chain - {code}:
@@ -115,6 +152,10 @@ def build_lexicon(gaz: Gazetteer) -> Lexicon:
         stems=stems,
         ancestors=ancestors,
         below={k: tuple(v) for k, v in below.items()},
+        simplify=simplify,
+        traditional=re.compile("[" + re.escape("".join(map(chr, simplify))) + "]"),
+        population={code: pop for code, (pop, _) in (facts or {}).items()},
+        area_city={area: code for code, (_, area) in (facts or {}).items() if area},
         gazetteer=gaz,
     )
 
@@ -122,4 +163,4 @@ def build_lexicon(gaz: Gazetteer) -> Lexicon:
 @lru_cache(maxsize=1)
 def get_lexicon() -> Lexicon:
     """The process-wide lexicon over :func:`load_gazetteer` (built on first use, ~1 s)."""
-    return build_lexicon(load_gazetteer())
+    return build_lexicon(load_gazetteer(), city_facts())

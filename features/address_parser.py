@@ -12,8 +12,10 @@ How it reads an address, and why:
    The block with the most evidence is the address; text after it is the detail.
 4. Every candidate adcode is a hypothesis; its support is the weighted number of mentions it agrees
    with. The best-supported, deepest hypothesis fills missing parents. Ties that no other clue
-   (distance to the other named regions, quality of the match) breaks are *ambiguous*: ranked
-   candidates are returned and only the levels they share are filled — never a random pick.
+   (distance to the other named regions, quality of the match, a landline's area code) breaks are
+   *ambiguous*: ranked candidates are returned, and the levels are filled from the most populous
+   city's reading when the population prior separates them, else only the levels they share —
+   never a random pick.
 """
 
 from __future__ import annotations
@@ -33,9 +35,11 @@ from ordersight.schema import Candidate, ParsedAddress
 __all__ = ["Analysis", "Mention", "analyse", "parse_address", "parse_addresses"]
 
 _NOT_REGION_AFTER = re.compile(
+    r"(?P<zone>新区|开发区|高新区|园区)|"  # 江北新区 (南京) is a zone, not 江北区
     r"[东西南北中]?(路|街|大街|大道|道|巷|弄|里|胡同|桥)|广场|公园|小区|花园|新村|大厦|中学|小学|大学|"
     r"医院|商场|银行|机场|车站|站|镇|乡|村|苑|府|庭|阁|轩|湾|园|公寓|家园"
 )
+_ZONE_END = re.compile(r"(新区|开发区|高新区|园区)$")
 _SUFFIXED = re.compile(
     r"([\u4e00-\u9fff]{2,7}?)(特别行政区|自治区|自治州|自治县|地区|省|市|区|县|旗|盟)"
 )
@@ -106,8 +110,13 @@ def _is_place_name(s: str, end: int, cands: tuple[tuple[str, str], ...], breaks:
                    lex: Lexicon) -> bool:  # fmt: skip
     """陕西南路, 北京路, 海淀苑, 城关镇: a region name glued to a street / estate / town word.
     Not when a separator follows (新罗 北苑街道) or a child region does (宁波镇海区)."""
-    if end in breaks or all(k == EXACT for _, k in cands) or not _NOT_REGION_AFTER.match(s, end):
+    if end in breaks or all(k == EXACT for _, k in cands):
         return False
+    after = _NOT_REGION_AFTER.match(s, end)
+    if not after:
+        return False
+    if after.group("zone"):
+        return all(lex.gazetteer[c].level == DISTRICT for c, _ in cands)
     codes = {c for c, _ in cands}
     return not any(codes & lex.ancestors[c] - {c} for c, _ in _longest_at(s, end, lex))
 
@@ -115,17 +124,21 @@ def _is_place_name(s: str, end: int, cands: tuple[tuple[str, str], ...], breaks:
 def _scan(s: str, lex: Lexicon, breaks: frozenset[int] = frozenset()) -> list[Mention]:
     """Greedy longest match of every surface form, skipping street, estate and town names."""
     out: list[Mention] = []
-    i, n = 0, len(s)
+    i, n, last_end = 0, len(s), 0
     while i < n:
         hit = None
+        # 佛汕市南海区: 市南 after unread text is that word's suffix, not 市南区 (read 南海区)
+        glued = i > last_end and s[i] in _LEFTOVER_SUFFIX and i not in breaks
         for length in lex.lengths_by_first.get(s[i], ()):
             cands = lex.forms.get(s[i : i + length]) if i + length <= n else None
+            if glued and cands and all(k == SHORT for _, k in cands):
+                continue
             if cands and not _is_place_name(s, i + length, cands, breaks, lex):
                 hit = _yield_suffix(s, Mention(i, i + length, s[i : i + length], cands), lex)
                 break
         if hit:
             out.append(hit)
-            i = hit.end
+            i = last_end = hit.end
         else:
             i += 1
     return out
@@ -227,6 +240,15 @@ def _closed(block: list[Mention], m: Mention, lex: Lexicon) -> bool:
     return not any(c in seen for c, _ in m.cands)
 
 
+def _bridged(s: str, pos: int, m: Mention, block: list[Mention], lex: Lexicon) -> bool:
+    """A development zone written between a city and its district (南京市江北新区浦口区)."""
+    gap = s[pos : m.start]
+    if len(gap) > 8 or not _ZONE_END.search(gap):
+        return False
+    above = {c for c, _ in block[-1].cands}
+    return any(above & lex.ancestors[c] - {c} for c, _ in m.cands)
+
+
 def _blocks(s: str, lex: Lexicon, breaks: frozenset[int]) -> list[list[Mention]]:
     mentions = _scan(s, lex, breaks)
     if not mentions:
@@ -240,7 +262,8 @@ def _blocks(s: str, lex: Lexicon, breaks: frozenset[int]) -> list[list[Mention]]
         if blocks:
             block = blocks[-1]
             pos = _fill(s, block[-1].end, m.start, block, lex)
-            if pos >= m.start and not _closed(block, m, lex):
+            joined = pos >= m.start or _bridged(s, pos, m, block, lex)
+            if joined and not _closed(block, m, lex):
                 block.append(m)
                 continue
         blocks.append([m])
@@ -283,15 +306,24 @@ def _proximity(block: Sequence[Mention], hyp: str, lex: Lexicon) -> float:
     return max(gaps, default=0.0)
 
 
-def _prior(code: str) -> int:
-    """Order-volume prior for tied readings: municipalities, then provincial capitals (xx01xx)."""
-    if code[:2] in {"11", "12", "31", "50"}:
-        return 2
-    return 1 if code[2:4] == "01" else 0
+def _prior(code: str, lex: Lexicon) -> float:
+    """Order-volume prior for tied readings: the population of the reading's city (河东区 →
+    天津 before 临沂); cities outside the table of big cities count as 0."""
+    city = next((a for a in lex.ancestors[code] if a[4:] == "00" and a[2:] != "0000"), code)
+    return lex.population.get(city, 0.0)
+
+
+def _area_city(phone: str | None, lex: Lexicon) -> str | None:
+    """The city a landline's area code names (022-… → 天津), a clue mobiles do not give."""
+    if phone_kind(phone) != "landline":
+        return None
+    digits = re.sub(r"\D", "", phone or "")
+    digits = digits[2:] if digits.startswith("86") else digits
+    return lex.area_city.get(digits[:3] if digits[1] in "12" else digits[:4])
 
 
 def _rank(
-    block: Sequence[Mention], lex: Lexicon
+    block: Sequence[Mention], lex: Lexicon, phone: str | None = None
 ) -> tuple[list[tuple[str, float, tuple]], int, float]:
     """Hypotheses tied on support (deepest only), best first; hypothesis count; support margin."""
     hyps = {c for m in block for c, _ in m.cands}
@@ -300,11 +332,14 @@ def _rank(
     tied = [h for h in hyps if support[h] >= best - 1e-9]
     tied = [h for h in tied if not any(h != t and h in lex.ancestors[t] for t in tied)]
     ranked = []
+    area_city = _area_city(phone, lex) if len(tied) > 1 else None
     for h in tied:
         km = _proximity(block, h, lex)
         # a tie between levels that disagree trusts the higher, written-first level
-        key = (-round(km / _AMBIGUITY_KM), -lex.gazetteer[h].level, _prior(h))
-        ranked.append((h, support[h], key))
+        clues = (area_city in lex.ancestors[h], _prior(h, lex)) if len(tied) > 1 else (False, 0.0)
+        ranked.append(
+            (h, support[h], (-round(km / _AMBIGUITY_KM), -lex.gazetteer[h].level, *clues))
+        )
     ranked.sort(key=lambda t: (t[2], t[0]), reverse=True)
     covered = {a for h in tied for a in lex.ancestors[h]}
     rest = [v for h, v in support.items() if h not in covered]
@@ -376,7 +411,7 @@ def _unparseable(clean: CleanText, phone: str | None) -> Analysis:
 def analyse(text: str, phone: str | None = None) -> Analysis:
     """Parse one address and keep the evidence (cached: orders repeat addresses a lot)."""
     lex = _lexicon()
-    clean = clean_text(text or "")
+    clean = clean_text(text or "", lex.to_simplified)
     used_phone = phone or (clean.phones[0] if clean.phones else None)
     blocks = _blocks(clean.compact, lex, clean.breaks)
     if not blocks:
@@ -386,9 +421,9 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         return sum(max(m.weight(k) for _, k in m.cands) for m in b)
 
     block = max(blocks, key=evidence)
-    ranked, n_hyps, margin = _rank(block, lex)
+    ranked, n_hyps, margin = _rank(block, lex, used_phone)
     best = ranked[0][0]
-    decided = len(ranked) == 1 or ranked[0][2][:2] > ranked[1][2][:2]
+    decided = len(ranked) == 1 or ranked[0][2][:3] > ranked[1][2][:3]  # text or landline clue
     # an undecided tie is still filled when the volume prior alone separates it (朝阳区 → 北京)
     filled = decided or ranked[0][2] > ranked[1][2]
     fixed = [_levels(m, best, lex) for m in block]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = ["CleanText", "clean_text", "phone_kind", "valid_phone"]
@@ -24,8 +25,11 @@ _NOISE_IN_BRACKETS = re.compile(r"[(（\[【{<《]([^)）\]】}>》]{0,20})[)）
 _NOISE_WORDS = re.compile(
     r"电联|电话|联系|致电|送货|送到|放门|门卫|快递|代收|驿站|丰巢|工作日|周末|勿|请|先生|女士|小姐|收$"
 )
+# field labels, and the placeholder levels region pickers export (北京市市辖区朝阳区,
+# 河南省省直辖县级行政区划济源市)
 _LABELS = re.compile(
     r"(收货人|收件人|联系人|姓名|联系电话|手机号码|手机号|手机|电话|详细地址|收货地址|所在地区|地址)[:：]?"
+    r"|(省|自治区)?直辖县级(行政区划|行政单位)?|市辖区"
 )
 _COUNTRY = re.compile(r"^(中华人民共和国|中国大陆|中国)")
 SEPARATORS = frozenset(" \t\r\n-_—–~,，、/\\|;；:：.。·#＃'\"“”‘’()（）[]【】{}<>《》+*")
@@ -91,9 +95,12 @@ def _drop_trailing_name(text: str) -> str:
     return text
 
 
-def clean_text(raw: str) -> CleanText:
-    """Normalise width, strip country / labels / noise / phones / a trailing name."""
+def clean_text(raw: str, simplify: Callable[[str], str] | None = None) -> CleanText:
+    """Normalise width (and traditional characters through ``simplify``), strip country /
+    labels / placeholders / noise / phones / a trailing name."""
     text = unicodedata.normalize("NFKC", raw).strip()
+    if simplify:
+        text = simplify(text)
     phones = tuple(m.group(1) for m in _PHONE_IN_TEXT.finditer(text))
     before = len(text)
     text = _PHONE_IN_TEXT.sub(" ", text)

@@ -53,15 +53,25 @@ def _log1p_transform() -> GlobalSklearnTransformer:
     )
 
 
-def build_mlforecast(config: DemandConfig) -> dict[str, Any]:
-    """Keyword arguments shared by the single-machine and the Dask forecaster."""
+def build_mlforecast(config: DemandConfig, history_days: int | None = None) -> dict[str, Any]:
+    """Keyword arguments shared by the single-machine and the Dask forecaster.
+
+    With a short history (a new user's file) only the lags and windows that leave at least a
+    week of training rows are kept, so a 3-week history still fits a model.
+    """
+    usable = (history_days or 10**6) - 7
+    transforms = {
+        1: [RollingMean(window_size=7), RollingMean(window_size=28), RollingStd(window_size=7)],
+        7: [RollingMean(window_size=7), RollingMean(window_size=28)],
+        14: [RollingMean(window_size=14)],
+    }
     return {
         "freq": "D",
-        "lags": list(config.lags),
+        "lags": [lag for lag in config.lags if lag <= usable],
         "lag_transforms": {
-            1: [RollingMean(window_size=7), RollingMean(window_size=28), RollingStd(window_size=7)],
-            7: [RollingMean(window_size=7), RollingMean(window_size=28)],
-            14: [RollingMean(window_size=14)],
+            lag: kept
+            for lag, fns in transforms.items()
+            if (kept := [fn for fn in fns if lag + fn.window_size <= usable])
         },
         "date_features": list(CALENDAR_FEATURES),
         "target_transforms": [_log1p_transform()],
@@ -167,18 +177,17 @@ class DemandModel:
         self._ids = keys.assign(unique_id=[f"s{i}" for i in range(len(keys))])
         self._stats = series_stats(frame)
         self._tail = frame[frame["date"] > self.last_date - pd.Timedelta(days=TAIL_DAYS)].copy()
-        long = to_long(frame, self._stats, self._ids)
-        # series shorter than the largest lag cannot produce training rows; they still forecast
-        return long
+        return to_long(frame, self._stats, self._ids)
 
     def fit(self, history: pd.DataFrame) -> DemandModel:
         """Fit on a validated history frame (CONTRACT §4 columns; missing days are zero)."""
         long = self.prepare(history)
         cfg = self.config
+        days = int(long.groupby("unique_id").size().max())
         self._mlf = MLForecast(
             models={"lgb": lgb.LGBMRegressor(**lgbm_params(cfg))},
             num_threads=cfg.num_threads,
-            **build_mlforecast(cfg),
+            **build_mlforecast(cfg, history_days=days),
         )
         self._calibration = self._calibrate(long)
         self._mlf.fit(long, static_features=[])

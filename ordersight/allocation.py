@@ -41,7 +41,6 @@ class CostModel:
     transfer_fixed: float = 40.0
     unmet_penalty: float = 1e5
     local_km: float = 30.0
-    spare_value_km: float = 1500.0  # worth of a unit beyond the service level near its buyers
 
 
 # -- hot SKUs -------------------------------------------------------------------------------------
@@ -218,9 +217,9 @@ def _solve(
     """LP over x[s,i,j] (moves), y[s,j,c] (planned shipments), u[s,c,k] (unmet demand of tier k,
     at most the tier's size, dearer for the first tiers); returns x.
 
-    Tiers come from :func:`demand_ladder`, so a shortage is shared by the chance each unit sells;
-    a last, cheap tier spreads stock beyond the service level in proportion to median demand
-    where a transfer is worth it.
+    Tiers come from :func:`demand_ladder`, so a shortage is shared by the chance each unit sells.
+    Stock beyond the service level stays put: a unit needed < 10 % of the time rarely repays
+    its transfer.
     """
     n_s, n_w, n_k = tiers.shape
     nx, nu = n_s * n_w * n_w, n_s * n_w * n_k
@@ -342,15 +341,12 @@ def recommend(
     serve = _stock_matrix(
         stock, skus, wh_ids, lambda s: s["on_hand"] - s["reserved"] + s["in_transit"]
     )
-    spare = np.clip(serve.sum(axis=1) - demand.sum(axis=1), 0, None)[:, None]
-    share = median / np.clip(median.sum(axis=1, keepdims=True), 1e-9, None)
-    tiers = np.concatenate([tiers, (spare * share)[:, :, None]], axis=2)
     load = stock.assign(v=stock["on_hand"] + stock["in_transit"]).groupby("warehouse_id")["v"].sum()
     capacity = wh.set_index("warehouse_id")["capacity_units"].astype(float)
     room = (capacity - load.reindex(wh_ids).fillna(0)).clip(lower=0).reindex(wh_ids).to_numpy()
     wh_km = region_distances(wh, None, 0.0)[0]
     transfer = costs.transfer_per_km * wh_km + costs.transfer_fixed
-    penalties = np.append(need * costs.unmet_penalty, costs.spare_value_km * costs.ship_per_km)
+    penalties = need * costs.unmet_penalty
     x = _solve(tiers, movable, serve, room, costs.ship_per_km * ship, transfer, penalties)
     moves = _fit_capacity(
         _round_moves(x, movable),
@@ -416,7 +412,7 @@ def _rows(
         (f"{h}. " if h else "")
         + f"{r.to_warehouse} expects {d:,.0f} units ({service_quantile}, {days} days) and holds "
         f"{have:,.0f}; {r.from_warehouse} has {m:,.0f} movable; ships {r.km_saved_per_unit:,.0f} "
-        "km closer" + ("; includes spare stock placed near buyers" if r.qty > d - have else "")
+        "km closer"
         for r, h, d, have, m in zip(
             out.itertuples(),
             hot_reason,

@@ -79,8 +79,11 @@ class Gazetteer:
     by_name: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     by_short: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     by_former: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    retired: dict[str, str] = field(default_factory=dict)  # replaced adcode → its successor
 
     def __post_init__(self) -> None:
+        retired = {old: self.regions[new] for old, new in self.retired.items()}
+        self._index = retired | self.regions  # one lookup on the hot path
         for code, region in self.regions.items():
             if region.parent:
                 self.children[region.parent].append(code)
@@ -91,7 +94,8 @@ class Gazetteer:
                 self.by_former[old].append(code)
 
     def __getitem__(self, adcode: str) -> Region:
-        return self.regions[adcode[:6]]
+        """Old data keeps replaced codes (海门市 320684): they resolve to their successor."""
+        return self._index[adcode[:6]]
 
     def lookup(self, name: str) -> list[Region]:
         """Regions whose full name, short name or former name is ``name`` (exact match)."""
@@ -102,7 +106,7 @@ class Gazetteer:
     def chain(self, adcode: str) -> list[Region]:
         """Province → city → district for ``adcode`` (as deep as the code goes)."""
         out: list[Region] = []
-        code: str | None = adcode[:6]
+        code: str | None = self[adcode].adcode
         while code:
             region = self.regions[code]
             out.append(region)
@@ -168,8 +172,8 @@ def build_regions(
         raw[code] = (name, float(row["longitude"]), float(row["latitude"]))
     former: dict[str, tuple[str, ...]] = {}
     for row in changes:
-        if row["replaces"]:
-            raw.pop(row["replaces"], None)
+        for old in row["replaces"].split("|"):
+            raw.pop(old, None)
         raw[row["adcode"]] = (row["name"], float(row["lon"]), float(row["lat"]))
         former[row["adcode"]] = tuple(n for n in row["former_names"].split("|") if n)
     # municipality city level: replace placeholder "市辖区"/"县" by the municipality itself
@@ -193,6 +197,23 @@ def build_regions(
 
 
 @lru_cache(maxsize=1)
+def city_facts() -> dict[str, tuple[float, str]]:
+    """City adcode → (population in 10k, landline area code) for ~70 big cities: the prior for
+    an ambiguous name (河东区 → 天津 before 临沂) and the clue in a landline (022 → 天津)."""
+    path = Path(__file__).parent / "data" / "city_facts.csv"
+    with path.open(encoding="utf-8") as fh:
+        return {
+            r["adcode"]: (float(r["population_10k"]), r["area_code"]) for r in csv.DictReader(fh)
+        }
+
+
+def retired_codes(changes: list[dict[str, str]]) -> dict[str, str]:
+    """Replaced adcode → the adcode that replaced it, from the change table."""
+    return {old: row["adcode"] for row in changes for old in row["replaces"].split("|") if old}
+
+
+@lru_cache(maxsize=1)
 def load_gazetteer() -> Gazetteer:
     """The process-wide gazetteer (read-only, built once)."""
-    return Gazetteer(build_regions(_cpca_rows(), _change_rows()))
+    changes = _change_rows()
+    return Gazetteer(build_regions(_cpca_rows(), changes), retired=retired_codes(changes))

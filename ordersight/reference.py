@@ -176,10 +176,17 @@ class ReferenceData:
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @classmethod
-    def from_dir(cls, directory: Path | str) -> ReferenceData:
+    def from_dir(cls, directory: Path | str, history_days: int = HISTORY_DAYS) -> ReferenceData:
+        """Catalog, warehouses, stock, and the recent tail of ``history.csv`` when present
+        (sales velocity and recent prices for the order features)."""
         directory = Path(directory)
         frames = {
             k: read_csv(directory / f"{k}.csv", k) for k in ("catalog", "warehouses", "stock")
         }
         stamp = max((directory / f"{k}.csv").stat().st_mtime_ns for k in frames)
-        return cls(frames["catalog"], frames["warehouses"], frames["stock"], version=str(stamp))
+        ref = cls(frames["catalog"], frames["warehouses"], frames["stock"], version=str(stamp))
+        if (directory / "history.csv").exists():
+            history = read_csv(directory / "history.csv", "history")
+            recent = history["date"] > history["date"].max() - pd.Timedelta(days=history_days)
+            ref.extra["history"] = history[recent].reset_index(drop=True)
+        return ref

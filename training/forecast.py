@@ -70,12 +70,15 @@ def forecast_file(
 def _baselines(train: pd.DataFrame, horizon: int) -> pd.DataFrame:
     """SeasonalNaive(7) and AutoETS forecasts with 80 % intervals, in our quantile columns."""
     from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS, SeasonalNaive
+    from statsforecast.models import AutoETS, Naive, SeasonalNaive
 
     long = train.rename(columns={"date": "ds", "qty": "y"})
     long["unique_id"] = long["sku"] + "\x1f" + long["warehouse_id"]
-    sf = StatsForecast(
-        models=[SeasonalNaive(season_length=7), AutoETS(season_length=7)], freq="D", n_jobs=1
+    sf = StatsForecast(  # Naive stands in where a series is too short for a model
+        models=[SeasonalNaive(season_length=7), AutoETS(season_length=7)],
+        freq="D",
+        n_jobs=1,
+        fallback_model=Naive(),
     )
     raw = sf.forecast(df=long[["unique_id", "ds", "y"]], h=horizon, level=[80])
     keys = raw["unique_id"].str.split("\x1f", n=1, expand=True)
@@ -141,14 +144,22 @@ def backtest(
     horizon: int = 14,
     config: DemandConfig | None = None,
     baseline_days: int = 365,
+    eval_series: int | None = 800,
+    seed: int = 0,
 ) -> dict[str, Any]:
     """Rolling-origin CV: ours vs SeasonalNaive(7) and AutoETS(7) on the same windows.
 
     At each origin every model sees history up to the cutoff only; ours also sees the planned
     price and promo of the window (a retailer knows its own promotion calendar), never traffic.
+    Ours trains on every series; all models are scored on the same ``eval_series`` series
+    (a seeded sample, so AutoETS stays affordable on big catalogues) and the same days.
     """
     config = replace(config or DemandConfig(), horizon=horizon)
     dense = densify(history_df).frame
+    keys = dense[KEY].drop_duplicates()
+    if eval_series is not None and len(keys) > eval_series:
+        keys = keys.sample(eval_series, random_state=seed)
+    scope = pd.MultiIndex.from_frame(keys)
     last = dense["date"].max()
     cutoffs = [last - pd.Timedelta(days=horizon * k) for k in range(windows, 0, -1)]
     scored, hot_rows = [], []
@@ -160,8 +171,11 @@ def backtest(
         planned = test.drop(columns=["qty", "traffic"], errors="ignore")
         ours = DemandModel(config).fit(train).predict(horizon, future_exog=planned)
         recent = train[train["date"] > cutoff - pd.Timedelta(days=baseline_days)]
+        recent = recent[pd.MultiIndex.from_frame(recent[KEY]).isin(scope)]
         preds = pd.concat([ours.assign(model="ours"), _baselines(recent, horizon)])
         merged = test[["date", *KEY, "qty"]].merge(preds, on=["date", *KEY], how="inner")
+        n_models = merged.groupby(["date", *KEY])["model"].transform("nunique")
+        merged = merged[n_models == 1 + len(BASELINES)]  # same rows for every model
         scored.append(merged.assign(cutoff=cutoff))
         hot = _hot_actual(train, test)
         hot_rows.append(merged[merged["sku"].isin(hot)])
@@ -171,6 +185,7 @@ def backtest(
         "horizon": horizon,
         "cutoffs": [str(c.date()) for c in cutoffs],
         "n_series": int(dense.groupby(KEY).ngroups),
+        "n_series_scored": int(len(scope)),
         "overall": {m: metrics_table(g) for m, g in allrows.groupby("model")},
         "hot": {m: metrics_table(g) for m, g in hotrows.groupby("model")},
         "per_window": {

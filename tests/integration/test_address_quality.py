@@ -24,9 +24,8 @@ def test_parser_beats_cpca_on_held_out_addresses(trained: dict[str, Any]) -> Non
     for level in ("province", "city", "district", "all"):
         print(f"{level:9s} ours {acc['ours'][level]:.4f}  cpca {acc['cpca'][level]:.4f}  "
               f"gap {acc['gap'][level]:+.4f}")  # fmt: skip
-    for level in ("city", "district", "all"):
+    for level in ("province", "city", "district", "all"):
         assert acc["ours"][level] > acc["cpca"][level]
-    assert acc["ours"]["province"] >= acc["cpca"]["province"] - 0.002
     assert acc["ours"]["all"] >= 0.97
 
 

@@ -6,6 +6,7 @@ every package, and builds a small demo world (DEMO_ARGS) so it stays within minu
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -43,7 +44,9 @@ def test_make_run_from_clean_clone_reaches_readyz(tmp_path: Path) -> None:
     port = _free_port()
     venv = Path(sys.executable).parent.parent
     env = {**os.environ, "ORDERSIGHT_HOME": str(tmp_path / "home")}
-    args = ["make", "run", f"VENV={venv}", f"PORT={port}", "DEMO_ARGS=--days 120 --orders 3000"]
+    # -o: use this venv as installed; never re-point its editable install at the clone
+    args = ["make", "-o", f"{venv}/.installed", "run", f"VENV={venv}", f"PORT={port}",
+            "DEMO_ARGS=--days 120 --orders 3000"]
     log = (tmp_path / "make-run.log").open("w")
     proc = subprocess.Popen(
         args, cwd=clone, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -69,5 +72,6 @@ def test_make_run_from_clean_clone_reaches_readyz(tmp_path: Path) -> None:
             -3000:
         ]
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)

@@ -128,9 +128,35 @@ def test_ambiguity_gives_ranked_candidates_and_clues_decide() -> None:
 
 
 def test_ambiguity_without_prior_fills_only_shared_levels() -> None:
-    p = parse_address("郊区龙湖公寓36号楼")  # 郊区 exists in four cities, none a capital
-    assert p.district == "郊区" and p.adcode is None and p.city is None
-    assert len(p.candidates) >= 2
+    p = parse_address("山阳龙湖公寓36号楼")  # 山阳县 (商洛) or 山阳区 (焦作): no prior separates
+    assert p.adcode is None and p.province is None and p.city is None
+    assert {c.adcode for c in p.candidates} == {"611024", "410811"}
+
+
+def test_population_prior_fills_but_stays_ambiguous_and_a_landline_decides() -> None:
+    bare = parse_address("河东区幸福路9号")  # 天津 (13.9 M people) before 临沂 (11.0 M)
+    assert bare.adcode == "120102" and "ADDR_AMBIGUOUS" in bare.defects
+    called = parse_address("河东区幸福路9号", "0539-8123456")  # 0539 is 临沂's area code
+    assert called.adcode == "371312" and "ADDR_AMBIGUOUS" not in called.defects
+    assert parse_address("河东区幸福路9号", "13800138000").adcode == "120102"  # mobiles say nothing
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("北京市 市辖区 朝阳区 建国路88号", ("北京市", "北京市", "朝阳区")),  # picker placeholder
+        ("河南省省直辖县级行政区划济源市沁园路", ("河南省", "济源市", "济源市")),
+        ("青海海西州格尔木市昆仑路", ("青海省", "海西蒙古族藏族自治州", "格尔木市")),  # 州 form
+        ("遼寧省瀋陽市和平區中華路", ("辽宁省", "沈阳市", "和平区")),  # traditional characters
+        ("江苏省南京市江北新区浦口区浦珠路", ("江苏省", "南京市", "浦口区")),  # zone in between
+        ("佛汕市南海区文化街277号", ("广东省", "佛山市", "南海区")),  # 市南 is not 市南区 here
+        ("济南市中区经七路", ("山东省", "济南市", "市中区")),
+        ("江苏省南通市海门市海门街道", ("江苏省", "南通市", "海门区")),  # 撤市设区 (2020)
+        ("深圳市龙华区民治街道", ("广东省", "深圳市", "龙华区")),  # newer than cpca's table
+    ],
+)
+def test_real_world_forms(text: str, expected: tuple) -> None:
+    assert _levels(text) == expected
 
 
 def test_missing_levels_detail_and_unparseable() -> None:
@@ -203,3 +229,10 @@ def test_feature_frame_columns_and_signal() -> None:
     assert frame["n_conflicting"].tolist()[:2] == [0, 1]
     assert frame["phone_invalid"].tolist() == [0, 0, 1]
     assert set(f"parser_{c}" for c in codes_of("address")) <= set(frame.columns)
+
+
+def test_replaced_codes_in_old_data_resolve_to_their_successor() -> None:
+    gaz = load_gazetteer()
+    assert gaz["320684"].name == "海门区"  # 海门市 became 海门区 (320614) in 2020
+    assert gaz.names("371202") == ("山东省", "济南市", "莱芜区")  # 莱芜市 merged into 济南
+    assert "320684" not in gaz.regions and gaz.lookup("海门市")[0].adcode == "320614"

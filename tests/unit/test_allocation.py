@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ordersight.allocation import REC_COLUMNS, CostModel, horizon_demand, hot_skus, recommend
+from ordersight.allocation import REC_COLUMNS, horizon_demand, hot_skus, recommend
 
 WAREHOUSES = pd.DataFrame(
     {
@@ -51,7 +51,7 @@ def test_moves_stock_toward_demand_and_never_below_available():
     assert list(recs.columns[: len(REC_COLUMNS)]) == REC_COLUMNS
     into_cd = recs[recs["to_warehouse"] == "CD"]["qty"].sum()
     need = horizon_demand(fc).set_index(["sku", "warehouse_id"]).loc[("MILK", "CD"), "q90"]
-    assert 50 * 14 < need < into_cd  # covers more than the median and at least the q90 near CD
+    assert 50 * 14 < into_cd == pytest.approx(need, abs=2)  # the q90 near CD, not the median
     moved_out = recs.groupby("from_warehouse")["qty"].sum()
     assert moved_out.get("SH", 0) <= 1400 - 300  # reserved units never move
     assert moved_out.get("BJ", 0) <= 40
@@ -82,7 +82,7 @@ def test_demand_regions_redirect_demand_to_where_buyers_are():
     buyers = pd.DataFrame({"adcode": ["440106", "440305"], "weight": [3.0, 1.0]})  # ...to Guangdong
     recs = recommend(fc, stock, WAREHOUSES, demand_regions=buyers, split_by_regions=True)
     assert set(recs["to_warehouse"]) == {"GZ"}
-    assert recs["qty"].sum() >= horizon_demand(fc)["q90"].sum()
+    assert recs["qty"].sum() == pytest.approx(horizon_demand(fc)["q90"].sum(), abs=2)
 
 
 def test_deterministic_and_service_quantile_matters():
@@ -90,10 +90,8 @@ def test_deterministic_and_service_quantile_matters():
     stock = _stock([("SH", f"S{i}", 400, 0) for i in range(6)])
     first, second = recommend(fc, stock, WAREHOUSES), recommend(fc, stock, WAREHOUSES)
     pd.testing.assert_frame_equal(first, second)
-    lean = CostModel(spare_value_km=0.0)  # move only what the service level needs
-    high = recommend(fc, stock, WAREHOUSES, costs=lean)
-    low = recommend(fc, stock, WAREHOUSES, service_quantile="q50", costs=lean)
-    assert 0 < low["qty"].sum() < high["qty"].sum() <= first["qty"].sum()
+    low = recommend(fc, stock, WAREHOUSES, service_quantile="q50")
+    assert 0 < low["qty"].sum() < first["qty"].sum()
 
 
 def test_shortage_sends_every_unit_where_it_sells():

@@ -84,3 +84,17 @@ def test_intermittent_history_forecasts_with_summary(tmp_path):
     slow = written[written["sku"] == "SLOW"]["q50"].mean()
     fast = written[written["sku"] == "FAST"]["q50"].mean()
     assert slow < 1.0 < 10.0 < fast < 30.0
+
+
+def test_three_week_history_still_forecasts(tmp_path):
+    days = pd.date_range("2025-03-01", periods=21)
+    qty = np.random.default_rng(1).poisson(6, len(days))
+    path = _write(
+        tmp_path,
+        "date,sku,warehouse_id,qty\n"
+        + "".join(f"{d.date()},NEW,W1,{q}\n" for d, q in zip(days, qty, strict=True)),
+    )
+    forecast, summary = forecast_file(path, horizon=5)
+    assert len(forecast) == 5 and summary["n_series"] == 1
+    assert forecast["date"].min() == days[-1] + pd.Timedelta(days=1)
+    assert 2.0 < forecast["q50"].mean() < 12.0 and (forecast["q90"] > forecast["q50"]).all()
