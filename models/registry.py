@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 MODEL_NAMES = {
     "address": "ordersight-address",
@@ -22,6 +22,20 @@ MODEL_NAMES = {
     "demand": "ordersight-demand",
 }
 CLASS_FILE = "ordersight_model.json"
+
+
+class RegistryPort(Protocol):
+    """What training pipelines need of a registry (tests pass a real one on a temp store)."""
+
+    def log_and_register(
+        self,
+        name: str,
+        model: Any,
+        metrics: dict[str, float],
+        params: dict[str, Any],
+        report: dict[str, Any],
+        gates_passed: bool,
+    ) -> str: ...
 
 
 @dataclass

@@ -18,10 +18,11 @@ import pandas as pd
 
 from features.address import address_feature_frame, parse_addresses
 from models.address import AddressDefectModel
+from models.registry import RegistryPort
 from models.tabular import DEFAULT_PARAMS
 from ordersight.codes import CODES
 from ordersight.schema import Order, ParsedAddress
-from training.orders import RegistryLike, _flat_metrics, evaluate
+from training.orders import _flat_metrics, evaluate
 
 __all__ = ["AddressData", "cpca_regions", "load_address_data", "region_accuracy", "train_address"]
 
@@ -92,7 +93,7 @@ def region_accuracy(pred: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]
 
 
 def train_address(
-    data_dir: Path, registry: RegistryLike | None, data: AddressData | None = None
+    data_dir: Path, registry: RegistryPort | None, data: AddressData | None = None
 ) -> dict[str, Any]:
     """Fit on the earlier orders, evaluate on the held-out later ones, register.
 

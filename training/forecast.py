@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,24 +17,13 @@ import pandas as pd
 from features.demand import KEY, densify
 from models.demand import QUANTILES, DemandConfig, DemandModel, apply_residuals, lgbm_params
 from models.demand import build_mlforecast as mlforecast_kwargs
+from models.registry import RegistryPort
 from ordersight.reference import read_csv
 
 __all__ = ["backtest", "fit_predict_dask", "forecast_file", "metrics_table", "train_demand"]
 
 BASELINES = ("SeasonalNaive", "AutoETS")
 MODEL_NAME = "ordersight-demand"
-
-
-class RegistryPort(Protocol):
-    def log_and_register(
-        self,
-        name: str,
-        model: Any,
-        metrics: dict[str, float],
-        params: dict[str, Any],
-        report: dict[str, Any],
-        gates_passed: bool,
-    ) -> str: ...
 
 
 def forecast_file(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ from sklearn.metrics import average_precision_score, precision_recall_curve
 
 from features.duplicates import RecentOrders
 from features.orders import order_feature_frame
-from models.registry import MODEL_NAMES
+from models.registry import MODEL_NAMES, RegistryPort
 from models.tabular import DEFAULT_PARAMS, IssueModel
 from ordersight.codes import CODES, codes_of
 from ordersight.reference import ReferenceData
@@ -130,18 +130,6 @@ def blank_optional_inputs(
     return out
 
 
-class RegistryLike(Protocol):
-    def log_and_register(
-        self,
-        name: str,
-        model: Any,
-        metrics: dict[str, float],
-        params: dict[str, Any],
-        report: dict[str, Any],
-        gates_passed: bool,
-    ) -> str: ...
-
-
 def load_reference(data_dir: Path) -> ReferenceData:
     """Catalog, warehouses, stock and (when present) recent history, exactly as serving loads it."""
     return ReferenceData.from_dir(data_dir)
@@ -243,7 +231,7 @@ def _flat_metrics(report: dict[str, Any]) -> dict[str, float]:
 
 def train_issue_models(
     data_dir: Path,
-    registry: RegistryLike | None,
+    registry: RegistryPort | None,
     types: Sequence[str] = ("stock", "price"),
     frame_and_labels: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     params: dict[str, Any] | None = None,
