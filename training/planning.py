@@ -18,6 +18,7 @@ from ordersight.storage import Recommendation, SqlRepository
 
 FORECAST_COLUMNS = ("date", "sku", "warehouse_id", "q10", "q50", "q90")
 HISTORY_DAYS = 90
+BACKTEST_WINDOWS = 2  # rolling origins in `ordersight train`: bounds `make run` on 2 cores
 
 
 def read_forecast(path: Path) -> pd.DataFrame:
@@ -124,7 +125,7 @@ def train_and_plan(
     """Fit + backtest + register the demand model, then store a fresh plan for the planners."""
     from training.forecast import train_demand
 
-    result = train_demand(data, registry, horizon=horizon)
+    result = train_demand(data, registry, horizon=horizon, windows=BACKTEST_WINDOWS)
     forecast = result["model"].predict(horizon)
     history = read_csv(data / "history.csv", "history")
     stock = read_csv(data / "stock.csv", "stock")

@@ -117,11 +117,11 @@ def _available(stock: pd.DataFrame, scale: float) -> dict[tuple[str, str], float
     return dict(zip(zip(stock["warehouse_id"], stock["sku"], strict=True), units, strict=True))
 
 
-def naive_plan(stock: pd.DataFrame, history: pd.DataFrame, scale: float = 1.0) -> dict:
+def naive_plan(stock: pd.DataFrame, history: pd.DataFrame) -> dict:
     """Each SKU's total available stock split by its warehouses' sales over the last 28 days."""
     recent = history[history["date"] > history["date"].max() - pd.Timedelta(days=28)]
     sales = recent.groupby(["sku", "warehouse_id"])["qty"].sum()
-    total = _available(stock, scale)
+    total = _available(stock, 1.0)
     per_sku: dict[str, float] = {}
     for (_, sku), units in total.items():
         per_sku[sku] = per_sku.get(sku, 0.0) + units
