@@ -10,6 +10,7 @@ threshold, codes. Saved as LightGBM model strings plus one JSON; no pickle.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,10 @@ import numpy as np
 import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
-__all__ = ["IssueModel", "best_threshold"]
+__all__ = ["FeatureData", "IssueModel", "best_threshold", "feature_matrix"]
+
+# A feature frame, or the serving path's plain columns (name -> one array per feature).
+FeatureData = pd.DataFrame | Mapping[str, np.ndarray]
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "learning_rate": 0.1,
@@ -54,6 +58,17 @@ def best_threshold(y: np.ndarray, score: np.ndarray) -> float:
     return float((ss[i] + nxt) / 2)
 
 
+def feature_matrix(data: FeatureData, names: Sequence[str]) -> np.ndarray:
+    """float32 matrix of ``names`` in that order; a column ``data`` lacks is all NaN."""
+    if isinstance(data, pd.DataFrame):
+        return data.reindex(columns=names).to_numpy(dtype=np.float32, na_value=np.nan)
+    x = np.full((len(next(iter(data.values()), ())), len(names)), np.nan, dtype=np.float32)
+    for j, name in enumerate(names):
+        if name in data:
+            x[:, j] = data[name]
+    return x
+
+
 @dataclass
 class IssueModel:
     """P(issue of ``issue_type``) and which code, with evidence from feature contributions."""
@@ -70,10 +85,9 @@ class IssueModel:
     multi: lgb.Booster | None = None
 
     # ---- fitting -------------------------------------------------------------------------
-    def matrix(self, frame: pd.DataFrame) -> np.ndarray:
+    def matrix(self, frame: FeatureData) -> np.ndarray:
         """The float32 feature matrix in the model's column order (missing columns are NaN)."""
-        cols = frame.reindex(columns=self.feature_names)
-        return cols.to_numpy(dtype=np.float32, na_value=np.nan)
+        return feature_matrix(frame, self.feature_names)
 
     def fit(
         self, frame: pd.DataFrame, labels: pd.Series, calib_fraction: float = 0.2
@@ -123,34 +137,48 @@ class IssueModel:
     # ---- scoring -------------------------------------------------------------------------
     def predict_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Columns ``score`` (calibrated P(issue)) and one per code (score × P(code | issue))."""
-        if self.binary is None:
-            raise RuntimeError("model is not fitted")
         x = self.matrix(frame)
-        score = self._calibrate(self.binary.predict(x, **PREDICT))
-        if self.multi is not None:
-            share = self.multi.predict(x, **PREDICT).reshape(len(x), len(self.codes))
-        else:
-            share = np.ones((len(x), len(self.codes)))
-        out = pd.DataFrame(share * score[:, None], columns=self.codes, index=frame.index)
+        score = self.score_matrix(x)
+        out = pd.DataFrame(self.code_matrix(x, score), columns=self.codes, index=frame.index)
         out.insert(0, "score", score)
         return out
 
-    def explain(self, frame: pd.DataFrame, top: int = 3) -> list[list[tuple[str, float]]]:
-        """Per row, the ``top`` features pushing hardest towards an issue (log-odds units)."""
+    def score_matrix(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated P(issue) for the rows of a :meth:`matrix`."""
         if self.binary is None:
             raise RuntimeError("model is not fitted")
-        contrib = self.binary.predict(self.matrix(frame), pred_contrib=True, **PREDICT)[:, :-1]
+        return self._calibrate(self.binary.predict(x, **PREDICT))
+
+    def code_matrix(self, x: np.ndarray, score: np.ndarray) -> np.ndarray:
+        """score × P(code | issue), columns in ``codes`` order.
+
+        The scorer asks only for flagged rows: the multiclass booster costs the most per row.
+        """
+        if self.multi is None:
+            return np.ones((len(x), len(self.codes))) * score[:, None]
+        share = self.multi.predict(x, **PREDICT).reshape(len(x), len(self.codes))
+        return share * score[:, None]
+
+    def explain(self, frame: FeatureData, top: int = 3) -> list[list[tuple[str, float]]]:
+        """Per row, the ``top`` features pushing hardest towards an issue (log-odds units)."""
+        return self.explain_matrix(self.matrix(frame), top)
+
+    def explain_matrix(self, x: np.ndarray, top: int = 3) -> list[list[tuple[str, float]]]:
+        """:meth:`explain` for rows of a :meth:`matrix` (the scorer passes only flagged rows)."""
+        if self.binary is None:
+            raise RuntimeError("model is not fitted")
+        contrib = self.binary.predict(x, pred_contrib=True, **PREDICT)[:, :-1]
         best = np.argsort(-contrib, axis=1, kind="stable")[:, :top]
         return [
             [(self.feature_names[j], round(float(contrib[i, j]), 4)) for j in row]
             for i, row in enumerate(best)
         ]
 
-    def required_missing(self, frame: pd.DataFrame) -> np.ndarray:
+    def required_missing(self, frame: FeatureData) -> np.ndarray:
         """True where the model cannot speak: a required feature is NaN or a SKU is unknown."""
-        missing = frame.reindex(columns=self.required).isna().any(axis=1).to_numpy()
-        if "n_unknown_sku" in frame.columns:
-            missing |= frame["n_unknown_sku"].fillna(0).to_numpy() > 0
+        missing = np.isnan(feature_matrix(frame, self.required)).any(axis=1)
+        if "n_unknown_sku" in frame:
+            missing |= np.nan_to_num(np.asarray(frame["n_unknown_sku"], dtype=float)) > 0
         return missing
 
     # ---- persistence ---------------------------------------------------------------------

@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.address import address_feature_frame, parse_addresses
+from features.address import FEATURES as ADDRESS_FEATURES
+from features.address import parse_addresses
+from features.address_features import address_feature_matrix
 from features.duplicates import RecentOrders
-from features.orders import order_feature_frame
+from features.orders import order_feature_columns
 from features.suggestions import price_suggestion, stock_suggestion
 from models.registry import LoadedModel
 from ordersight.codes import CODES, MODEL_TYPES
@@ -29,11 +31,15 @@ from ordersight.schema import Evidence, Issue, Order, ParsedAddress, ScoreResult
 
 log = logging.getLogger("ordersight.scorer")
 ADDR_PREFIX = "addr_"
+# One batch's features by column: order features, `addr_` address features, the channel. Plain
+# numpy arrays, not a DataFrame: pandas costs milliseconds per call, more than the models do.
+Columns = dict[str, np.ndarray]
 
 
 @dataclass
 class ModelOutput:
-    """One model type's batch output: which rows it scored, their scores, best code, evidence."""
+    """One model type's batch output: which rows it scored, their scores, and for rows at or over
+    the review threshold the best code and the evidence (None / empty elsewhere)."""
 
     scored: np.ndarray
     score: np.ndarray
@@ -41,29 +47,23 @@ class ModelOutput:
     evidence: list[list[Evidence]] = field(default_factory=list)
 
 
-def _run_model(
-    kind: str, loaded: LoadedModel, frame: pd.DataFrame, explain_min: float
-) -> ModelOutput:
+def _run_model(kind: str, loaded: LoadedModel, cols: Columns, explain_min: float) -> ModelOutput:
     """Predict with one model; rows whose required features are missing are left to rules."""
-    n = len(frame)
     model = loaded.model
-    missing = (
-        np.asarray(model.required_missing(frame), dtype=bool)
-        if hasattr(model, "required_missing")
-        else np.zeros(n, dtype=bool)
-    )
-    preds = model.predict_frame(frame)
-    score = preds["score"].to_numpy(dtype=float)
-    code_cols = [c for c in preds.columns if c in CODES]
-    codes: list[str | None] = [None] * n
-    if code_cols:
-        best = preds[code_cols].to_numpy(dtype=float).argmax(axis=1)
-        codes = [code_cols[j] for j in best]
-    scored = ~missing & np.isfinite(score)
-    evidence: list[list[Evidence]] = [[] for _ in range(n)]
+    x = model.matrix(cols)  # one feature matrix per model per batch, built without pandas
+    score = model.score_matrix(x)
+    n = len(score)
+    scored = ~model.required_missing(cols) & np.isfinite(score)
     flagged = np.flatnonzero(scored & (score >= explain_min))
-    if len(flagged) and hasattr(model, "explain"):
-        for row, contribs in zip(flagged, model.explain(frame.iloc[flagged], top=3), strict=True):
+    codes: list[str | None] = [None] * n
+    evidence: list[list[Evidence]] = [[] for _ in range(n)]
+    if len(flagged):  # codes and evidence matter only where an issue is raised
+        known = [j for j, code in enumerate(model.codes) if code in CODES]
+        if known:
+            per_code = model.code_matrix(x[flagged], score[flagged])[:, known]
+            for row, j in zip(flagged, per_code.argmax(axis=1), strict=True):
+                codes[row] = model.codes[known[j]]
+        for row, contribs in zip(flagged, model.explain_matrix(x[flagged], top=3), strict=True):
             evidence[row] = [
                 Evidence(feature=f, contribution=round(float(c), 4)) for f, c in contribs
             ]
@@ -72,12 +72,11 @@ def _run_model(
     )
 
 
-def _model_input(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """The address model was fit on the parser's own columns; the joint frame prefixes them."""
+def _model_input(kind: str, cols: Columns) -> Columns:
+    """The address model was fit on the parser's own columns; the joint columns prefix them."""
     if kind != "address":
-        return frame
-    cols = [c for c in frame.columns if c.startswith(ADDR_PREFIX)]
-    return frame[cols].rename(columns=lambda c: c[len(ADDR_PREFIX) :])
+        return cols
+    return {c[len(ADDR_PREFIX) :]: v for c, v in cols.items() if c.startswith(ADDR_PREFIX)}
 
 
 def _address_message(parsed: ParsedAddress, code: str) -> str:
@@ -89,7 +88,7 @@ def _model_issue(
     kind: str,
     code: str,
     score: float,
-    row: pd.Series,
+    row: Mapping[str, Any],
     parsed: ParsedAddress,
     evidence: list[Evidence],
 ) -> Issue:
@@ -143,18 +142,26 @@ def _rule_issue(hit: RuleHit, parsed: ParsedAddress) -> Issue:
     )
 
 
-def build_frame(
+def build_columns(
     orders: Sequence[Order], ref: ReferenceData, recent: RecentOrders | None
-) -> tuple[pd.DataFrame, list[ParsedAddress]]:
-    """One feature frame for a batch: order features plus `addr_`-prefixed address features."""
+) -> tuple[Columns, list[ParsedAddress]]:
+    """One batch's feature columns (see :data:`Columns`) and its parsed addresses."""
     texts = [o.address.text() for o in orders]
     phones = [o.address.phone for o in orders]
     parsed = parse_addresses(texts, phones)
-    addr = address_feature_frame(parsed, texts, phones).add_prefix(ADDR_PREFIX)
-    frame = order_feature_frame(orders, ref, recent, [p.adcode for p in parsed])
-    frame = pd.concat([frame.reset_index(drop=True), addr.reset_index(drop=True)], axis=1)
-    frame["channel"] = [o.channel for o in orders]
-    return frame, parsed
+    cols = order_feature_columns(orders, ref, recent, [p.adcode for p in parsed])
+    addr = address_feature_matrix(parsed, texts, phones)
+    cols.update({ADDR_PREFIX + name: addr[:, j] for j, name in enumerate(ADDRESS_FEATURES)})
+    cols["channel"] = np.fromiter((o.channel for o in orders), dtype=object, count=len(orders))
+    return cols, parsed
+
+
+def build_frame(
+    orders: Sequence[Order], ref: ReferenceData, recent: RecentOrders | None
+) -> tuple[pd.DataFrame, list[ParsedAddress]]:
+    """:func:`build_columns` as one feature frame, for training, notebooks and benchmarks."""
+    cols, parsed = build_columns(orders, ref, recent)
+    return pd.DataFrame(cols), parsed
 
 
 def score_orders(
@@ -169,7 +176,7 @@ def score_orders(
     n = len(orders)
     if n == 0:
         return []
-    frame, parsed = build_frame(orders, ref, recent)
+    cols, parsed = build_columns(orders, ref, recent)
     outputs: dict[str, ModelOutput] = {}
     for kind in MODEL_TYPES:
         loaded = models.get(kind)
@@ -177,15 +184,15 @@ def score_orders(
             continue
         review = rules.thresholds[kind].review if kind in rules.thresholds else 0.5
         try:
-            outputs[kind] = _run_model(kind, loaded, _model_input(kind, frame), review)
+            outputs[kind] = _run_model(kind, loaded, _model_input(kind, cols), review)
         except Exception:  # the response never fails because a model did (CONTRACT §3)
             log.exception("model %s failed; scoring %s with rules", loaded.name, kind)
     model_scored = {k: o.scored for k, o in outputs.items()}
-    hits = evaluate(rules, frame, model_scored)
+    hits = evaluate(rules, cols, model_scored)
     versions = {k: m.version for k, m in models.items() if k in outputs}
     elapsed_ms = (time.perf_counter() - start) * 1000 / n
     return [
-        _assemble(i, orders[i], frame, parsed[i], outputs, hits[i], rules, versions, elapsed_ms)
+        _assemble(i, orders[i], cols, parsed[i], outputs, hits[i], rules, versions, elapsed_ms)
         for i in range(n)
     ]
 
@@ -193,7 +200,7 @@ def score_orders(
 def _assemble(
     i: int,
     order: Order,
-    frame: pd.DataFrame,
+    cols: Columns,
     parsed: ParsedAddress,
     outputs: Mapping[str, ModelOutput],
     hits: list[RuleHit],
@@ -205,7 +212,7 @@ def _assemble(
     scored_by: dict[str, Any] = {}
     issues: list[Issue] = []
     rule_scores = hit_scores(hits)
-    row: pd.Series | None = None
+    row: dict[str, Any] | None = None
     for kind in MODEL_TYPES:
         out = outputs.get(kind)
         if out is not None and out.scored[i]:
@@ -213,7 +220,7 @@ def _assemble(
             scores[kind], scored_by[kind] = round(score, 4), "model"
             threshold = rules.thresholds[kind].review if kind in rules.thresholds else 0.5
             if score >= threshold and out.code[i]:
-                row = frame.iloc[i] if row is None else row
+                row = {name: col[i] for name, col in cols.items()} if row is None else row
                 issues.append(_model_issue(kind, out.code[i], score, row, parsed, out.evidence[i]))
         else:
             scores[kind], scored_by[kind] = round(rule_scores.get(kind, 0.0), 4), "rules"

@@ -23,15 +23,19 @@ CHANNEL_COLUMN = "channel"
 NUMERIC_OPS = (">", ">=", "<", "<=")
 OPS = (*NUMERIC_OPS, "==", "!=", "in", "not_in", "has_any", "is_null", "not_null")
 
+# A batch's features: a DataFrame, or column name -> numpy array (no per-call pandas overhead).
+Frame = pd.DataFrame | Mapping[str, np.ndarray]
+
 __all__ = ["CHANNEL_COLUMN", "OPS", "compile_condition", "decide", "evaluate", "hit_scores"]
 
 
 class Columns:
     """One batch's columns, each converted at most once however many rules read it."""
 
-    def __init__(self, frame: pd.DataFrame):
+    def __init__(self, frame: Frame):
         self.frame = frame
-        self.n = len(frame)
+        is_frame = isinstance(frame, pd.DataFrame)
+        self.n = len(frame) if is_frame else len(next(iter(frame.values()), ()))
         self._raw: dict[str, np.ndarray | None] = {}
         self._num: dict[str, np.ndarray] = {}
         self._null: dict[str, np.ndarray] = {}
@@ -42,10 +46,7 @@ class Columns:
             return self._raw[name]
         except KeyError:
             pass
-        try:
-            arr: np.ndarray | None = self.frame[name].to_numpy()
-        except KeyError:
-            arr = None
+        arr = np.asarray(self.frame[name]) if name in self.frame else None
         self._raw[name] = arr
         return arr
 
@@ -270,7 +271,7 @@ def rule_mask(
 
 def evaluate(
     ruleset: RuleSet,
-    frame: pd.DataFrame,
+    frame: Frame,
     model_scored: Mapping[str, np.ndarray] | None = None,
 ) -> list[list[RuleHit]]:
     """Hits per row of ``frame``, in rule-file order.
