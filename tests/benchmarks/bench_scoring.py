@@ -127,7 +127,7 @@ def run() -> list[dict]:
         f"http://127.0.0.1:{ours_port}/readyz",
     ):
         ours = closed_loop(ours_url, payloads)
-        ours_at_peak = open_loop(ours_url, payloads, rate=1200, seconds=5)
+        ours_at_peak = open_loop(ours_url, payloads, rate=1200, seconds=3)
     with _server(
         _uvicorn("tests.benchmarks.hello_app:app", hello_port),
         env,
