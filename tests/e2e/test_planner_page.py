@@ -26,6 +26,8 @@ def test_planner_filter_chart_edit_approve_export(page, serve_app, screenshots, 
     page.click("#who button[type=submit]")
     rows.nth(len(PLAN) - 1).wait_for()
     assert rows.count() == len(PLAN)
+    page.locator("#wh tbody tr").nth(len(WAREHOUSES) - 1).wait_for()  # a separate fetch
+    page.locator("#map g.wh-point").nth(len(WAREHOUSES) - 1).wait_for()
     assert page.locator("#wh tbody tr").count() == len(WAREHOUSES)
     assert page.locator("#map g.wh-point").count() == len(WAREHOUSES)
 
