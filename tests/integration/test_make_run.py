@@ -45,8 +45,15 @@ def test_make_run_from_clean_clone_reaches_readyz(tmp_path: Path) -> None:
     venv = Path(sys.executable).parent.parent
     env = {**os.environ, "ORDERSIGHT_HOME": str(tmp_path / "home")}
     # -o: use this venv as installed; never re-point its editable install at the clone
-    args = ["make", "-o", f"{venv}/.installed", "run", f"VENV={venv}", f"PORT={port}",
-            "DEMO_ARGS=--days 120 --orders 3000"]
+    args = [
+        "make",
+        "-o",
+        f"{venv}/.installed",
+        "run",
+        f"VENV={venv}",
+        f"PORT={port}",
+        "DEMO_ARGS=--days 120 --orders 3000",
+    ]
     log = (tmp_path / "make-run.log").open("w")
     proc = subprocess.Popen(
         args, cwd=clone, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
