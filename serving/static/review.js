@@ -12,6 +12,12 @@
         <span class="muted">${e.contribution.toFixed(2)}</span></li>`).join("")}</ul>`;
   }
 
+  // A structured suggestion (a corrected address) reads best as its one-line standard form.
+  function shown(value) {
+    if (value === null || typeof value !== "object") return String(value);
+    return value.standardized || Object.values(value).filter((v) => v).join(" ");
+  }
+
   function issue(i) {
     const s = i.suggestion;
     return `<div class="issue" data-type="${OS.esc(i.type)}" data-code="${OS.esc(i.code)}">
@@ -19,7 +25,7 @@
         <b class="mono">${OS.esc(i.code)}</b>
         <span class="muted">score ${i.score.toFixed(2)} · ${OS.esc(i.scored_by)}</span></div>
       <p>${OS.esc(i.message)}</p>
-      ${s ? `<p class="suggestion">Suggest <span class="mono">${OS.esc(s.field)}</span> → <b>${OS.esc(s.value)}</b></p>` : ""}
+      ${s ? `<p class="suggestion">Suggest <span class="mono">${OS.esc(s.field)}</span> → <b>${OS.esc(shown(s.value))}</b></p>` : ""}
       ${evidence(i.evidence)}
       <div class="actions">
         ${s ? '<button class="primary" data-resolution="accept_suggestion">Accept suggestion</button>' : ""}
