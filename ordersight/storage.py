@@ -3,7 +3,6 @@ unit tests. Holds scoring decisions, reviewer feedback and pre-positioning recom
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -327,7 +326,3 @@ class InMemoryRepository:
         if qty is not None:
             row["qty"] = qty
         return row
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)

@@ -32,10 +32,11 @@ def build_services(settings: Settings, load_models: bool = True) -> Services:
     repo = SqlRepository.from_url(settings.database_url)
     models = ModelHolder(settings.tracking_uri if load_models else None)
     models.refresh()
-    scorer = Scorer(ReferenceHolder(settings.reference_dir), RuleStore(settings.rules_file), models)
     services = Services(settings=settings, repo=repo, api_keys=parse_keys(settings.api_keys))
+    reference = ReferenceHolder(settings.reference_dir)
+    scorer = Scorer(reference, RuleStore(settings.rules_file), models, services.metrics)
     services.scorer = scorer
-    services.reference = scorer.reference
+    services.reference = reference
     return services
 
 

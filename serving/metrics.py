@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 
 @dataclass
@@ -23,10 +23,6 @@ class Metrics:
             ["endpoint"],
             buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5),
             registry=r,
-        )
-        self.errors = Counter("ordersight_request_errors", "4xx answers", ["code"], registry=r)
-        self.model_version = Gauge(
-            "ordersight_model_version", "Loaded champion version", ["model"], registry=r
         )
         self.shadow_disagreements = Counter(
             "ordersight_shadow_disagreements",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from ordersight.schema import Order, ScoreResult
 from ordersight.storage import now
@@ -23,18 +25,30 @@ def record(
         metrics.orders.labels(result.action).inc()
         for issue in result.issues:
             metrics.issues.labels(issue.type, issue.scored_by).inc()
+    at = now()
     rows = [
-        {
-            "order_id": r.order_id,
-            "channel": o.channel,
-            "action": r.action,
-            "risk": r.risk,
-            "result": r.model_dump(mode="json"),
-            "order": o.model_dump(mode="json"),
-            "rules_version": r.rules_version,
-            "created_at": now(),
-        }
-        for o, r in zip(orders, results, strict=True)
-        if r.action != "pass"
+        decision_row(o, r, at) for o, r in zip(orders, results, strict=True) if r.action != "pass"
     ]
     services.repo.save_decisions(rows)
+
+
+def score_single(services: Services, order: Order, endpoint: str, start: float) -> ScoreResult:
+    """Score one order, stamp its latency since ``start`` (the request's arrival) and record it."""
+    result = services.scorer.score([order])[0]
+    result.latency_ms = round((time.perf_counter() - start) * 1000, 3)
+    record(services, [order], [result], endpoint, start)
+    return result
+
+
+def decision_row(order: Order, result: ScoreResult, created_at: datetime) -> dict[str, Any]:
+    """One stored decision: the result and the order as scored, for the review queue."""
+    return {
+        "order_id": result.order_id,
+        "channel": order.channel,
+        "action": result.action,
+        "risk": result.risk,
+        "result": result.model_dump(mode="json"),
+        "order": order.model_dump(mode="json"),
+        "rules_version": result.rules_version,
+        "created_at": created_at,
+    }

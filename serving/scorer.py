@@ -47,7 +47,11 @@ class ModelOutput:
     evidence: list[list[Evidence]] = field(default_factory=list)
 
 
-def _run_model(kind: str, loaded: LoadedModel, cols: Columns, explain_min: float) -> ModelOutput:
+def _review_threshold(rules: RuleSet, kind: str) -> float:
+    return rules.thresholds[kind].review if kind in rules.thresholds else 0.5
+
+
+def _run_model(loaded: LoadedModel, cols: Columns, explain_min: float) -> ModelOutput:
     """Predict with one model; rows whose required features are missing are left to rules."""
     model = loaded.model
     x = model.matrix(cols)  # one feature matrix per model per batch, built without pandas
@@ -182,9 +186,9 @@ def score_orders(
         loaded = models.get(kind)
         if loaded is None:
             continue
-        review = rules.thresholds[kind].review if kind in rules.thresholds else 0.5
+        review = _review_threshold(rules, kind)
         try:
-            outputs[kind] = _run_model(kind, loaded, _model_input(kind, cols), review)
+            outputs[kind] = _run_model(loaded, _model_input(kind, cols), review)
         except Exception:  # the response never fails because a model did (CONTRACT §3)
             log.exception("model %s failed; scoring %s with rules", loaded.name, kind)
     model_scored = {k: o.scored for k, o in outputs.items()}
@@ -218,8 +222,7 @@ def _assemble(
         if out is not None and out.scored[i]:
             score = float(out.score[i])
             scores[kind], scored_by[kind] = round(score, 4), "model"
-            threshold = rules.thresholds[kind].review if kind in rules.thresholds else 0.5
-            if score >= threshold and out.code[i]:
+            if score >= _review_threshold(rules, kind) and out.code[i]:
                 row = {name: col[i] for name, col in cols.items()} if row is None else row
                 issues.append(_model_issue(kind, out.code[i], score, row, parsed, out.evidence[i]))
         else:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from features.duplicates import RecentOrders
 from ordersight.rules.store import RuleStore
 from ordersight.schema import Order, ScoreResult
+from serving.metrics import Metrics
 from serving.scorer import score_orders
 from serving.state import ModelHolder, ReferenceHolder
 
@@ -18,13 +19,19 @@ log = logging.getLogger("ordersight.scorer")
 class Scorer:
     """Holds reference data, rules, models and the recent-order index around ``score_orders``."""
 
-    def __init__(self, reference: ReferenceHolder, rules: RuleStore, models: ModelHolder):
+    def __init__(
+        self,
+        reference: ReferenceHolder,
+        rules: RuleStore,
+        models: ModelHolder,
+        metrics: Metrics | None = None,
+    ):
         self.reference = reference
         self.rules = rules
         self.models = models
+        self.metrics = metrics  # shadow disagreements are counted there when given
         self.recent = RecentOrders()
         self._lock = threading.Lock()
-        self.shadow_disagreements: dict[str, int] = {}
 
     def score(self, orders: Sequence[Order]) -> list[ScoreResult]:
         self.rules.maybe_reload()
@@ -46,6 +53,6 @@ class Scorer:
             return
         for ours, theirs in zip(champion, shadow, strict=True):
             for kind in self.models.challengers:
-                if (ours.scores.get(kind, 0) >= 0.5) != (theirs.scores.get(kind, 0) >= 0.5):
-                    self.shadow_disagreements[kind] = self.shadow_disagreements.get(kind, 0) + 1
-        log.debug("shadow disagreements so far: %s", self.shadow_disagreements)
+                disagree = (ours.scores.get(kind, 0) >= 0.5) != (theirs.scores.get(kind, 0) >= 0.5)
+                if disagree and self.metrics is not None:
+                    self.metrics.shadow_disagreements.labels(kind).inc()

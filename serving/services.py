@@ -18,4 +18,3 @@ class Services:
     scorer: Any = None  # serving.scorer.Scorer
     reference: Any = None  # serving.state.ReferenceHolder
     metrics: Metrics = field(default_factory=Metrics)
-    extras: dict[str, Any] = field(default_factory=dict)

@@ -27,6 +27,7 @@ from ordersight.schema import (
 from ordersight.settings import Settings
 from ordersight.storage import Recommendation, SqlRepository
 from serving.app import create_app
+from serving.recording import decision_row
 from serving.services import Services
 from serving.state import ReferenceHolder
 
@@ -201,21 +202,7 @@ def scored_orders() -> list[tuple[Order, ScoreResult]]:
 
 
 def seed_decisions(repo: SqlRepository) -> None:
-    repo.save_decisions(
-        [
-            {
-                "order_id": r.order_id,
-                "channel": o.channel,
-                "action": r.action,
-                "risk": r.risk,
-                "result": r.model_dump(mode="json"),
-                "order": o.model_dump(mode="json"),
-                "rules_version": r.rules_version,
-                "created_at": o.created_at,
-            }
-            for o, r in scored_orders()
-        ]
-    )
+    repo.save_decisions([decision_row(o, r, o.created_at) for o, r in scored_orders()])
 
 
 @dataclass

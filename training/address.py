@@ -22,7 +22,7 @@ from models.registry import RegistryPort
 from models.tabular import DEFAULT_PARAMS
 from ordersight.codes import CODES
 from ordersight.schema import Order, ParsedAddress
-from training.orders import _flat_metrics, evaluate
+from training.orders import evaluate, report_metrics
 
 __all__ = ["AddressData", "cpca_regions", "load_address_data", "region_accuracy", "train_address"]
 
@@ -116,7 +116,7 @@ def train_address(
     report["gates"]["beats_cpca"] = all(ours[lv] > theirs[lv] for lv in ours)
     report["accuracy"]["gap"] = {lv: ours[lv] - theirs[lv] for lv in ours}
     report["gates_passed"] = all(report["gates"].values())
-    metrics = _flat_metrics(report)
+    metrics = report_metrics(report)
     metrics.update({f"accuracy_{lv}": v for lv, v in ours.items()})
     metrics.update({f"cpca_accuracy_{lv}": v for lv, v in theirs.items()})
     model.metrics = metrics

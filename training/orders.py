@@ -219,7 +219,7 @@ def _safe_div(a: float, b: float) -> float:
     return float(a / b) if b else float("nan")
 
 
-def _flat_metrics(report: dict[str, Any]) -> dict[str, float]:
+def report_metrics(report: dict[str, Any]) -> dict[str, float]:
     """MLflow metric names: per type at top level, per code as ``<CODE>.<metric>``."""
     flat = {
         k: v for k, v in report.items() if isinstance(v, int | float) and not isinstance(v, bool)
@@ -262,7 +262,7 @@ def train_issue_models(
         model.fit(blank_optional_inputs(frame.iloc[:cut][train], codes, issue_type), codes)
         report = evaluate(model, frame.iloc[cut:], labels.iloc[cut:])
         report["n_train"] = int(train.sum())
-        model.metrics = _flat_metrics(report)
+        model.metrics = report_metrics(report)
         result: dict[str, Any] = {"report": report, "gates_passed": report["gates_passed"]}
         params = {**model.params, "features": json.dumps(spec["features"]), "holdout": HOLDOUT}
         if registry is None:

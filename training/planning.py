@@ -38,16 +38,25 @@ def read_forecast(path: Path) -> pd.DataFrame:
     return frame
 
 
+SeriesKey = tuple[str, str]  # (sku, warehouse_id)
+
+
+def _by_series(frame: pd.DataFrame, keys: set[SeriesKey]) -> dict[SeriesKey, pd.DataFrame]:
+    """The rows of each wanted SKU × warehouse series, date-sorted, split in one pass."""
+    wanted = pd.MultiIndex.from_frame(frame[["sku", "warehouse_id"]]).isin(list(keys))
+    rows = frame[wanted].sort_values("date")
+    return {key: group for key, group in rows.groupby(["sku", "warehouse_id"])}
+
+
 def _details(
     rec: pd.Series,
-    forecast: pd.DataFrame,
-    history: pd.DataFrame | None,
-    stock: pd.DataFrame,
+    fc: pd.DataFrame,
+    h: pd.DataFrame | None,
+    on_hand: pd.Series,
     names: dict[str, str],
 ) -> dict[str, Any]:
+    """What the planner page draws for one move: destination history, forecast band, stock."""
     sku, dest, src = rec["sku"], rec["to_warehouse"], rec["from_warehouse"]
-    fc = forecast[(forecast["sku"] == sku) & (forecast["warehouse_id"] == dest)].sort_values("date")
-    on_hand = stock.set_index(["warehouse_id", "sku"])["on_hand"]
     details: dict[str, Any] = {
         "forecast": [
             {
@@ -67,8 +76,7 @@ def _details(
         if "hot_reason" in rec and pd.notna(rec["hot_reason"])
         else None,
     }
-    if history is not None:
-        h = history[(history["sku"] == sku) & (history["warehouse_id"] == dest)]
+    if h is not None:
         h = h[h["date"] > h["date"].max() - pd.Timedelta(days=HISTORY_DAYS)] if len(h) else h
         details["history"] = [
             {"date": d.strftime("%Y-%m-%d"), "qty": float(q)}
@@ -85,8 +93,15 @@ def to_recommendations(
     warehouses: pd.DataFrame,
 ) -> list[Recommendation]:
     names = dict(zip(warehouses["warehouse_id"], warehouses["name"], strict=True))
+    on_hand = stock.set_index(["warehouse_id", "sku"])["on_hand"]
+    keys = set(zip(recs["sku"], recs["to_warehouse"], strict=True))
+    forecasts = _by_series(forecast, keys)
+    histories = _by_series(history, keys) if history is not None else None
+    empty = forecast.iloc[:0]
     out = []
     for _, rec in recs.iterrows():
+        key = (rec["sku"], rec["to_warehouse"])
+        h = None if histories is None else histories.get(key, history.iloc[:0])
         out.append(
             Recommendation(
                 rec_id=str(rec["rec_id"]),
@@ -100,7 +115,7 @@ def to_recommendations(
                 if "category" in rec and pd.notna(rec["category"])
                 else None,
                 is_hot=bool(rec.get("is_hot", False)),
-                details=_details(rec, forecast, history, stock, names),
+                details=_details(rec, forecasts.get(key, empty), h, on_hand, names),
             )
         )
     return out

@@ -12,7 +12,7 @@ from ordersight.adapters import AdapterError, adapt
 from ordersight.schema import ScoreResult
 from serving.deps import ServicesDep, UserDep
 from serving.errors import ApiError, validation_details
-from serving.recording import record
+from serving.recording import score_single
 
 router = APIRouter(prefix="/v1/channels", tags=["orders"])
 
@@ -37,7 +37,4 @@ def score_native(
             f"{channel}: {details[0]['field']}: {details[0]['message']}",
             details,
         ) from exc
-    result = services.scorer.score([order])[0]
-    result.latency_ms = round((time.perf_counter() - start) * 1000, 3)
-    record(services, [order], [result], "score_native", start)
-    return result
+    return score_single(services, order, "score_native", start)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, ValidationError
 from ordersight.schema import Order, ScoreResult
 from serving.deps import ServicesDep, UserDep
 from serving.errors import validation_details
-from serving.recording import record
+from serving.recording import record, score_single
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 MAX_BATCH = 10_000
@@ -33,11 +33,7 @@ class BatchResponse(BaseModel):
 
 @router.post("/score", response_model=ScoreResult, response_model_exclude_none=True)
 def score_one(order: Order, services: ServicesDep, _: UserDep) -> ScoreResult:
-    start = time.perf_counter()
-    result = services.scorer.score([order])[0]
-    result.latency_ms = round((time.perf_counter() - start) * 1000, 3)
-    record(services, [order], [result], "score", start)
-    return result
+    return score_single(services, order, "score", time.perf_counter())
 
 
 @router.post("/score-batch", response_model=BatchResponse, response_model_exclude_none=True)
