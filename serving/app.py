@@ -14,9 +14,11 @@ from fastapi import FastAPI
 from ordersight.rules.store import RuleStore
 from ordersight.settings import Settings, get_settings
 from ordersight.storage import SqlRepository
+from serving.batcher import MicroBatcher
 from serving.deps import parse_keys
 from serving.errors import install_error_handlers
 from serving.limits import BodyLimitMiddleware
+from serving.recording import score_and_record
 from serving.routes import address, admin, channels, health, orders, reference
 from serving.service import Scorer
 from serving.services import Services
@@ -37,6 +39,7 @@ def build_services(settings: Settings, load_models: bool = True) -> Services:
     scorer = Scorer(reference, RuleStore(settings.rules_file), models, services.metrics)
     services.scorer = scorer
     services.reference = reference
+    services.batcher = MicroBatcher(lambda orders: score_and_record(services, orders))
     return services
 
 
@@ -70,6 +73,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
+            if svc.batcher is not None:
+                await svc.batcher.close()
 
     app = FastAPI(
         title="OrderSight",

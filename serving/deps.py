@@ -11,7 +11,8 @@ from serving.errors import ApiError
 from serving.services import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    """Async on purpose (as is ``current_user``): a sync dependency costs a threadpool hop."""
     return request.app.state.services
 
 
@@ -29,7 +30,7 @@ def parse_keys(raw: str) -> dict[str, str]:
     return keys
 
 
-def current_user(request: Request, services: ServicesDep) -> str:
+async def current_user(request: Request, services: ServicesDep) -> str:
     """Who is calling: the user the API key belongs to (`X-API-Key` or `Authorization: Bearer`).
 
     With auth off (no keys configured) the optional `X-User` header names the caller.

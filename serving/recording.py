@@ -7,20 +7,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from fastapi import Response
+
 from ordersight.schema import Order, ScoreResult
 from ordersight.storage import now
 from serving.services import Services
 
 
-def record(
-    services: Services,
-    orders: Sequence[Order],
-    results: Sequence[ScoreResult],
-    endpoint: str,
-    start: float,
-) -> None:
+def record(services: Services, orders: Sequence[Order], results: Sequence[ScoreResult]) -> None:
+    """Count actions and issues; store review / hold decisions (one insert per batch)."""
     metrics = services.metrics
-    metrics.latency.labels(endpoint).observe(time.perf_counter() - start)
     for result in results:
         metrics.orders.labels(result.action).inc()
         for issue in result.issues:
@@ -32,12 +28,30 @@ def record(
     services.repo.save_decisions(rows)
 
 
-def score_single(services: Services, order: Order, endpoint: str, start: float) -> ScoreResult:
-    """Score one order, stamp its latency since ``start`` (the request's arrival) and record it."""
-    result = services.scorer.score([order])[0]
-    result.latency_ms = round((time.perf_counter() - start) * 1000, 3)
-    record(services, [order], [result], endpoint, start)
-    return result
+def score_and_record(services: Services, orders: Sequence[Order]) -> list[ScoreResult]:
+    """The micro-batcher's unit of work: score a batch and record it as one."""
+    results = services.scorer.score(orders)
+    record(services, orders, results)
+    return results
+
+
+def observe_latency(services: Services, endpoint: str, start: float) -> float:
+    """Request latency since ``start`` (its arrival) into the histogram; returns milliseconds."""
+    elapsed = time.perf_counter() - start
+    services.metrics.latency.labels(endpoint).observe(elapsed)
+    return round(elapsed * 1000, 3)
+
+
+async def score_single(services: Services, order: Order, endpoint: str, start: float) -> Response:
+    """Score one order through the micro-batcher; the JSON reply carries its own latency."""
+    result = await services.batcher.submit(order)
+    result.latency_ms = observe_latency(services, endpoint, start)
+    return json_response(result)
+
+
+def json_response(result: ScoreResult) -> Response:
+    """Serialise once with pydantic-core (the route's ``response_model`` still documents it)."""
+    return Response(result.model_dump_json(exclude_none=True), media_type="application/json")
 
 
 def decision_row(order: Order, result: ScoreResult, created_at: datetime) -> dict[str, Any]:

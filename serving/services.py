@@ -17,4 +17,5 @@ class Services:
     api_keys: dict[str, str]
     scorer: Any = None  # serving.scorer.Scorer
     reference: Any = None  # serving.state.ReferenceHolder
+    batcher: Any = None  # serving.batcher.MicroBatcher over scorer + recording
     metrics: Metrics = field(default_factory=Metrics)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Response
 from pydantic import ValidationError
 
 from ordersight.adapters import AdapterError, adapt
@@ -20,9 +20,9 @@ router = APIRouter(prefix="/v1/channels", tags=["orders"])
 @router.post(
     "/{channel}/orders/score", response_model=ScoreResult, response_model_exclude_none=True
 )
-def score_native(
+async def score_native(
     channel: str, services: ServicesDep, _: UserDep, payload: dict[str, Any] = Body(...)
-) -> ScoreResult:
+) -> Response:
     """Map the channel's own order format (see data/samples/channels/) and score it."""
     start = time.perf_counter()
     try:
@@ -37,4 +37,4 @@ def score_native(
             f"{channel}: {details[0]['field']}: {details[0]['message']}",
             details,
         ) from exc
-    return score_single(services, order, "score_native", start)
+    return await score_single(services, order, "score_native", start)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from ordersight.schema import Order, ScoreResult
 from serving.deps import ServicesDep, UserDep
 from serving.errors import validation_details
-from serving.recording import record, score_single
+from serving.recording import observe_latency, record, score_single
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 MAX_BATCH = 10_000
@@ -32,8 +32,8 @@ class BatchResponse(BaseModel):
 
 
 @router.post("/score", response_model=ScoreResult, response_model_exclude_none=True)
-def score_one(order: Order, services: ServicesDep, _: UserDep) -> ScoreResult:
-    return score_single(services, order, "score", time.perf_counter())
+async def score_one(order: Order, services: ServicesDep, _: UserDep) -> Response:
+    return await score_single(services, order, "score", time.perf_counter())
 
 
 @router.post("/score-batch", response_model=BatchResponse, response_model_exclude_none=True)
@@ -58,5 +58,6 @@ def score_batch(body: BatchRequest, services: ServicesDep, _: UserDep) -> BatchR
     results = services.scorer.score(good) if good else []
     for pos, result in zip(positions, results, strict=True):
         out[pos] = result
-    record(services, good, results, "score_batch", start)
+    record(services, good, results)
+    observe_latency(services, "score_batch", start)
     return BatchResponse(results=[r for r in out if r is not None])
