@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,6 @@ from features.address_parser import Analysis, analyse
 from features.address_text import phone_kind
 from ordersight.codes import codes_of
 from ordersight.gazetteer import CITY, DISTRICT, PROVINCE
-from ordersight.schema import ParsedAddress
 
 __all__ = ["FEATURES", "address_feature_frame", "address_feature_matrix"]
 
@@ -27,7 +27,8 @@ _TOWN = re.compile(r"镇|乡|街道")
 _PHONE_KINDS = ("mobile", "masked", "landline", "invalid", "missing")
 
 
-def _row(a: Analysis, parsed: ParsedAddress) -> dict[str, float]:
+def _row(a: Analysis) -> dict[str, float]:
+    parsed = a.parsed
     kinds = [k for _, _, k in a.consistent]
     gaz = get_lexicon().gazetteer
     short_levels = {gaz[c].level for _, c, k in a.consistent if k == SHORT}
@@ -127,25 +128,24 @@ FEATURES: tuple[str, ...] = (
 )
 
 
+@lru_cache(maxsize=65_536)
+def _feature_row(text: str, phone: str | None) -> tuple[float, ...]:
+    """One address's features in :data:`FEATURES` order; cached beside the parse it reads."""
+    row = _row(analyse(text, phone))
+    return tuple(float(row[f]) for f in FEATURES)
+
+
 def address_feature_matrix(
-    parsed: Sequence[ParsedAddress],
-    texts: Sequence[str],
-    phones: Sequence[str | None] | None = None,
+    texts: Sequence[str], phones: Sequence[str | None] | None = None
 ) -> np.ndarray:
     """One float32 row per address, columns :data:`FEATURES` in order (no pandas: hot path)."""
     phones = phones if phones is not None else [None] * len(texts)
-    rows = [
-        _row(analyse(text or "", phone), p)
-        for p, text, phone in zip(parsed, texts, phones, strict=True)
-    ]
-    matrix = np.array([[row[f] for f in FEATURES] for row in rows], dtype=np.float32)
-    return matrix.reshape(len(rows), len(FEATURES))
+    rows = [_feature_row(text or "", phone) for text, phone in zip(texts, phones, strict=True)]
+    return np.array(rows, dtype=np.float32).reshape(len(rows), len(FEATURES))
 
 
 def address_feature_frame(
-    parsed: Sequence[ParsedAddress],
-    texts: Sequence[str],
-    phones: Sequence[str | None] | None = None,
+    texts: Sequence[str], phones: Sequence[str | None] | None = None
 ) -> pd.DataFrame:
     """:func:`address_feature_matrix` as a frame, for training and notebooks."""
-    return pd.DataFrame(address_feature_matrix(parsed, texts, phones), columns=list(FEATURES))
+    return pd.DataFrame(address_feature_matrix(texts, phones), columns=list(FEATURES))

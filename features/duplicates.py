@@ -12,6 +12,7 @@ from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 import numpy as np
 
@@ -38,6 +39,7 @@ def normalise_address(text: str) -> str:
     return _NOISE.sub("", text).lower()
 
 
+@lru_cache(maxsize=65_536)
 def address_key(text: str, adcode: str | None = None) -> str:
     """The part of an address that identifies a door, comparable across channels.
 

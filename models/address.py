@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from features.address import FEATURES, address_feature_frame, parse_addresses
+from features.address import FEATURES, address_feature_frame
 from models.tabular import IssueModel
 
 __all__ = ["AddressDefectModel", "address_frame"]
@@ -20,7 +20,7 @@ __all__ = ["AddressDefectModel", "address_frame"]
 
 def address_frame(texts: Sequence[str], phones: Sequence[str | None] | None = None) -> pd.DataFrame:
     """Raw addresses → the model's feature frame (the serving and training path alike)."""
-    return address_feature_frame(parse_addresses(texts, phones), texts, phones)
+    return address_feature_frame(texts, phones)
 
 
 @dataclass

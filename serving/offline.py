@@ -23,12 +23,10 @@ CHUNK = 5_000
 
 def known_features() -> set[str]:
     """Every column a rule may name: order features, `addr_` address features, the channel."""
-    from features.address import address_feature_frame, parse_addresses
+    from features.address import FEATURES as ADDRESS_FEATURES
     from features.orders import FEATURES
 
-    sample = ["北京市朝阳区建国路1号"]
-    addr = address_feature_frame(parse_addresses(sample), sample, [None]).columns
-    return set(FEATURES) | {f"addr_{name}" for name in addr} | {"channel"}
+    return set(FEATURES) | {f"addr_{name}" for name in ADDRESS_FEATURES} | {"channel"}
 
 
 def build_scorer(settings: Settings, rules_file: Path | None = None) -> Scorer:

@@ -1,8 +1,9 @@
 """Scoring: address parser + order features + champion models + rules → one result per order.
 
-``score_orders`` is the whole decision as one function of its inputs; ``Scorer`` holds the
-long-lived state around it (reference data, rule store, loaded models, recent-order index) for
-the API, the queue worker and ``ordersight score`` alike, so every path gives the same answer.
+``build_columns`` then ``score_columns`` is the whole decision as a function of its inputs;
+``Scorer`` holds the long-lived state around them (reference data, rule store, loaded models,
+recent-order index) for the API, the queue worker and ``ordersight score`` alike, so every path
+gives the same answer.
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ def build_columns(
     phones = [o.address.phone for o in orders]
     parsed = parse_addresses(texts, phones)
     cols = order_feature_columns(orders, ref, recent, [p.adcode for p in parsed])
-    addr = address_feature_matrix(parsed, texts, phones)
+    addr = address_feature_matrix(texts, phones)
     cols.update({ADDR_PREFIX + name: addr[:, j] for j, name in enumerate(ADDRESS_FEATURES)})
     cols["channel"] = np.fromiter((o.channel for o in orders), dtype=object, count=len(orders))
     return cols, parsed
@@ -168,19 +169,18 @@ def build_frame(
     return pd.DataFrame(cols), parsed
 
 
-def score_orders(
+def score_columns(
     orders: Sequence[Order],
-    ref: ReferenceData,
+    cols: Columns,
+    parsed: Sequence[ParsedAddress],
     rules: RuleSet,
     models: Mapping[str, LoadedModel],
-    recent: RecentOrders | None = None,
+    start: float,
 ) -> list[ScoreResult]:
-    """Score a batch: one feature frame, one predict call per model, one rule pass."""
-    start = time.perf_counter()
+    """Score a batch from its features (:func:`build_columns`): one predict call per model, one
+    rule pass. ``start`` is when the batch began, for the per-order latency; a shadow challenger
+    scores the champion's features again without rebuilding them."""
     n = len(orders)
-    if n == 0:
-        return []
-    cols, parsed = build_columns(orders, ref, recent)
     outputs: dict[str, ModelOutput] = {}
     for kind in MODEL_TYPES:
         loaded = models.get(kind)

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 
 from features.duplicates import RecentOrders
 from ordersight.rules.store import RuleStore
-from ordersight.schema import Order, ScoreResult
+from ordersight.schema import Order, ParsedAddress, ScoreResult
 from serving.metrics import Metrics
-from serving.scorer import score_orders
+from serving.scorer import Columns, build_columns, score_columns
 from serving.state import ModelHolder, ReferenceHolder
 
 log = logging.getLogger("ordersight.scorer")
 
 
 class Scorer:
-    """Holds reference data, rules, models and the recent-order index around ``score_orders``."""
+    """Reference data, rules, models and the recent-order index around the scoring functions."""
 
     def __init__(
         self,
@@ -34,20 +35,32 @@ class Scorer:
         self._lock = threading.Lock()
 
     def score(self, orders: Sequence[Order]) -> list[ScoreResult]:
+        start = time.perf_counter()
+        if not orders:
+            return []
         self.rules.maybe_reload()
         ruleset = self.rules.current
-        ref = self.reference.data
         with self._lock:  # the duplicate index is order-dependent state
-            results = score_orders(orders, ref, ruleset, self.models.champions, self.recent)
+            cols, parsed = build_columns(orders, self.reference.data, self.recent)
+        results = score_columns(orders, cols, parsed, ruleset, self.models.champions, start)
         if self.models.challengers:
-            self._shadow(orders, results)
+            self._shadow(orders, cols, parsed, results)
         return results
 
-    def _shadow(self, orders: Sequence[Order], champion: list[ScoreResult]) -> None:
-        """Score with challengers too; count disagreements, never return them (CONTRACT §7)."""
+    def _shadow(
+        self,
+        orders: Sequence[Order],
+        cols: Columns,
+        parsed: Sequence[ParsedAddress],
+        champion: list[ScoreResult],
+    ) -> None:
+        """Score the champion's features with challengers too; count disagreements, never return
+        them (CONTRACT §7)."""
         models = {**self.models.champions, **self.models.challengers}
         try:
-            shadow = score_orders(orders, self.reference.data, self.rules.current, models, None)
+            shadow = score_columns(
+                orders, cols, parsed, self.rules.current, models, time.perf_counter()
+            )
         except Exception:
             log.exception("shadow scoring failed")
             return

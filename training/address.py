@@ -102,7 +102,7 @@ def train_address(
     """
     data = data or load_address_data(Path(data_dir))
     parsed = parse_addresses(data.texts, data.phones)
-    frame = address_feature_frame(parsed, data.texts, data.phones)
+    frame = address_feature_frame(data.texts, data.phones)
     cut = int(len(data) * (1 - HOLDOUT))
     model = AddressDefectModel()
     model.fit(frame.iloc[:cut], data.labels["address"].iloc[:cut])

@@ -24,6 +24,11 @@ from tests.benchmarks.loadgen import closed_loop, open_loop
 N_ORDERS = 2_000
 PEAK_RATE = 1_200  # orders/s the industry quotes as peak
 BATCH = 10_000
+HTTP_BATCH = 500  # orders per request in the HTTP batch comparison
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _port() -> int:
@@ -80,38 +85,47 @@ def _orders(n: int) -> list[dict]:
         return [json.loads(next(fh)) for _ in range(n)]
 
 
-def _batch_rows(payloads: list[dict]) -> list[dict]:
-    """In-process batch throughput on one core: one feature frame, one predict per model."""
+def _batch_rows() -> list[dict]:
+    """In-process batch throughput on one core: one feature frame, one predict per model.
+
+    Cold: 10,000 distinct orders whose addresses the parser has not seen. Warm: the same batch
+    again, as when customers and addresses repeat (the parse and its features are cached).
+    """
     from serving.offline import build_scorer
 
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     scorer = build_scorer(get_settings())
-    orders = [Order.model_validate(p) for p in (payloads * (BATCH // len(payloads) + 1))[:BATCH]]
-    scorer.score(orders[:100])  # warm caches
-    best = 0.0
+    orders = [Order.model_validate(p) for p in _orders(BATCH + 100)]
+    scorer.score(orders[BATCH:])  # load lazily built reference indexes
+    batch = orders[:BATCH]
+    rates = []
     for _ in range(3):
         t0 = time.perf_counter()
-        scorer.score(orders)
-        best = max(best, BATCH / (time.perf_counter() - t0))
-    price = scorer.models.champions.get("price")
+        scorer.score(batch)
+        rates.append(BATCH / (time.perf_counter() - t0))
     rows = [
         {
-            "figure": f"batch scoring, {BATCH:,} orders, 1 core",
-            "value": best,
+            "figure": f"batch scoring, {BATCH:,} distinct orders, 1 core, {label}",
+            "value": rate,
             "unit": "orders/s",
             "target": "≥ 50,000 orders/s",
         }
+        for label, rate in (("cold address cache", rates[0]), ("warm", max(rates[1:])))
     ]
+    price = scorer.models.champions.get("price")
     if price is not None:
         from serving.scorer import build_frame
 
-        frame, _ = build_frame(orders, scorer.reference.data, None)
+        frame, _ = build_frame(batch, scorer.reference.data, None)
         t0 = time.perf_counter()
         price.model.predict_frame(frame)
         model_only = BATCH / (time.perf_counter() - t0)
-        rows[0].update(
-            baseline="price model predict alone", baseline_value=model_only, ratio=best / model_only
-        )
+        for row in rows:
+            row.update(
+                baseline="price model predict alone",
+                baseline_value=model_only,
+                ratio=row["value"] / model_only,
+            )
     return rows
 
 
@@ -132,6 +146,11 @@ def run() -> list[dict]:
         # latency under a load this machine can carry: 70 % of the measured capacity
         steady_rate = min(PEAK_RATE, 0.7 * ours["rps"])
         ours_steady = open_loop(ours_url, payloads, rate=steady_rate, seconds=5)
+        ours_batch = closed_loop(
+            f"http://127.0.0.1:{ours_port}/v1/orders/score-batch",
+            [{"orders": chunk} for chunk in _chunks(payloads, HTTP_BATCH)],
+            concurrency=2,
+        )
     with _server(
         _uvicorn("tests.benchmarks.hello_app:app", hello_port),
         env,
@@ -179,8 +198,8 @@ def run() -> list[dict]:
         }
     )
     for extra in (
-        lambda: _mlflow_rows(settings, payloads, ours, mlflow_port),
-        lambda: _batch_rows(payloads),
+        lambda: _mlflow_rows(settings, payloads, ours, ours_batch, mlflow_port),
+        _batch_rows,
     ):
         try:
             rows += extra()
@@ -189,8 +208,11 @@ def run() -> list[dict]:
     return rows
 
 
-def _mlflow_rows(settings, payloads: list[dict], ours: dict, port: int) -> list[dict]:
-    """`mlflow models serve` on the price champion, fed that model's own feature rows."""
+def _mlflow_rows(
+    settings, payloads: list[dict], ours: dict, ours_batch: dict, port: int
+) -> list[dict]:
+    """`mlflow models serve` on the price champion, fed that model's own feature rows: one row
+    per request, and HTTP_BATCH rows per request beside our batch endpoint (whole orders in)."""
     from serving.offline import build_scorer
     from serving.scorer import build_frame
 
@@ -198,13 +220,14 @@ def _mlflow_rows(settings, payloads: list[dict], ours: dict, port: int) -> list[
     price = scorer.models.champions.get("price")
     if price is None:
         return [{"figure": "mlflow models serve", "value": 0.0, "target": "no price champion"}]
-    orders = [Order.model_validate(p) for p in payloads[:500]]
+    orders = [Order.model_validate(p) for p in payloads]
     frame, _ = build_frame(orders, scorer.reference.data, None)
     cols = list(price.model.feature_names)
-    bodies = [
-        {"dataframe_split": {"columns": cols, "data": [frame[cols].iloc[i].tolist()]}}
-        for i in range(len(frame))
-    ]
+    rows_x = frame[cols].to_numpy(dtype=float).tolist()  # NaN travels as JSON NaN, as before
+
+    def body(rows: list) -> dict:
+        return {"dataframe_split": {"columns": cols, "data": rows}}
+
     mlflow_bin = str(Path(sys.executable).with_name("mlflow"))
     args = [
         mlflow_bin,
@@ -221,16 +244,28 @@ def _mlflow_rows(settings, payloads: list[dict], ours: dict, port: int) -> list[
     ]
     venv_bin = str(Path(sys.executable).parent)  # mlflow execs `uvicorn` from PATH
     env = {"MLFLOW_TRACKING_URI": settings.tracking_uri, "PATH": f"{venv_bin}:{os.environ['PATH']}"}
+    url = f"http://127.0.0.1:{port}/invocations"
     with _server(args, env, f"http://127.0.0.1:{port}/ping"):
-        theirs = closed_loop(f"http://127.0.0.1:{port}/invocations", bodies)
+        single = closed_loop(url, [body([r]) for r in rows_x[:500]])
+        batch = closed_loop(url, [body(c) for c in _chunks(rows_x, HTTP_BATCH)], concurrency=2)
+    ours_rate, theirs_rate = ours_batch["rps"] * HTTP_BATCH, batch["rps"] * HTTP_BATCH
     return [
         {
             "figure": "single-order throughput",
             "value": ours["rps"],
             "unit": "req/s",
             "baseline": "mlflow models serve (price model only)",
-            "baseline_value": theirs["rps"],
-            "ratio": ours["rps"] / max(theirs["rps"], 1e-9),
+            "baseline_value": single["rps"],
+            "ratio": ours["rps"] / max(single["rps"], 1e-9),
             "target": "≥ 30×",
-        }
+        },
+        {
+            "figure": f"HTTP batch throughput, {HTTP_BATCH} orders per request",
+            "value": ours_rate,
+            "unit": "orders/s",
+            "baseline": "mlflow models serve (price model only)",
+            "baseline_value": theirs_rate,
+            "ratio": ours_rate / max(theirs_rate, 1e-9),
+            "target": "≥ 30×",
+        },
     ]

@@ -141,3 +141,35 @@ def test_service_picks_up_a_moved_champion_without_restart(trained_settings) -> 
             headers={"content-type": "application/json"},
         ).json()
         assert scored["model_versions"]["price"] == new
+
+
+def test_shadow_challenger_is_counted_never_returned(held_out: dict) -> None:
+    """A challenger scores the champion's own features beside it: its disagreements reach
+    Prometheus, the answers stay the champion's."""
+    import dataclasses
+
+    from serving.metrics import Metrics
+
+    settings = held_out["settings"]
+    orders = held_out["orders"][:2_000]
+    alone = build_scorer(settings)
+    champion = alone.models.champions["price"]
+    xs, ys = champion.model.calibration
+    contrary = dataclasses.replace(champion.model, calibration=(xs, [1.0 - y for y in ys]))
+    shadowed = build_scorer(settings)
+    shadowed.metrics = Metrics()
+    shadowed.models.challengers["price"] = dataclasses.replace(
+        champion, alias="challenger", version="contrary", model=contrary
+    )
+
+    ours, with_shadow = alone.score(orders), shadowed.score(orders)
+
+    def answer(r: ScoreResult) -> dict:
+        return r.model_dump(exclude={"latency_ms"})
+
+    assert [answer(r) for r in with_shadow] == [answer(r) for r in ours]
+    flips = sum(r.scored_by.get("price") == "model" for r in ours)  # every model-scored row
+    counted = shadowed.metrics.registry.get_sample_value(
+        "ordersight_shadow_disagreements_total", {"type": "price"}
+    )
+    assert counted > 0.9 * flips

@@ -223,7 +223,7 @@ def test_batch_equals_single_and_results_are_independent_copies() -> None:
 def test_feature_frame_columns_and_signal() -> None:
     texts = ["浙江省杭州市西湖区文三路1号", "浙江省宁波市西湖区文三路1号", "朝阳区"]
     phones = ["13800138000", "13800138000", "123"]
-    frame = address_feature_frame(parse_addresses(texts, phones), texts, phones)
+    frame = address_feature_frame(texts, phones)
     assert list(frame.columns) == list(FEATURES)
     assert len(frame) == 3 and not frame.isna().any().any()
     assert frame["n_conflicting"].tolist()[:2] == [0, 1]
