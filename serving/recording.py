@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import Response
+from pydantic import BaseModel
 
 from ordersight.schema import Order, ScoreResult
 from ordersight.storage import now
@@ -49,9 +50,10 @@ async def score_single(services: Services, order: Order, endpoint: str, start: f
     return json_response(result)
 
 
-def json_response(result: ScoreResult) -> Response:
-    """Serialise once with pydantic-core (the route's ``response_model`` still documents it)."""
-    return Response(result.model_dump_json(exclude_none=True), media_type="application/json")
+def json_response(body: BaseModel) -> Response:
+    """Serialise once with pydantic-core, skipping FastAPI's re-validation of the reply (the
+    route's ``response_model`` still documents it)."""
+    return Response(body.model_dump_json(exclude_none=True), media_type="application/json")
 
 
 def decision_row(order: Order, result: ScoreResult, created_at: datetime) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, ValidationError
 from ordersight.schema import Order, ScoreResult
 from serving.deps import ServicesDep, UserDep
 from serving.errors import validation_details
-from serving.recording import observe_latency, record, score_single
+from serving.recording import json_response, observe_latency, record, score_single
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 MAX_BATCH = 10_000
@@ -37,7 +37,7 @@ async def score_one(order: Order, services: ServicesDep, _: UserDep) -> Response
 
 
 @router.post("/score-batch", response_model=BatchResponse, response_model_exclude_none=True)
-def score_batch(body: BatchRequest, services: ServicesDep, _: UserDep) -> BatchResponse:
+def score_batch(body: BatchRequest, services: ServicesDep, _: UserDep) -> Response:
     start = time.perf_counter()
     good: list[Order] = []
     positions: list[int] = []
@@ -60,4 +60,4 @@ def score_batch(body: BatchRequest, services: ServicesDep, _: UserDep) -> BatchR
         out[pos] = result
     record(services, good, results)
     observe_latency(services, "score_batch", start)
-    return BatchResponse(results=[r for r in out if r is not None])
+    return json_response(BatchResponse(results=[r for r in out if r is not None]))
