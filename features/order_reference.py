@@ -32,6 +32,7 @@ class ReferenceIndex:
     floor: np.ndarray
     stage: np.ndarray
     max_qty: np.ndarray
+    category: np.ndarray  # catalog category per SKU (object; None where blank)
     recent_price: np.ndarray
     skus: np.ndarray
     wh_ids: np.ndarray
@@ -92,6 +93,7 @@ def _build_index(ref: ReferenceData) -> ReferenceIndex:
         floor=np.where(num("price_floor") > 0, num("price_floor"), np.nan),
         stage=num("stage"),
         max_qty=num("max_qty_per_order"),
+        category=cat["category"].astype(object).where(cat["category"].notna(), None).to_numpy(),
         recent_price=recent_price,
         skus=skus,
         wh_ids=wh_ids,

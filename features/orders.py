@@ -87,11 +87,20 @@ FEATURES: dict[str, str] = {
     "stage_age_mismatch": "1 when a formula stage does not fit the declared baby age",
     "qty_over_limit_max": "max over lines of qty / max_qty_per_order (NaN where no limit)",
     "province_adcode": "province adcode of the parsed address (None if not parsed)",
+    "city_adcode": "city adcode of the parsed address (None if not parsed)",
+    "categories": "catalog categories of the order's known SKUs, '|'-joined, for has_any rules",
     # duplicate
     "dup_same_channel": "earlier orders in the window, same fingerprint, same channel",
     "dup_cross_channel": "earlier orders in the window, same fingerprint, other channels",
 }
-OBJECT_COLUMNS = ["sourcing_warehouse", "alt_warehouse", "split_plan", "province_adcode"]
+OBJECT_COLUMNS = [
+    "sourcing_warehouse",
+    "alt_warehouse",
+    "split_plan",
+    "province_adcode",
+    "city_adcode",
+    "categories",
+]
 NUMERIC_COLUMNS = [c for c in FEATURES if c not in OBJECT_COLUMNS]  # all float64 in the frame
 STOCK_NUMERIC = [  # NaN when there is no warehouse to ship from
     "available_min",
@@ -249,15 +258,27 @@ def order_feature_columns(
     out["baby_age_months"] = age
     out["stage_age_mismatch"] = np.maximum.reduceat(bad.astype(np.int64), starts)
     out["qty_over_limit_max"] = np.fmax.reduceat(_ratio(qty, cat(idx.max_qty)), starts)
-    out["province_adcode"] = [
-        (a[:2] + "0000") if a else None for a in (adcodes if adcodes is not None else [None] * n)
-    ]
+    parsed_codes = adcodes if adcodes is not None else [None] * n
+    out["province_adcode"] = [(a[:2] + "0000") if a else None for a in parsed_codes]
+    out["city_adcode"] = [(a[:4] + "00") if a else None for a in parsed_codes]
+    out["categories"] = _categories(idx.category, sku_i, starts, counts)
     if recent is None:
         out["dup_same_channel"] = np.full(n, np.nan)
         out["dup_cross_channel"] = np.full(n, np.nan)
     else:
         out["dup_same_channel"], out["dup_cross_channel"] = recent.observe(orders, adcodes)
     return _typed(out, n)
+
+
+def _categories(
+    category: np.ndarray, sku_i: np.ndarray, starts: np.ndarray, counts: np.ndarray
+) -> list[str]:
+    """Per order, the sorted distinct categories of its catalog SKUs joined by '|'."""
+    per_line = [category[i] if i >= 0 else None for i in sku_i.tolist()]
+    return [
+        "|".join(sorted({c for c in per_line[s : s + k] if c}))
+        for s, k in zip(starts.tolist(), counts.tolist(), strict=True)
+    ]
 
 
 def _typed(columns: dict[str, object], n: int) -> dict[str, np.ndarray]:

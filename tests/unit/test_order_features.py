@@ -261,3 +261,13 @@ def test_masked_and_full_phones_are_the_same_receiver():
     other = order(channel="tmall", phone="138****8001")
     assert fingerprint(full, "330106") == fingerprint(masked, "330106")
     assert fingerprint(other, "330106") != fingerprint(full, "330106")
+
+
+def test_categories_and_region_codes_for_compliance_rules(ref):
+    mixed = order([("TV-55", 1, 4000.0), ("MILK-S1", 1, 300.0), ("NOPE", 1, 1.0)])
+    tv = order([("TV-55", 1, 4000.0)], oid="o2")
+    rows = order_feature_frame([mixed, tv], ref, adcodes=["540102", None]).to_dict("records")
+    assert rows[0]["categories"] == "appliance|formula"  # sorted, unknown SKU left out
+    assert rows[0]["province_adcode"] == "540000" and rows[0]["city_adcode"] == "540100"
+    assert rows[1]["categories"] == "appliance"
+    assert rows[1]["province_adcode"] is None and rows[1]["city_adcode"] is None

@@ -460,3 +460,35 @@ def test_default_rules_on_hand_built_orders():
     scored = evaluate(rs, frame, {t: np.ones(len(orders), bool) for t in ("price", "stock")})
     assert "PRICE_UNIT_ERROR" not in {h.code for h in scored[5]}
     assert "STOCK_INSUFFICIENT" in {h.code for h in scored[3]}
+
+
+def test_restricted_region_rule_once_an_operator_enables_it():
+    """Shipped switched off (the lists are the operator's); enabled, it holds exactly the orders
+    with a listed category going to a listed region."""
+    from features.orders import order_feature_frame
+    from ordersight.reference import ReferenceData
+    from tests.unit.test_order_features import CATALOG, STOCK, WAREHOUSES, _frame, order
+
+    ref = ReferenceData(
+        _frame(CATALOG, "catalog"), _frame(WAREHOUSES, "warehouses"), _frame(STOCK, "stock")
+    )
+    doc = yaml.safe_load(DEFAULT_RULES.read_text("utf-8"))
+    rule = next(r for r in doc["rules"] if r["code"] == "COMPLIANCE_RESTRICTED_REGION")
+    assert rule["enabled"] is False
+    rule["enabled"] = True
+    rule["when"]["all"][0]["value"] = ["appliance"]
+    rs = parse_rules(yaml.safe_dump(doc, allow_unicode=True).encode(), "edited.yaml")
+    tv, milk = [("TV-55", 1, 4000.0)], [("MILK-S1", 1, 300.0)]
+    orders = [order(tv, oid="lhasa"), order(tv, oid="kashgar"), order(milk, oid="milk-lhasa")]
+    orders.append(order(tv, oid="hangzhou"))
+    frame = order_feature_frame(orders, ref, adcodes=["540102", "653101", "540102", "330106"])
+    hits = evaluate(rs, frame)
+    held = [
+        o.order_id
+        for o, h in zip(orders, hits, strict=True)
+        if any(x.code == "COMPLIANCE_RESTRICTED_REGION" for x in h)
+    ]
+    assert held == ["lhasa", "kashgar"]
+    hit = next(x for x in hits[0] if x.code == "COMPLIANCE_RESTRICTED_REGION")
+    assert decide(rs, hit_scores(hits[0]), hits[0]) == "hold"
+    assert "appliance" in hit.message and "540100" in hit.message
