@@ -156,9 +156,11 @@ def _count(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, cap: float | None = None) -> np.ndarray:
-    """num / den with NaN where den is NaN; den ≤ 0 gives ``cap`` (or NaN without one)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = num / np.where(den > 0, den, np.nan)
+    """num / den with NaN where den is NaN; den ≤ 0 gives ``cap`` (or NaN without one).
+
+    Called under :func:`order_feature_columns`' one ``np.errstate`` (NaN is the expected answer).
+    """
+    out = num / np.where(den > 0, den, np.nan)
     if cap is not None:
         out = np.where((den <= 0) & ~np.isnan(num), cap, np.minimum(out, cap))
     return out
@@ -191,6 +193,7 @@ def order_feature_frame(
     )
 
 
+@np.errstate(divide="ignore", invalid="ignore")  # once per batch, not per ratio (hot path)
 def order_feature_columns(
     orders: Sequence[Order],
     ref: ReferenceData,
@@ -396,8 +399,7 @@ def _price_features(
     n = len(orders)
     unit, qty, lst, cost = line["unit"], line["qty"], line["list"], line["cost"]
     rel = _ratio(unit, lst)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_rel = np.clip(np.abs(np.log10(rel)), 0, 6)
+    log_rel = np.clip(np.abs(np.log10(rel)), 0, 6)
     paid = np.fromiter(
         (np.nan if o.paid_amount is None else o.paid_amount for o in orders), float, n
     )
@@ -407,8 +409,7 @@ def _price_features(
     gross = np.add.reduceat(qty * unit, starts)
     promo = np.fromiter((_promo_season(o.created_at) for o in orders), np.int64, n)
     expected = gross - disc
-    with np.errstate(divide="ignore", invalid="ignore"):
-        paid_log = np.log10(np.where((paid > 0) & (expected > 0), paid / expected, np.nan))
+    paid_log = np.log10(np.where((paid > 0) & (expected > 0), paid / expected, np.nan))
     worst = np.where(np.isnan(log_rel), -1.0, log_rel)
     order_of = np.repeat(np.arange(n), np.diff(np.append(starts, len(unit))))
     # Line with the largest deviation per order: sort by (order, -deviation), take each first.
