@@ -17,6 +17,7 @@ from ordersight.storage import SqlRepository
 from serving.batcher import MicroBatcher
 from serving.deps import parse_keys
 from serving.errors import install_error_handlers
+from serving.heap import freeze_startup_heap
 from serving.limits import BodyLimitMiddleware
 from serving.recording import score_and_record
 from serving.routes import address, admin, channels, health, orders, reference
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if getattr(app.state, "services", None) is None:
             app.state.services = build_services(settings)
         svc: Services = app.state.services
+        freeze_startup_heap()
         if not svc.api_keys:
             log.warning("ORDERSIGHT_API_KEYS is empty: authentication is OFF")
         poller = asyncio.create_task(_poll_models(svc))

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from ordersight.schema import Order
 from ordersight.settings import Settings
+from serving.heap import freeze_startup_heap
 from serving.offline import build_scorer
 from serving.service import Scorer
 
@@ -67,6 +68,7 @@ def drain_once(
 def run_worker(settings: Settings, batch_size: int = 500, once: bool = False) -> int:
     client = redis.Redis.from_url(settings.redis_url)
     scorer = build_scorer(settings)
+    freeze_startup_heap()
     total = 0
     while True:
         handled = drain_once(client, scorer, settings.queue_name, batch_size, wait_s=1.0)

@@ -188,3 +188,13 @@ def test_native_channel_payload_is_adapted_and_scored(client: TestClient) -> Non
         assert r.json()["action"] in {"pass", "review", "hold"}
     r = client.post("/v1/channels/nosuch/orders/score", json={"a": 1})
     assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "channel"
+
+
+def test_startup_heap_is_frozen_out_of_collections(client: TestClient) -> None:
+    """The service freezes what it loaded at start, so no full collection walks it per order."""
+    import gc
+
+    from serving.heap import MIDDLE_THRESHOLD, OLDEST_THRESHOLD, YOUNG_THRESHOLD
+
+    assert gc.get_freeze_count() > 100_000  # gazetteer, lexicon, reference data …
+    assert gc.get_threshold() == (YOUNG_THRESHOLD, MIDDLE_THRESHOLD, OLDEST_THRESHOLD)
