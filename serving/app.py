@@ -65,6 +65,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if getattr(app.state, "services", None) is None:
             app.state.services = build_services(settings)
         svc: Services = app.state.services
+        if svc.scorer is not None:
+            svc.scorer.warm_up()
         freeze_startup_heap()
         if not svc.api_keys:
             log.warning("ORDERSIGHT_API_KEYS is empty: authentication is OFF")

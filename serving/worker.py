@@ -68,6 +68,7 @@ def drain_once(
 def run_worker(settings: Settings, batch_size: int = 500, once: bool = False) -> int:
     client = redis.Redis.from_url(settings.redis_url)
     scorer = build_scorer(settings)
+    scorer.warm_up()
     freeze_startup_heap()
     total = 0
     while True:

@@ -190,11 +190,17 @@ def test_native_channel_payload_is_adapted_and_scored(client: TestClient) -> Non
     assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "channel"
 
 
-def test_startup_heap_is_frozen_out_of_collections(client: TestClient) -> None:
-    """The service freezes what it loaded at start, so no full collection walks it per order."""
+def test_startup_warms_up_and_freezes_the_heap(env: dict) -> None:
+    """Before the first order: the reference arrays are built, and what start-up loaded is
+    frozen out of garbage collection (no full collection walks it per order)."""
     import gc
 
     from serving.heap import MIDDLE_THRESHOLD, OLDEST_THRESHOLD, YOUNG_THRESHOLD
 
-    assert gc.get_freeze_count() > 100_000  # gazetteer, lexicon, reference data …
-    assert gc.get_threshold() == (YOUNG_THRESHOLD, MIDDLE_THRESHOLD, OLDEST_THRESHOLD)
+    services = build_services(env["settings"])
+    ref = services.reference.data
+    assert "_order_index" not in ref.extra
+    with TestClient(create_app(env["settings"], services)):
+        assert "_order_index" in ref.extra  # built by start-up, not by the first order
+        assert gc.get_freeze_count() > 100_000  # gazetteer, lexicon, reference data …
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, MIDDLE_THRESHOLD, OLDEST_THRESHOLD)
