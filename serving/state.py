@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from features.order_reference import reference_index
 from models.registry import MODEL_NAMES, LoadedModel, Registry
 from ordersight.adapters import load_sku_map
 from ordersight.reference import KEYS, ReferenceData, validate_frame
@@ -72,7 +73,9 @@ class ReferenceHolder:
             }
             keep = {"history": self.data.extra["history"]} if "history" in self.data.extra else {}
             version = f"{self.data.version}+{len(typed)}"
-            self.data = ReferenceData(**fields, version=version, extra=keep)
+            updated = ReferenceData(**fields, version=version, extra=keep)
+            reference_index(updated)  # built before the swap: no order waits for the arrays
+            self.data = updated
         return {"rows_received": len(typed), "rows_total": len(merged)}
 
 

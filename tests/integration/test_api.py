@@ -146,6 +146,8 @@ def test_reference_update_validates_then_swaps(client: TestClient, env: dict) ->
     )
     assert ok.status_code == 200 and ok.json()["rows_received"] == 1
     assert "WH-X,A,5" in (env["ref"] / "stock.csv").read_text(encoding="utf-8")
+    swapped = client.app.state.services.reference.data
+    assert "_order_index" in swapped.extra  # the scoring arrays came with the swap
 
 
 def test_invalid_rule_file_keeps_old_rules(client: TestClient, env: dict) -> None:
