@@ -146,7 +146,7 @@ def train_and_plan(
     stock = read_csv(data / "stock.csv", "stock")
     warehouses = read_csv(data / "warehouses.csv", "warehouses")
     catalog = read_csv(data / "catalog.csv", "catalog")
-    recs = recommend(forecast, stock, warehouses, catalog)
+    recs = recommend(forecast, stock, warehouses, catalog, history=history)
     settings.home.mkdir(parents=True, exist_ok=True)
     repo = SqlRepository.from_url(settings.database_url)
     repo.replace_recommendations(to_recommendations(recs, forecast, history, stock, warehouses))

@@ -5,6 +5,8 @@ Plans compared on the same orders and the same total stock per SKU:
 - ``naive``: each SKU's stock split across warehouses by last month's sales;
 - ``ours``: ``stock.csv`` plus the optimiser's moves from a forecast made at the cutoff.
 
+Several consecutive held-out windows (rolling origins, each planned from its own cutoff) can be
+replayed and pooled: the orders are a small sample of demand, so one fortnight is noisy.
 Each order line ships from the nearest warehouse (to the buyer's true district) that still has
 the SKU, in time order. Outbound time model: hours = HANDLING_H + km / SPEED_KMH (pick-pack at
 the warehouse, then line-haul and sorting at an effective speed), applied per shipped unit.
@@ -85,7 +87,7 @@ def replay(
     row_of = {c: i for i, c in enumerate(codes)}
     order = np.argsort(dist, axis=1, kind="stable")
     left = dict(stock)
-    shipped_km, local, ordered, shipped = [], 0.0, 0.0, 0.0
+    shipped_km, local, ordered, shipped = 0.0, 0.0, 0.0, 0.0
     for adcode, sku, qty in zip(lines["adcode"], lines["sku"], lines["qty"], strict=True):
         r = row_of[adcode]
         need = float(qty)
@@ -96,32 +98,61 @@ def replay(
             if take <= 0:
                 continue
             left[(wh_ids[w], sku)] = have - take
-            shipped_km.append(np.full(int(np.ceil(take)), dist[r, w]))
+            shipped_km += take * dist[r, w]
             shipped += take
             local += take if w == order[r][0] else 0.0
             need -= take
             if need <= 0:
                 break
-    km = np.concatenate(shipped_km) if shipped_km else np.zeros(1)
+    totals = {"units_ordered": ordered, "units_shipped": shipped, "units_local": local}
+    return metrics({**totals, "unit_km": shipped_km}, outbound)
+
+
+TOTALS = (
+    "units_ordered",
+    "units_shipped",
+    "units_local",
+    "unit_km",
+    "units_moved",
+    "transfer_cost",
+)
+
+
+def metrics(totals: dict[str, float], outbound: OutboundModel | None = None) -> dict[str, float]:
+    """Shares and per-shipped-unit means from replay totals (which add up across windows)."""
+    outbound = outbound or OutboundModel()
+    shipped = max(totals["units_shipped"], 1e-9)
+    mean_km = totals["unit_km"] / shipped
     return {
-        "local_share": local / max(ordered, 1e-9),
-        "mean_km": float(km.mean()),
-        "mean_outbound_h": float(outbound.hours(km).mean()),
-        "fill_rate": shipped / max(ordered, 1e-9),
-        "units_ordered": ordered,
+        **totals,
+        "local_share": totals["units_local"] / max(totals["units_ordered"], 1e-9),
+        "mean_km": mean_km,
+        "mean_outbound_h": float(outbound.hours(np.array(mean_km))),
+        "fill_rate": totals["units_shipped"] / max(totals["units_ordered"], 1e-9),
     }
 
 
-def _available(stock: pd.DataFrame, scale: float) -> dict[tuple[str, str], float]:
-    units = np.floor((stock["on_hand"] - stock["reserved"]).clip(lower=0) * scale)
+def _available(stock: pd.DataFrame) -> dict[tuple[str, str], float]:
+    units = (stock["on_hand"] - stock["reserved"]).clip(lower=0)
     return dict(zip(zip(stock["warehouse_id"], stock["sku"], strict=True), units, strict=True))
+
+
+def scale_stock(stock: pd.DataFrame, scale: float) -> pd.DataFrame:
+    """Available stock × ``scale`` in whole units, each SKU keeping its rounded total: floors,
+    then the largest remainders. Flooring alone would empty most pairs of a small sample."""
+    exact = (stock["on_hand"] - stock["reserved"]).clip(lower=0) * scale
+    whole = np.floor(exact)
+    per_sku = exact.groupby(stock["sku"]).transform("sum")
+    short = np.round(per_sku) - whole.groupby(stock["sku"]).transform("sum")
+    rank = (exact - whole).groupby(stock["sku"]).rank(method="first", ascending=False)
+    return stock.assign(on_hand=(whole + (rank <= short)).astype(int), reserved=0, in_transit=0)
 
 
 def naive_plan(stock: pd.DataFrame, history: pd.DataFrame) -> dict:
     """Each SKU's total available stock split by its warehouses' sales over the last 28 days."""
     recent = history[history["date"] > history["date"].max() - pd.Timedelta(days=28)]
     sales = recent.groupby(["sku", "warehouse_id"])["qty"].sum()
-    total = _available(stock, 1.0)
+    total = _available(stock)
     per_sku: dict[str, float] = {}
     for (_, sku), units in total.items():
         per_sku[sku] = per_sku.get(sku, 0.0) + units
@@ -171,31 +202,40 @@ def apply_moves(placement: dict, moves: pd.DataFrame) -> dict:
     return out
 
 
-def thinned_target(forecast: pd.DataFrame, scale: float, service_quantile: str) -> pd.DataFrame:
-    """Per SKU × warehouse horizon demand at the service level, for orders that are a ``scale``
-    sample of demand: thinning adds Poisson noise, so the spread is sqrt(mean + forecast var)."""
+def unit_dispersion(lines: pd.DataFrame, prior_lines: float = 30.0) -> pd.Series:
+    """Per SKU: E[qty²] / E[qty] of its order lines, the variance-to-mean ratio of ordered units
+    when lines arrive as a Poisson stream (1 when every line is one unit). Shrunk toward the
+    pooled ratio for SKUs with few lines."""
+    sq = lines.assign(q2=lines["qty"] ** 2).groupby("sku")[["q2", "qty"]].sum()
+    pooled = sq["q2"].sum() / max(sq["qty"].sum(), 1.0)
+    counts = lines.groupby("sku").size().reindex(sq.index)
+    mean_qty = sq["qty"] / counts
+    prior = prior_lines * mean_qty
+    return (sq["q2"] + prior * pooled) / (sq["qty"] + prior)
+
+
+def thinned_target(forecast: pd.DataFrame, scale: float, dispersion: pd.Series) -> pd.DataFrame:
+    """Per SKU × warehouse horizon demand (q50, q90) for orders that are a ``scale`` sample of
+    demand: sampling whole order lines adds compound-Poisson noise, so the spread is
+    sqrt(mean · dispersion + forecast var)."""
     sums = horizon_demand(forecast, "q90")
     mean = scale * sums["q50"]
-    spread = np.sqrt(mean + (scale * (sums["q90"] - sums["q50"]) / 1.2816) ** 2)
-    z = 0.0 if service_quantile == "q50" else 1.2816
-    return sums.assign(date=forecast["date"].min(), q50=mean, q90=mean + z * spread, q10=0.0)
+    ratio = sums["sku"].map(dispersion).fillna(dispersion.mean() if len(dispersion) else 1.0)
+    spread = np.sqrt(mean * ratio + (scale * (sums["q90"] - sums["q50"]) / 1.2816) ** 2)
+    return sums.assign(date=forecast["date"].min(), q50=mean, q90=mean + 1.2816 * spread, q10=0.0)
 
 
-def policy_backtest(
-    data_dir: Path,
-    horizon: int = 14,
-    config: DemandConfig | None = None,
-    service_quantile: str = "q90",
-    skus: list[str] | None = None,
-    costs: CostModel | None = None,
-) -> dict[str, Any]:
-    """Hold out the last ``horizon`` days: forecast and plan at the cutoff, replay the orders.
+@dataclass(frozen=True)
+class _World:
+    """What a backtest reads once: history, stock, warehouses and the order lines."""
 
-    Stock is scaled by (ordered units ÷ history units) in the window so that the order sample
-    and the stock keep the world's ratio; the scale is the same for every plan. ``skus``
-    restricts everything to those SKUs (small, fast checks).
-    """
-    data_dir = Path(data_dir)
+    history: pd.DataFrame
+    stock: pd.DataFrame
+    warehouses: pd.DataFrame
+    lines: pd.DataFrame
+
+
+def _load(data_dir: Path, skus: list[str] | None) -> _World:
     history = read_csv(data_dir / "history.csv", "history")
     stock = read_csv(data_dir / "stock.csv", "stock")
     warehouses = read_csv(data_dir / "warehouses.csv", "warehouses")
@@ -205,42 +245,100 @@ def policy_backtest(
         history = history[history["sku"].isin(keep)]
         stock = stock[stock["sku"].isin(keep)]
         lines = lines[lines["sku"].isin(keep)]
-    cutoff = history["date"].max() - pd.Timedelta(days=horizon)
-    past, future = history[history["date"] <= cutoff], history[history["date"] > cutoff]
+    return _World(history, stock, warehouses, lines)
+
+
+def _window(
+    world: _World,
+    cutoff: pd.Timestamp,
+    horizon: int,
+    config: DemandConfig,
+    service_quantile: str,
+    costs: CostModel,
+) -> dict[str, Any]:
+    """One held-out window: its order lines, the three placements and what the plan moved.
+
+    Everything ``ours`` uses is known at the cutoff: history, the window's planned price and
+    promotions, stock, and where past orders came from (and how many units their lines hold).
+    """
+    history, lines = world.history, world.lines
+    end = cutoff + pd.Timedelta(days=horizon)
+    past = history[history["date"] <= cutoff]
+    future = history[(history["date"] > cutoff) & (history["date"] <= end)]
     day = lines["created_at"].dt.normalize()
-    held = lines[(day > cutoff) & (day <= cutoff + pd.Timedelta(days=horizon))]
-    scale = float(held["qty"].sum()) / max(float(future["qty"].sum()), 1.0)
-    model = DemandModel(DemandConfig(horizon=horizon) if config is None else config).fit(past)
-    planned = future.drop(columns=["qty", "traffic"], errors="ignore")
-    forecast = model.predict(horizon, future_exog=planned)
+    held = lines[(day > cutoff) & (day <= end)]
     before = lines[(day <= cutoff) & (day > cutoff - pd.Timedelta(days=90))]
+    scale = float(held["qty"].sum()) / max(float(future["qty"].sum()), 1.0)
+    planned = future.drop(columns=["qty", "traffic"], errors="ignore")
+    forecast = DemandModel(config).fit(past).predict(horizon, future_exog=planned)
     regions = before.groupby(["sku", "adcode"], as_index=False)["qty"].sum()
-    regions = regions.rename(columns={"qty": "weight"})
-    scaled = stock.assign(
-        on_hand=np.floor((stock["on_hand"] - stock["reserved"]).clip(lower=0) * scale),
-        reserved=0,
-        in_transit=0,
-    )
-    plan_demand = thinned_target(forecast, scale, service_quantile)
+    scaled = scale_stock(world.stock, scale)
     moves = recommend(
-        plan_demand, scaled, warehouses, history=past, demand_regions=regions, costs=costs
+        thinned_target(forecast, scale, unit_dispersion(before)),
+        scaled,
+        world.warehouses,
+        service_quantile=service_quantile,
+        history=past,
+        demand_regions=regions.rename(columns={"qty": "weight"}),
+        costs=costs,
     )
-    base = _available(scaled, 1.0)
+    base = _available(scaled)
     plans = {"none": base, "naive": naive_plan(scaled, past), "ours": apply_moves(base, moves)}
+    return {
+        "held": held,
+        "plans": plans,
+        "summary": {
+            "cutoff": str(cutoff.date()),
+            "order_lines": int(len(held)),
+            "stock_scale": scale,
+            "moves": int(len(moves)),
+        },
+    }
+
+
+def policy_backtest(
+    data_dir: Path,
+    horizon: int = 14,
+    config: DemandConfig | None = None,
+    service_quantile: str = "q90",
+    skus: list[str] | None = None,
+    costs: CostModel | None = None,
+    windows: int = 1,
+) -> dict[str, Any]:
+    """Hold out the last ``windows`` × ``horizon`` days: at each window's cutoff forecast and
+    plan, then replay that window's orders; totals are pooled over the windows.
+
+    Stock is scaled by (ordered units ÷ history units) in each window so that the order sample
+    and the stock keep the world's ratio; the scale is the same for every plan. ``skus``
+    restricts everything to those SKUs (small, fast checks).
+    """
+    world = _load(Path(data_dir), skus)
+    config = config or DemandConfig(horizon=horizon)
     costs = costs or CostModel()
-    results = {name: replay(held, plan, warehouses) for name, plan in plans.items()}
-    for name, plan in plans.items():
-        result = results[name]
-        result.update(transfer_cost(base, plan, warehouses, costs))
-        shipping = result["mean_km"] * result["fill_rate"] * result["units_ordered"]
-        result["total_cost"] = costs.ship_per_km * shipping + result["transfer_cost"]
+    last = world.history["date"].max()
+    names = ("none", "naive", "ours")
+    totals = {name: dict.fromkeys(TOTALS, 0.0) for name in names}
+    summaries = []
+    for k in range(windows, 0, -1):
+        window = _window(
+            world, last - pd.Timedelta(days=horizon * k), horizon, config, service_quantile, costs
+        )
+        summaries.append(window["summary"])
+        base = window["plans"]["none"]
+        for name, placement in window["plans"].items():
+            played = replay(window["held"], placement, world.warehouses)
+            moved = transfer_cost(base, placement, world.warehouses, costs)
+            for key in TOTALS:
+                totals[name][key] += {**played, **moved}[key]
+    results = {name: metrics(totals[name]) for name in names}
+    for result in results.values():
+        result["total_cost"] = costs.ship_per_km * result["unit_km"] + result["transfer_cost"]
     ours = results["ours"]
     return {
-        "cutoff": str(cutoff.date()),
+        "windows": summaries,
         "horizon": horizon,
-        "order_lines": int(len(held)),
-        "stock_scale": scale,
-        "moves": int(len(moves)),
+        "order_lines": sum(w["order_lines"] for w in summaries),
+        "moves": sum(w["moves"] for w in summaries),
         "plans": results,
         "beats": {
             b: {

@@ -1,12 +1,12 @@
 """Demand model quality on a small demo world: beats SeasonalNaive and AutoETS on the same
-rolling-origin windows; its pre-positioning plan beats no plan on local share, distance and
-outbound time, and costs less than a naive split (which ships more locally; see the report)."""
+rolling-origin windows. Its pre-positioning plan, replayed on held-out orders of the session's
+small world, ships more units locally, over fewer km and in less outbound time than both no
+plan and a naive split of stock by last month's sales."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from models.demand import DemandConfig
@@ -59,16 +59,16 @@ def test_quantiles_are_calibrated_and_hot_skus_scored(report):
     assert hot["ours"]["wape"] < hot["SeasonalNaive"]["wape"]
 
 
-def test_plan_beats_no_plan_and_costs_less_than_naive_split(world, top_skus):
-    result = policy_backtest(world, horizon=14, config=CONFIG, skus=top_skus)
+def test_plan_beats_no_plan_and_naive_split_on_held_out_orders(small_world):
+    lines = order_lines(small_world / "orders.jsonl", small_world / "truth.csv")
+    skus = lines.groupby("sku")["qty"].sum().nlargest(N_SKUS).index.sort_values().tolist()
+    result = policy_backtest(small_world, horizon=14, config=CONFIG, skus=skus, windows=3)
     plans = result["plans"]
-    ours, none, naive = plans["ours"], plans["none"], plans["naive"]
-    assert result["order_lines"] > 200 and result["moves"] > 0
-    assert all(result["beats"]["none"][m] for m in ("local_share", "mean_km", "mean_outbound_h"))
-    assert ours["local_share"] > none["local_share"] + 0.02
-    # The naive split re-spreads every unit; ours moves only what the q90 demand needs, so it
-    # ships less locally than naive here but costs less in all (shipping + transfers).
-    assert ours["units_moved"] < naive["units_moved"]
-    assert ours["total_cost"] < naive["total_cost"]
-    assert ours["fill_rate"] >= none["fill_rate"] - 1e-9
-    assert pd.notna(result["stock_scale"]) and result["stock_scale"] > 0
+    assert len(result["windows"]) == 3 and result["order_lines"] > 500 and result["moves"] > 0
+    assert len({p["units_ordered"] for p in plans.values()}) == 1  # same orders, same stock
+    assert len({round(p["fill_rate"], 9) for p in plans.values()}) == 1
+    for baseline in ("none", "naive"):
+        assert all(result["beats"][baseline][m] for m in ("local_share", "mean_km")), baseline
+        assert plans["ours"]["mean_outbound_h"] < plans[baseline]["mean_outbound_h"]
+    assert plans["ours"]["local_share"] > plans["none"]["local_share"] + 0.02
+    assert all(w["stock_scale"] > 0 for w in result["windows"])

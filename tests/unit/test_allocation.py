@@ -1,4 +1,5 @@
-"""Pre-positioning optimiser: feasible (stock, capacity), moves toward demand, deterministic."""
+"""Pre-positioning optimiser: feasible (stock, capacity), moves toward demand, deterministic;
+the demand it plans for: regional shares from history, horizon spread, spare-stock buffer."""
 
 from __future__ import annotations
 
@@ -6,7 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ordersight.allocation import REC_COLUMNS, horizon_demand, hot_skus, recommend
+from ordersight.allocation import (
+    REC_COLUMNS,
+    history_shares,
+    horizon_demand,
+    hot_skus,
+    recommend,
+    resplit,
+    spare_buffer,
+)
 
 WAREHOUSES = pd.DataFrame(
     {
@@ -51,7 +60,10 @@ def test_moves_stock_toward_demand_and_never_below_available():
     assert list(recs.columns[: len(REC_COLUMNS)]) == REC_COLUMNS
     into_cd = recs[recs["to_warehouse"] == "CD"]["qty"].sum()
     need = horizon_demand(fc).set_index(["sku", "warehouse_id"]).loc[("MILK", "CD"), "q90"]
-    assert 50 * 14 < into_cd == pytest.approx(need, abs=2)  # the q90 near CD, not the median
+    assert into_cd >= need - 1  # the q90 near CD is covered, not just the median...
+    after = _after(stock, recs).xs("MILK", level=1)
+    spare = 1100 + 40 - horizon_demand(fc)["q90"].sum()  # ...and spare stock follows demand
+    assert after["CD"] == pytest.approx(need + spare * 50 / 56, abs=2)
     moved_out = recs.groupby("from_warehouse")["qty"].sum()
     assert moved_out.get("SH", 0) <= 1400 - 300  # reserved units never move
     assert moved_out.get("BJ", 0) <= 40
@@ -82,16 +94,19 @@ def test_demand_regions_redirect_demand_to_where_buyers_are():
     buyers = pd.DataFrame({"adcode": ["440106", "440305"], "weight": [3.0, 1.0]})  # ...to Guangdong
     recs = recommend(fc, stock, WAREHOUSES, demand_regions=buyers, split_by_regions=True)
     assert set(recs["to_warehouse"]) == {"GZ"}
-    assert recs["qty"].sum() == pytest.approx(horizon_demand(fc)["q90"].sum(), abs=2)
+    assert recs["qty"].sum() == 2000  # no buyer near SH: every unit sells better in GZ
 
 
 def test_deterministic_and_service_quantile_matters():
-    fc = _forecast({f"S{i}": {"CD": 5 + i, "GZ": 3, "SH": 1} for i in range(6)})
-    stock = _stock([("SH", f"S{i}", 400, 0) for i in range(6)])
+    fc = _forecast({"MILK": {"CD": 30, "GZ": 30}})
+    fc["q90"] = np.where(fc["warehouse_id"] == "CD", 60.0, 33.0)  # CD far less certain
+    stock = _stock([("SH", "MILK", 1000, 0)])
     first, second = recommend(fc, stock, WAREHOUSES), recommend(fc, stock, WAREHOUSES)
     pd.testing.assert_frame_equal(first, second)
     low = recommend(fc, stock, WAREHOUSES, service_quantile="q50")
-    assert 0 < low["qty"].sum() < first["qty"].sum()
+    into = {q: r.groupby("to_warehouse")["qty"].sum() for q, r in (("q90", first), ("q50", low))}
+    assert into["q50"]["CD"] == pytest.approx(500, abs=1)  # medians, then spare by median
+    assert into["q90"]["CD"] > into["q50"]["CD"] + 40  # CD's wider q90 is covered first
 
 
 def test_shortage_sends_every_unit_where_it_sells():
@@ -118,3 +133,44 @@ def test_hot_skus_flag_uplift_with_reason():
     assert hot.loc["HOT", "is_hot"] and "3.0x" in hot.loc["HOT", "reason"]
     assert not hot.loc["FLAT", "is_hot"] and not hot.loc["TINY", "is_hot"]
     assert hot["share"].sum() == pytest.approx(1.0)
+
+
+def test_spare_stock_is_spread_by_expected_demand():
+    median = np.array([[30.0, 10.0, 0.0]])
+    demand = np.array([[40.0, 15.0, 0.0]])
+    buffer = spare_buffer(median, demand, np.array([[100.0, 0.0, 15.0]]))[:, :, 0]
+    np.testing.assert_allclose(buffer, [[45.0, 15.0, 0.0]])  # 60 spare units, 3 : 1 : 0
+
+
+def test_history_shares_are_long_run_but_follow_a_local_surge():
+    dates = pd.date_range("2025-01-01", periods=200)
+    rng = np.random.default_rng(0)
+    steady = [(d, "A", w, q) for d in dates for w, q in (("BJ", 30), ("SH", 10))]
+    surge = [(d, "B", "BJ", 20) for d in dates] + [
+        (d, "B", "SH", 20 if i < 172 else 80) for i, d in enumerate(dates)
+    ]
+    history = pd.DataFrame(steady + surge, columns=["date", "sku", "warehouse_id", "qty"])
+    history["qty"] = rng.poisson(history["qty"])
+    shares = history_shares(history)
+    assert shares.loc["A", "BJ"] == pytest.approx(0.75, abs=0.02)
+    assert shares.loc["B", "SH"] == pytest.approx(0.8, abs=0.03)  # the last 28 days, not 0.55
+    assert shares.sum(axis=1).to_numpy() == pytest.approx([1.0, 1.0])
+
+
+def test_resplit_keeps_totals_and_unknown_skus():
+    median, upper = np.array([[10.0, 30.0], [5.0, 5.0]]), np.array([[14.0, 33.0], [7.0, 7.0]])
+    shares = np.array([[3.0, 1.0], [np.nan, np.nan]])
+    new_median, new_upper = resplit(median, upper, shares)
+    np.testing.assert_allclose(new_median, [[30.0, 10.0], [5.0, 5.0]])
+    np.testing.assert_allclose(new_upper[1], upper[1])
+    spread = new_upper[0] - new_median[0]  # variances add up to the SKU's: 4² + 3²
+    assert (spread**2).sum() == pytest.approx(25.0)
+
+
+def test_horizon_spread_sits_between_independent_and_fully_correlated_days():
+    fc = _forecast({"MILK": {"SH": 10}})  # q90 - q50 = 4 a day for 14 days
+    for rho, spread in ((0.0, 4 * np.sqrt(14)), (1.0, 4 * 14)):
+        got = horizon_demand(fc, correlation=rho)["q90"].iloc[0] - 140
+        assert got == pytest.approx(spread)
+    middle = horizon_demand(fc)["q90"].iloc[0] - 140
+    assert 4 * np.sqrt(14) < middle < 4 * 14
