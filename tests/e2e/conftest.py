@@ -26,8 +26,8 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+@pytest.fixture(scope="package")  # closed after the e2e tests: Playwright's sync API holds a
+def browser() -> Iterator[object]:  # running event loop, which would break later asyncio.run
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is not installed (make browser installs it)")
     from playwright.sync_api import sync_playwright
