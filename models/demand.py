@@ -25,7 +25,7 @@ from sklearn.preprocessing import FunctionTransformer
 from features.calendar import CALENDAR_FEATURES
 from features.demand import EXOG, KEY, SeriesStats, densify, exog_features, series_stats
 
-__all__ = ["DemandConfig", "DemandModel", "QUANTILES", "to_long"]
+__all__ = ["DemandConfig", "DemandModel", "QUANTILES", "can_calibrate", "to_long"]
 
 QUANTILES = ("q10", "q50", "q90")
 TAIL_DAYS = 28  # history kept with the model: enough for traffic lags and persistence fills
@@ -115,6 +115,13 @@ def _buckets(pred: np.ndarray, step: np.ndarray) -> np.ndarray:
     return week * (len(LEVEL_EDGES) + 1) + level
 
 
+def can_calibrate(long: pd.DataFrame, config: DemandConfig) -> bool:
+    """Whether the series are long enough for the residual backtest of ``calibration_windows``."""
+    windows = config.calibration_windows
+    need = config.horizon * windows + max(config.lags) + 28
+    return windows >= 1 and long.groupby("unique_id").size().median() >= need
+
+
 def residual_table(y: np.ndarray, pred: np.ndarray, step: np.ndarray) -> pd.DataFrame:
     """10/50/90 % quantiles of log1p(y) − log1p(pred) per (horizon week, forecast level) bucket.
 
@@ -196,13 +203,11 @@ class DemandModel:
     def _calibrate(self, long: pd.DataFrame) -> pd.DataFrame:
         """Residual quantiles from a backtest on the last windows (empty if history too short)."""
         cfg = self.config
-        windows = cfg.calibration_windows
-        need = cfg.horizon * windows + max(cfg.lags) + 28
-        if windows < 1 or long.groupby("unique_id").size().median() < need:
+        if not can_calibrate(long, cfg):
             return pd.DataFrame()
         cv = self._mlf.cross_validation(
             long,
-            n_windows=windows,
+            n_windows=cfg.calibration_windows,
             h=cfg.horizon,
             step_size=cfg.horizon,
             refit=False,

@@ -2,8 +2,10 @@
 
 The optimiser is one linear programme (HiGHS) over every SKU at once, because warehouse capacity
 couples them: move stock from where it sits to the warehouses nearest the expected buyers so the
-service-quantile demand of each region ships from close by, at the least total cost of customer
-shipping (unit·km) plus inter-warehouse transfers (cheaper per km: bulk line-haul, plus handling).
+service-quantile demand of each region ships from close by, each unit placed where it is most
+likely to sell, then spread the spare stock in proportion to expected demand; among equally good
+placements, the least customer shipping (unit·km) plus inter-warehouse transfers (cheaper per
+km: bulk line-haul, plus handling).
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ REC_COLUMNS = ["rec_id", "sku", "from_warehouse", "to_warehouse", "qty", "reason
 
 @dataclass(frozen=True)
 class CostModel:
-    """Costs in km-equivalents per unit; ``local_km`` is the mean last-mile inside a catchment."""
+    """Costs in km-equivalents per unit; ``local_km`` is the mean last-mile inside a catchment;
+    ``service_premium`` is what a unit of service-quantile demand left without local stock
+    costs (large: covering the service level comes before saving transfers)."""
 
     ship_per_km: float = 1.0
     transfer_per_km: float = 0.25
@@ -370,12 +374,14 @@ def recommend(
 ) -> pd.DataFrame:
     """CONTRACT §4 recommendation rows (+ is_hot, category, forecast_qty, km_saved_per_unit).
 
-    Demand per SKU × catchment is the forecast's ``service_quantile`` over all its dates (see
-    :func:`horizon_demand`; median demand is covered first when stock is short).
-    ``demand_regions`` (adcode, weight[, sku]: where past orders came from) sets the shipping
-    distance of each catchment; with ``split_by_regions`` it also re-splits each SKU's total
-    demand by those weights (for histories keyed by shipping, not buyer, warehouse).
-    Moves are whole units; ``expected_gain`` is the net cost saved in unit·km equivalents.
+    Demand per SKU × catchment is the forecast over all its dates (see :func:`horizon_demand`),
+    each SKU's total re-split by ``history`` (:func:`history_shares`) or, with
+    ``split_by_regions``, by ``demand_regions`` (adcode, weight[, sku]: where past orders came
+    from; for histories keyed by shipping, not buyer, warehouse). ``demand_regions`` also sets
+    the shipping distance of each catchment. Each region's demand up to ``service_quantile`` is
+    covered first, most likely units first when stock is short (:func:`demand_ladder`); spare
+    stock follows expected demand (:func:`spare_buffer`). Moves are whole units;
+    ``expected_gain`` is the net cost saved in unit·km equivalents if the moved units sell.
     """
     costs = costs or CostModel()
     wh = warehouses.sort_values("warehouse_id", ignore_index=True)

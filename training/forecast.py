@@ -15,7 +15,15 @@ import numpy as np
 import pandas as pd
 
 from features.demand import KEY, densify
-from models.demand import QUANTILES, DemandConfig, DemandModel, apply_residuals, lgbm_params
+from models.demand import (
+    QUANTILES,
+    DemandConfig,
+    DemandModel,
+    apply_residuals,
+    can_calibrate,
+    lgbm_params,
+    residual_table,
+)
 from models.demand import build_mlforecast as mlforecast_kwargs
 from models.registry import RegistryPort
 from ordersight.reference import read_csv
@@ -240,8 +248,9 @@ def fit_predict_dask(
 ) -> pd.DataFrame:
     """The same features and LightGBM model trained data-parallel with mlforecast on Dask.
 
-    ``client`` is a ``dask.distributed.Client``; returns date, sku, warehouse_id, q10, q50, q90
-    (spread from a Poisson-like rule: the residual calibration is a single-machine step).
+    ``client`` is a ``dask.distributed.Client``; returns date, sku, warehouse_id, q10, q50, q90,
+    calibrated like the single-machine model: residual quantiles from a backtest on the last
+    ``calibration_windows`` (run on the cluster too), a Poisson-like spread when history is short.
     """
     import dask.dataframe as dd
     from mlforecast.distributed import DistributedMLForecast
@@ -259,12 +268,24 @@ def fit_predict_dask(
         **mlforecast_kwargs(config),
     )
     ddf = dd.from_pandas(long, npartitions=partitions)
+    calibration = pd.DataFrame()
+    if can_calibrate(long, config):
+        cv = fcst.cross_validation(
+            ddf,
+            n_windows=config.calibration_windows,
+            h=horizon,
+            step_size=horizon,
+            refit=False,
+            static_features=[],
+        ).compute()
+        step = (pd.to_datetime(cv["ds"]) - pd.to_datetime(cv["cutoff"])).dt.days.to_numpy()
+        calibration = residual_table(cv["y"].to_numpy(), cv["lgb"].to_numpy(), step)
     fcst.fit(ddf, static_features=[])
     x_ddf = dd.from_pandas(x_df, npartitions=partitions)
     raw = fcst.predict(horizon, X_df=x_ddf).compute()
     raw["ds"] = pd.to_datetime(raw["ds"])
     step = (raw["ds"] - local.last_date).dt.days.to_numpy()
-    quantiles = apply_residuals(pd.DataFrame(), raw["lgb"].to_numpy(), step)
+    quantiles = apply_residuals(calibration, raw["lgb"].to_numpy(), step)
     out = raw[["unique_id", "ds"]].merge(local.series_ids, on="unique_id", how="left")
     out = out.rename(columns={"ds": "date"}).assign(**quantiles)
     return out[["date", *KEY, *QUANTILES]].sort_values(["date", *KEY], ignore_index=True)
