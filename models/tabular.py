@@ -179,7 +179,7 @@ class IssueModel:
         """True where the model cannot speak: a required feature is NaN or a SKU is unknown."""
         missing = np.isnan(feature_matrix(frame, self.required)).any(axis=1)
         if "n_unknown_sku" in frame:
-            missing |= np.nan_to_num(np.asarray(frame["n_unknown_sku"], dtype=float)) > 0
+            missing |= np.asarray(frame["n_unknown_sku"], dtype=float) > 0  # NaN compares False
         return missing
 
     # ---- persistence ---------------------------------------------------------------------
