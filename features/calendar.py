@@ -23,6 +23,7 @@ __all__ = [
     "days_to",
     "is_holiday",
     "is_workday",
+    "promo_season",
 ]
 
 # Lunar new year's day (正月初一); public almanac dates. chinese_calendar names the holiday but
@@ -40,6 +41,18 @@ SPRING_FESTIVAL: tuple[dt.date, ...] = tuple(
 FESTIVALS: dict[str, tuple[int, int]] = {"618": (6, 18), "1111": (11, 11), "1212": (12, 12)}
 MAX_DAYS = 60  # beyond two months a festival no longer shapes demand; cap keeps trees simple
 _FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (5, 3), (10, 1), (10, 2), (10, 3), (10, 4), (10, 5)}
+
+
+def promo_season(day: dt.date) -> bool:
+    """Inside a platform festival's promotion window (618: Jun 1–18, 双11: Oct 20–Nov 11,
+    双12: Dec 10–12), when deeper coupon stacking is allowed. A datetime is read in its own zone."""
+    m, d = day.month, day.day
+    return (
+        (m == 6 and d <= 18)
+        or (m == 10 and d >= 20)
+        or (m == 11 and d <= 11)
+        or (m == 12 and 10 <= d <= 12)
+    )
 
 
 @lru_cache(maxsize=1)

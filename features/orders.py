@@ -10,11 +10,11 @@ aggregates skip them (``n_unknown_sku`` says they were there).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
+from features.calendar import promo_season
 from features.duplicates import RecentOrders
 from features.order_reference import ReferenceIndex, coords, reference_index
 from ordersight.reference import ReferenceData
@@ -137,17 +137,6 @@ def _attr_float(attrs: dict, keys: tuple[str, ...]) -> float:
             except (TypeError, ValueError):
                 return np.nan
     return np.nan
-
-
-def _promo_season(at: datetime) -> bool:
-    """The platform festival windows in which deeper coupon stacking is allowed."""
-    m, d = at.month, at.day
-    return (
-        (m == 6 and d <= 18)
-        or (m == 10 and d >= 20)
-        or (m == 11 and d <= 11)
-        or (m == 12 and 10 <= d <= 12)
-    )
 
 
 def _count(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -407,7 +396,7 @@ def _price_features(
     merchant = np.fromiter((o.discount_amount or 0.0 for o in orders), float, n)
     disc = merchant + np.nan_to_num(subsidy)
     gross = np.add.reduceat(qty * unit, starts)
-    promo = np.fromiter((_promo_season(o.created_at) for o in orders), np.int64, n)
+    promo = np.fromiter((promo_season(o.created_at) for o in orders), np.int64, n)
     expected = gross - disc
     paid_log = np.log10(np.where((paid > 0) & (expected > 0), paid / expected, np.nan))
     worst = np.where(np.isnan(log_rel), -1.0, log_rel)

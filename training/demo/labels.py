@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from features.calendar import promo_season
 from ordersight.schema import Order
 
 STAGE_MONTHS = {1: (0, 6), 2: (6, 12), 3: (12, 36), 4: (36, 10_000)}
@@ -20,18 +21,8 @@ UNIT_ERROR_RATIO = 20.0  # unit / catalog list ≥ 20 or ≤ 1/20
 DUP_WINDOW = timedelta(hours=24)
 
 
-def is_festival(day: date) -> bool:
-    m, d = day.month, day.day
-    return (
-        (m == 6 and d <= 18)
-        or (m == 10 and d >= 20)
-        or (m == 11 and d <= 11)
-        or (m == 12 and 10 <= d <= 12)
-    )
-
-
 def coupon_cap(day: date) -> float:
-    return COUPON_CAP_FESTIVAL if is_festival(day) else COUPON_CAP
+    return COUPON_CAP_FESTIVAL if promo_season(day) else COUPON_CAP
 
 
 def stage_fits(stage: int, months: int) -> bool:
