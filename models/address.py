@@ -2,7 +2,8 @@
 
 It is the shared :class:`models.tabular.IssueModel` (binary booster, isotonic calibration on a
 held-back fold, multiclass P(code | issue), LightGBM text files + JSON, no pickle) fixed to the
-address feature frame, plus the one step that turns raw addresses into that frame.
+address feature frame (:func:`features.address.address_feature_frame` turns raw addresses into
+it, for training and serving alike).
 """
 
 from __future__ import annotations
@@ -15,12 +16,7 @@ import pandas as pd
 from features.address import FEATURES, address_feature_frame
 from models.tabular import IssueModel
 
-__all__ = ["AddressDefectModel", "address_frame"]
-
-
-def address_frame(texts: Sequence[str], phones: Sequence[str | None] | None = None) -> pd.DataFrame:
-    """Raw addresses → the model's feature frame (the serving and training path alike)."""
-    return address_feature_frame(texts, phones)
+__all__ = ["AddressDefectModel"]
 
 
 @dataclass
@@ -34,4 +30,4 @@ class AddressDefectModel(IssueModel):
         self, texts: Sequence[str], phones: Sequence[str | None] | None = None
     ) -> pd.DataFrame:
         """Convenience for callers holding raw addresses rather than a feature frame."""
-        return self.predict_frame(address_frame(texts, phones))
+        return self.predict_frame(address_feature_frame(texts, phones))

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from models.address import AddressDefectModel, address_frame
+from features.address import address_feature_frame
+from models.address import AddressDefectModel
 from training.address import train_address
 
 pytestmark = pytest.mark.slow
@@ -47,6 +48,6 @@ def test_saved_model_scores_like_the_trained_one(trained: dict[str, Any], tmp_pa
     after = loaded.predict_texts(texts, phones)
     assert (before.round(9) == after.round(9)).all().all()
     assert before["score"].iloc[0] < model.threshold < before["score"].iloc[1]
-    top = loaded.explain(address_frame(texts, phones))
+    top = loaded.explain(address_feature_frame(texts, phones))
     assert len(top) == 3 and all(len(row) == 3 for row in top)
     assert {name for row in top for name, _ in row} <= set(loaded.feature_names)
