@@ -4,7 +4,8 @@ Two boosters: a binary one for "any issue of this type" (isotonic-calibrated on 
 held-back fold, so scores are probabilities operations can threshold) and a multiclass one over
 the type's codes trained on the positive rows (P(code | issue)). Per-code scores are the product.
 Everything fitted travels with the model: feature names, required features, calibration knots,
-threshold, codes. Saved as LightGBM model strings plus one JSON; no pickle.
+threshold, codes. Saved as LightGBM model strings plus one JSON; no pickle. A loaded model scores
+with its binary booster compiled to native code (:mod:`models.compiled`) where that works.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from sklearn.isotonic import IsotonicRegression
+
+from models.compiled import Predict, compile_booster
 
 __all__ = ["FeatureData", "IssueModel", "best_threshold", "feature_matrix"]
 
@@ -84,6 +87,7 @@ class IssueModel:
     metrics: dict[str, Any] = field(default_factory=dict)
     binary: lgb.Booster | None = None
     multi: lgb.Booster | None = None
+    compiled: Predict | None = field(default=None, repr=False)  # the binary booster, compiled
 
     # ---- fitting -------------------------------------------------------------------------
     def matrix(self, frame: FeatureData) -> np.ndarray:
@@ -148,7 +152,8 @@ class IssueModel:
         """Calibrated P(issue) for the rows of a :meth:`matrix`."""
         if self.binary is None:
             raise RuntimeError("model is not fitted")
-        return self._calibrate(self.binary.predict(x, **PREDICT))
+        raw = self.compiled(x) if self.compiled else self.binary.predict(x, **PREDICT)
+        return self._calibrate(raw)
 
     def code_matrix(self, x: np.ndarray, score: np.ndarray) -> np.ndarray:
         """score × P(code | issue), columns in ``codes`` order.
@@ -210,7 +215,7 @@ class IssueModel:
         path = Path(path)
         meta = json.loads((path / "model.json").read_text("utf-8"))
         codes_file = path / "codes.txt"
-        return cls(
+        model = cls(
             issue_type=meta["issue_type"],
             feature_names=meta["feature_names"],
             required=meta["required"],
@@ -222,3 +227,5 @@ class IssueModel:
             binary=lgb.Booster(model_file=str(path / "binary.txt")),
             multi=lgb.Booster(model_file=str(codes_file)) if codes_file.exists() else None,
         )
+        model.compiled = compile_booster(path / "binary.txt")
+        return model

@@ -123,3 +123,15 @@ def test_user_catalog_without_floors_or_history_does_not_flag_clean_orders(
     for issue_type, model in models.items():
         flagged = model.predict_frame(user)["score"].to_numpy() >= model.threshold
         assert flagged.mean() <= 0.02, issue_type
+
+
+@pytest.mark.parametrize("issue_type", ["stock", "price"])
+def test_compiled_trees_score_like_the_booster(models, holdout, issue_type):
+    """Loaded champions score with compiled trees; the numbers are the booster's own."""
+    model = models[issue_type]
+    assert model.compiled is not None
+    x = model.matrix(holdout[0])
+    assert np.isnan(x).any(), "held-out rows should include missing features"
+    booster = model.binary.predict(x)
+    np.testing.assert_allclose(model.compiled(x), booster, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(model.compiled(x[:1]), booster[:1], rtol=0, atol=1e-12)
