@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -132,3 +132,25 @@ class ScoreResult(BaseModel):
     model_versions: dict[str, str] = Field(default_factory=dict)
     rules_version: str = ""
     latency_ms: float = 0.0
+
+
+M = TypeVar("M", bound=BaseModel)
+_set = object.__setattr__
+
+
+def trusted(cls: type[M], **values: Any) -> M:
+    """``cls`` from values the scorer computed itself, every field given, not validated again.
+
+    pydantic's ``model_construct`` walks the field defaults on each call (~3 µs) and, for a field
+    left to a ``default_factory``, inspects the factory's signature (~250 µs); the order path
+    builds a dozen of these per order.
+    """
+    if values.keys() != cls.__pydantic_fields__.keys():
+        missing = set(cls.__pydantic_fields__) ^ set(values)
+        raise TypeError(f"{cls.__name__}: fields missing or unknown: {sorted(missing)}")
+    obj = cls.__new__(cls)
+    _set(obj, "__dict__", values)
+    _set(obj, "__pydantic_fields_set__", set(values))
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj

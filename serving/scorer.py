@@ -28,15 +28,23 @@ from ordersight.codes import CODES, MODEL_TYPES
 from ordersight.reference import ReferenceData
 from ordersight.rules.engine import decide, evaluate, hit_scores
 from ordersight.rules.model import RuleHit, RuleSet
-from ordersight.schema import Evidence, Issue, Order, ParsedAddress, ScoreResult, Suggestion
+from ordersight.schema import (
+    Evidence,
+    Issue,
+    Order,
+    ParsedAddress,
+    ScoreResult,
+    Suggestion,
+    trusted,
+)
 
 log = logging.getLogger("ordersight.scorer")
 ADDR_PREFIX = "addr_"
 # One batch's features by column: order features, `addr_` address features, the channel. Plain
 # numpy arrays, not a DataFrame: pandas costs milliseconds per call, more than the models do.
 Columns = dict[str, np.ndarray]
-# Results are assembled with ``model_construct``: every value is one the scorer computed itself,
-# with the declared types, and validating them again cost a fifth of a large batch.
+# Results are assembled with ``trusted``: every value is one the scorer computed itself, with the
+# declared types, and validating them again cost a fifth of a large batch.
 
 
 @dataclass
@@ -72,8 +80,7 @@ def _run_model(loaded: LoadedModel, cols: Columns, explain_min: float) -> ModelO
                 codes[row] = model.codes[known[j]]
         for row, contribs in zip(flagged, model.explain_matrix(x[flagged], top=3), strict=True):
             evidence[row] = [
-                Evidence.model_construct(feature=f, contribution=round(float(c), 4))
-                for f, c in contribs
+                trusted(Evidence, feature=f, contribution=round(float(c), 4)) for f, c in contribs
             ]
     return ModelOutput(
         scored=scored, score=np.where(scored, score, 0.0), code=codes, evidence=evidence
@@ -108,7 +115,8 @@ def _model_issue(
         raw = stock_suggestion(row) if kind == "stock" else price_suggestion(row, code)
         suggestion = Suggestion(**raw) if raw else None
         message = CODES[code]
-    return Issue.model_construct(
+    return trusted(
+        Issue,
         type=kind,
         code=code,
         score=round(score, 4),
@@ -140,13 +148,15 @@ def _rule_issue(hit: RuleHit, parsed: ParsedAddress) -> Issue:
     suggestion = hit.suggestion
     if suggestion is None and hit.type == "address":
         suggestion = address_suggestion(parsed)
-    return Issue.model_construct(
+    return trusted(
+        Issue,
         type=hit.type,
         code=hit.code,
         score=round(hit.score, 4),
         scored_by="rules",
         message=hit.message,
         suggestion=suggestion,
+        evidence=[],
     )
 
 
@@ -197,11 +207,38 @@ def score_columns(
     model_scored = {k: o.scored for k, o in outputs.items()}
     hits = evaluate(rules, cols, model_scored)
     versions = {k: m.version for k, m in models.items() if k in outputs}
+    batch = _BatchScores.of(outputs, rules)
     elapsed_ms = (time.perf_counter() - start) * 1000 / n
     return [
-        _assemble(i, orders[i], cols, parsed[i], outputs, hits[i], rules, versions, elapsed_ms)
+        _assemble(i, orders[i], cols, parsed[i], batch, hits[i], rules, versions, elapsed_ms)
         for i in range(n)
     ]
+
+
+@dataclass
+class _BatchScores:
+    """The models' outputs as plain Python lists, converted once per batch: indexing numpy
+    arrays row by row cost more than the rest of assembling a clean order."""
+
+    outputs: Mapping[str, ModelOutput]
+    scored: dict[str, list[bool]]
+    score: dict[str, list[float]]  # rounded for the response
+    raised: dict[str, list[bool]]  # the model raises an issue of this type on the row
+
+    @classmethod
+    def of(cls, outputs: Mapping[str, ModelOutput], rules: RuleSet) -> _BatchScores:
+        raised = {}
+        for kind, out in outputs.items():
+            has_code = np.fromiter((c is not None for c in out.code), bool, len(out.code))
+            raised[kind] = (
+                out.scored & (out.score >= _review_threshold(rules, kind)) & has_code
+            ).tolist()
+        return cls(
+            outputs=outputs,
+            scored={k: o.scored.tolist() for k, o in outputs.items()},
+            score={k: np.round(o.score, 4).tolist() for k, o in outputs.items()},
+            raised=raised,
+        )
 
 
 def _assemble(
@@ -209,7 +246,7 @@ def _assemble(
     order: Order,
     cols: Columns,
     parsed: ParsedAddress,
-    outputs: Mapping[str, ModelOutput],
+    batch: _BatchScores,
     hits: list[RuleHit],
     rules: RuleSet,
     versions: dict[str, str],
@@ -218,16 +255,16 @@ def _assemble(
     scores: dict[str, float] = {}
     scored_by: dict[str, Any] = {}
     issues: list[Issue] = []
-    rule_scores = hit_scores(hits)
+    rule_scores = hit_scores(hits) if hits else {}
     row: dict[str, Any] | None = None
     for kind in MODEL_TYPES:
-        out = outputs.get(kind)
-        if out is not None and out.scored[i]:
-            score = float(out.score[i])
-            scores[kind], scored_by[kind] = round(score, 4), "model"
-            if score >= _review_threshold(rules, kind) and out.code[i]:
+        if kind in batch.scored and batch.scored[kind][i]:
+            scores[kind], scored_by[kind] = batch.score[kind][i], "model"
+            if batch.raised[kind][i]:
+                out = batch.outputs[kind]
+                score, code = float(out.score[i]), out.code[i]
                 row = {name: col[i] for name, col in cols.items()} if row is None else row
-                issues.append(_model_issue(kind, out.code[i], score, row, parsed, out.evidence[i]))
+                issues.append(_model_issue(kind, code, score, row, parsed, out.evidence[i]))
         else:
             scores[kind], scored_by[kind] = round(rule_scores.get(kind, 0.0), 4), "rules"
     seen = {iss.code for iss in issues}
@@ -239,7 +276,8 @@ def _assemble(
     action = decide(rules, scores, hits)
     if action == "pass" and issues:
         action = "review"
-    return ScoreResult.model_construct(
+    return trusted(
+        ScoreResult,
         order_id=order.order_id,
         action=action,
         risk=round(max(scores.values(), default=0.0), 4),

@@ -91,12 +91,15 @@ def _batch_rows() -> list[dict]:
     Cold: 10,000 distinct orders whose addresses the parser has not seen. Warm: the same batch
     again, as when customers and addresses repeat (the parse and its features are cached).
     """
+    from serving.heap import freeze_startup_heap
     from serving.offline import build_scorer
 
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     scorer = build_scorer(get_settings())
     orders = [Order.model_validate(p) for p in _orders(BATCH + 100)]
-    scorer.score(orders[BATCH:])  # load lazily built reference indexes
+    scorer.warm_up()
+    scorer.score(orders[BATCH:])
+    freeze_startup_heap()  # as the service and the worker do after start-up
     batch = orders[:BATCH]
     rates = []
     for _ in range(3):
