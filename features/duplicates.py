@@ -26,6 +26,7 @@ _BRACKETS = re.compile(r"[(（\[【<《{][^)）\]】>》}]*[)）\]】>》}]")
 _PHONES = re.compile(r"(?<!\d)(?:1\d{2}[\d*]{4}\d{4}|0\d{2,3}-?\d{7,8})(?!\d)")
 _ADMIN = re.compile(r"^.*?(?:自治区|特别行政区|自治州|地区|自治县|自治旗|省|市|区|县|旗|盟)")
 _AFTER_LAST_DIGIT = re.compile(r"(?<=\d)\D*$")
+_NOT_PHONE_CHAR = re.compile(r"[^\d*]")
 
 
 def normalise_address(text: str) -> str:
@@ -63,7 +64,7 @@ def _customer_key(order: Order) -> str:
     Marketplaces mask the middle digits (138****8000) while own channels show them all; keeping
     only what every channel shows lets the same receiver match across channels.
     """
-    phone = re.sub(r"[^\d*]", "", order.address.phone or "")
+    phone = _NOT_PHONE_CHAR.sub("", order.address.phone or "")
     if len(phone) >= 8 and phone[:3].isdigit() and phone[-4:].isdigit():
         return "p" + phone[:3] + phone[-4:]
     return "c" + (order.customer_id or "")
@@ -99,7 +100,7 @@ class RecentOrders:
     """
 
     window: timedelta = timedelta(hours=24)
-    _by_key: dict[str, deque[_Seen]] = field(default_factory=lambda: defaultdict(deque))
+    _by_key: dict[str, deque[_Seen]] = field(default_factory=dict)
     _latest: float = float("-inf")
     _added: int = 0
 
@@ -120,7 +121,12 @@ class RecentOrders:
         for i, order in enumerate(orders):
             key = fingerprint(order, adcodes[i] if adcodes is not None else None)
             at = _timestamp(order.created_at)
-            seen = self._by_key[key]
+            self._latest = max(self._latest, at)
+            self._added += 1
+            seen = self._by_key.get(key)
+            if seen is None:  # most orders: a fingerprint not seen in the window
+                self._by_key[key] = deque([_Seen(at, order.channel, order.order_id)])
+                continue
             for prior in seen:
                 if prior.order_id == order.order_id or not (0 <= at - prior.at <= span):
                     continue
@@ -130,8 +136,6 @@ class RecentOrders:
                     cross[i] += 1
             if all(p.order_id != order.order_id for p in seen):
                 seen.append(_Seen(at, order.channel, order.order_id))
-                self._added += 1
-            self._latest = max(self._latest, at)
         if self._added > 50_000:
             self.prune()
         return same, cross
