@@ -1,10 +1,10 @@
-"""Compiled trees for the order path: a LightGBM booster turned into native code by lleaves (LLVM).
+"""Compiled trees for the order path: LightGBM boosters turned into native code by lleaves (LLVM).
 
 LightGBM's own predict pays ~30 µs of set-up per call and ~3–8 µs per row on our boosters; the
 compiled forest costs ~7 µs per call and ~0.3–1 µs per row, with the same numbers (checked to
 1e-12 in the tests). Compiling takes about a second per booster, so the object code is cached on
 disk under a key of the model text, the lleaves version and the host CPU (it is compiled for the
-CPU it runs on). Training, code shares and evidence (``pred_contrib``) stay on the booster.
+CPU it runs on). Training and evidence (``pred_contrib``) stay on the booster.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ log = logging.getLogger("ordersight.models")
 
 __all__ = ["Predict", "compile_booster", "default_cache_dir"]
 
-# rows -> P(class 1); the booster's own predict has the same signature
+# rows -> probabilities, as the booster's own predict gives them (one column per class if several)
 Predict = Callable[[np.ndarray], np.ndarray]
 
 

@@ -87,7 +87,9 @@ class IssueModel:
     metrics: dict[str, Any] = field(default_factory=dict)
     binary: lgb.Booster | None = None
     multi: lgb.Booster | None = None
-    compiled: Predict | None = field(default=None, repr=False)  # the binary booster, compiled
+    # the boosters compiled to native code, when loaded (see :mod:`models.compiled`)
+    compiled: Predict | None = field(default=None, repr=False)
+    compiled_codes: Predict | None = field(default=None, repr=False)
 
     # ---- fitting -------------------------------------------------------------------------
     def matrix(self, frame: FeatureData) -> np.ndarray:
@@ -162,7 +164,8 @@ class IssueModel:
         """
         if self.multi is None:
             return np.ones((len(x), len(self.codes))) * score[:, None]
-        share = self.multi.predict(x, **PREDICT).reshape(len(x), len(self.codes))
+        codes = self.compiled_codes(x) if self.compiled_codes else self.multi.predict(x, **PREDICT)
+        share = codes.reshape(len(x), len(self.codes))
         return share * score[:, None]
 
     def explain(self, frame: FeatureData, top: int = 3) -> list[list[tuple[str, float]]]:
@@ -228,4 +231,5 @@ class IssueModel:
             multi=lgb.Booster(model_file=str(codes_file)) if codes_file.exists() else None,
         )
         model.compiled = compile_booster(path / "binary.txt")
+        model.compiled_codes = compile_booster(codes_file) if model.multi is not None else None
         return model

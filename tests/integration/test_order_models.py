@@ -135,3 +135,6 @@ def test_compiled_trees_score_like_the_booster(models, holdout, issue_type):
     booster = model.binary.predict(x)
     np.testing.assert_allclose(model.compiled(x), booster, rtol=0, atol=1e-12)
     np.testing.assert_allclose(model.compiled(x[:1]), booster[:1], rtol=0, atol=1e-12)
+    assert model.compiled_codes is not None
+    shares = model.compiled_codes(x).reshape(len(x), len(model.codes))
+    np.testing.assert_allclose(shares, model.multi.predict(x), rtol=0, atol=1e-12)
