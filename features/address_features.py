@@ -27,11 +27,18 @@ _TOWN = re.compile(r"镇|乡|街道")
 _PHONE_KINDS = ("mobile", "masked", "landline", "invalid", "missing")
 
 
+def _no_counties(adcode: str | None) -> bool:
+    """东莞, 中山, 儋州, 嘉峪关: a city with no county level is complete without a district."""
+    gaz = get_lexicon().gazetteer
+    return adcode is not None and gaz[adcode].level == CITY and not gaz.children.get(adcode)
+
+
 def _row(a: Analysis) -> dict[str, float]:
     parsed = a.parsed
     kinds = [k for _, _, k in a.consistent]
     gaz = get_lexicon().gazetteer
     short_levels = {gaz[c].level for _, c, k in a.consistent if k == SHORT}
+    written = {gaz[c].level for _, c, _ in a.consistent}
     detail = parsed.detail or ""
     fuzzy = [m.similarity for m, _, k in a.consistent if k == FUZZY]
     resolved = {PROVINCE: parsed.province, CITY: parsed.city, DISTRICT: parsed.district}
@@ -62,8 +69,13 @@ def _row(a: Analysis) -> dict[str, float]:
         "conflict_km": a.conflict_km,
         "has_province": resolved[PROVINCE] is not None,
         "has_city": resolved[CITY] is not None,
-        "has_district": resolved[DISTRICT] is not None,
+        "has_district": resolved[DISTRICT] is not None or _no_counties(parsed.adcode),
         "has_adcode": parsed.adcode is not None,
+        # what the text names itself: 武汉市东湖高新区 (city + zone) is not 洪山区 alone
+        "wrote_province": PROVINCE in written,
+        "wrote_city": CITY in written,
+        "wrote_district": DISTRICT in written,
+        "zone_district": a.zone,
         "confidence": parsed.confidence,
         "detail_len": len(detail),
         "detail_n_numbers": len(_NUMBER.findall(detail)),
@@ -111,6 +123,10 @@ _BASE = [
     "has_city",
     "has_district",
     "has_adcode",
+    "wrote_province",
+    "wrote_city",
+    "wrote_district",
+    "zone_district",
     "confidence",
     "detail_len",
     "detail_n_numbers",

@@ -16,6 +16,12 @@ How it reads an address, and why:
    *ambiguous*: ranked candidates are returned, and the levels are filled from the most populous
    city's reading when the population prior separates them, else only the levels they share —
    never a random pick.
+5. A functional zone written right after a city (苏州市工业园区, 武汉东湖高新区, 长沙经开区) is the
+   county level, as in the platforms' region pickers: ``district`` is the zone as written after
+   the city, without a repeated city name (苏州市苏州工业园区 → 工业园区); ``adcode`` stays the
+   city's, since a zone has no code of its own. A real district written with the zone
+   (南京市江北新区浦口区) wins. A city without counties (东莞, 中山, 儋州, 嘉峪关) is complete at
+   city level: what follows is a town (长安镇) and part of the detail.
 """
 
 from __future__ import annotations
@@ -34,12 +40,17 @@ from ordersight.schema import Candidate, ParsedAddress
 
 __all__ = ["Analysis", "Mention", "analyse", "parse_address", "parse_addresses"]
 
+# functional zones (经开区, 高新区, 工业园区, 郑东新区 …) are written where the district goes and
+# the platforms' region pickers list them under their city, but they have no adcode
+_ZONE_SUFFIX = "经开区|开发区|高新区|园区|新区|保税区|度假区|示范区|合作区|试验区"
+_ZONE = re.compile(
+    rf"(?:(?![路街道巷弄号镇乡村区市县])[\u4e00-\u9fff]){{0,8}}?(?P<suffix>{_ZONE_SUFFIX})(?![路街巷弄])"
+)
 _NOT_REGION_AFTER = re.compile(
-    r"(?P<zone>新区|开发区|高新区|园区)|"  # 江北新区 (南京) is a zone, not 江北区
+    rf"(?P<zone>{_ZONE_SUFFIX})|"  # 江北新区 (南京) is a zone, not 江北区
     r"[东西南北中]?(路|街|大街|大道|道|巷|弄|里|胡同|桥)|广场|公园|小区|花园|新村|大厦|中学|小学|大学|"
     r"医院|商场|银行|机场|车站|站|镇|乡|村|苑|府|庭|阁|轩|湾|园|公寓|家园"
 )
-_ZONE_END = re.compile(r"(新区|开发区|高新区|园区)$")
 _SUFFIXED = re.compile(
     r"([\u4e00-\u9fff]{2,7}?)(特别行政区|自治区|自治州|自治县|地区|省|市|区|县|旗|盟)"
 )
@@ -83,6 +94,7 @@ class Analysis:
     prefix_len: int
     conflict_km: float
     phone: str | None
+    zone: bool = False  # the county level is a functional zone (苏州市工业园区)
 
 
 def _longest_at(s: str, i: int, lex: Lexicon) -> tuple[tuple[str, str], ...]:
@@ -182,13 +194,57 @@ def _fuzzy_token(s: str, pos: int, end: int, pool: set[str] | None, lex: Lexicon
     return None
 
 
+def _zone_at(s: str, pos: int, after: Mention, lex: Lexicon) -> re.Match[str] | None:
+    """A functional zone written at ``pos`` right after a city (苏州市工业园区)."""
+    if not any(lex.gazetteer[c].level == CITY for c, _ in after.cands):
+        return None
+    return _ZONE.match(s, pos)
+
+
+def _district_at_zone(token: Mention, zone: re.Match[str], lex: Lexicon) -> bool:
+    """Whether a token read where a zone is written is a district after all: written exactly
+    (南沙新区 → 南沙区), or a typo of a district named like a zone (什北新区 → 沈北新区)."""
+    if all(k == SHORT for _, k in token.cands):
+        return True
+    return any(lex.gazetteer[c].name.endswith(zone["suffix"]) for c, _ in token.cands)
+
+
+def _before_zone(s: str, block: list[Mention], lex: Lexicon) -> None:
+    """A name followed by a zone is the zone's city (长沙经开区: 长沙市, not 长沙县), and a city
+    named again just before its zone starts the zone's official name (苏州市苏州工业园区)."""
+    m = block[-1]
+    zone = _zone_at(s, m.end, m, lex)
+    if not zone:
+        return
+    cands = tuple((c, k) for c, k in m.cands if lex.gazetteer[c].level < DISTRICT)
+    block[-1] = Mention(m.start, m.end, m.form, cands, m.similarity)
+    if len(block) > 1 and {c for c, _ in cands} <= {c for c, _ in block[-2].cands}:
+        whole = _zone_at(s, block[-2].end, block[-2], lex)
+        if whole and whole.end() == zone.end():
+            block.pop()
+
+
+def _zone_name(zone: str, city: str, lex: Lexicon) -> str:
+    """The zone as written after its city, without the city its official name repeats
+    (苏州工业园区 → 工业园区), so one zone always reads the same."""
+    region = lex.gazetteer[city]
+    for form in (region.name, region.short):
+        if zone.startswith(form) and _ZONE.fullmatch(zone, len(form)):
+            return zone[len(form) :]
+    return zone
+
+
 def _fill(s: str, pos: int, end: int, block: list[Mention], lex: Lexicon) -> int:
-    """Read fuzzy tokens from ``pos`` into ``block``; returns where reading stopped."""
+    """Read fuzzy tokens from ``pos`` into ``block``; returns where reading stopped. A zone after
+    the city is no typo of a district (西安高新区 is not 高陵区)."""
     for _ in range(3):
         while pos < end and s[pos] in _LEFTOVER_SUFFIX and block:
             pos += 1
         token = _fuzzy_token(s, pos, end, _pool(lex, block), lex) if pos < end else None
         if token is None:
+            break
+        zone = _zone_at(s, pos, block[-1], lex)
+        if zone and not _district_at_zone(token, zone, lex):
             break
         block.append(token)
         pos = token.end
@@ -241,9 +297,8 @@ def _closed(block: list[Mention], m: Mention, lex: Lexicon) -> bool:
 
 
 def _bridged(s: str, pos: int, m: Mention, block: list[Mention], lex: Lexicon) -> bool:
-    """A development zone written between a city and its district (南京市江北新区浦口区)."""
-    gap = s[pos : m.start]
-    if len(gap) > 8 or not _ZONE_END.search(gap):
+    """A functional zone written between a city and its district (南京市江北新区浦口区)."""
+    if not _ZONE.fullmatch(s, pos, m.start):
         return False
     above = {c for c, _ in block[-1].cands}
     return any(above & lex.ancestors[c] - {c} for c, _ in m.cands)
@@ -269,6 +324,7 @@ def _blocks(s: str, lex: Lexicon, breaks: frozenset[int]) -> list[list[Mention]]
         blocks.append([m])
     for block in blocks:
         _fill(s, block[-1].end, len(s), block, lex)
+        _before_zone(s, block, lex)
         if block[0].cands[0][1] != FUZZY:
             token = _prefix_token(s, block[0], lex)
             if token:
@@ -447,7 +503,12 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     missing = {r.level for r in gaz.chain(best)} - covered
     if gaz[best].level < DISTRICT and gaz.children.get(best):
         missing.add(DISTRICT)
-    detail = _detail(clean, max(m.end for m in block))
+    last = max(block, key=lambda m: m.end)
+    zone = _zone_at(clean.compact, last.end, last, lex) if gaz[best].level == CITY else None
+    if zone:  # the zone fills the county level; the adcode stays the city's
+        names = (*names[:DISTRICT], _zone_name(zone[0], best, lex))
+        missing.discard(DISTRICT)
+    detail = _detail(clean, zone.end() if zone else last.end)
     kinds = {k for _, _, k in consistent}
     starts = {m.start for m in block}
     stray = [
@@ -507,6 +568,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         prefix_len=block[0].start,
         conflict_km=conflict_km,
         phone=used_phone,
+        zone=zone is not None,
     )
 
 

@@ -207,6 +207,30 @@ def city_facts() -> dict[str, tuple[float, str]]:
         }
 
 
+@dataclass(frozen=True)
+class Zone:
+    """A functional zone (经开区, 高新区, 工业园区, 新区 …): written where the district goes, with
+    no adcode of its own. ``name`` is the form written after the city (苏州 + 工业园区)."""
+
+    city: str
+    name: str
+    full_name: str
+    host: str  # the official district holding most of it
+
+
+@lru_cache(maxsize=1)
+def functional_zones() -> dict[str, tuple[Zone, ...]]:
+    """Host district adcode → the zones in it, from ``data/functional_zones.csv``."""
+    path = Path(__file__).parent / "data" / "functional_zones.csv"
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
+    out: dict[str, list[Zone]] = defaultdict(list)
+    for r in rows:
+        zone = Zone(r["city_adcode"], r["zone"], r["full_name"], r["host_adcode"])
+        out[zone.host].append(zone)
+    return {host: tuple(zones) for host, zones in out.items()}
+
+
 def retired_codes(changes: list[dict[str, str]]) -> dict[str, str]:
     """Replaced adcode → the adcode that replaced it, from the change table."""
     return {old: row["adcode"] for row in changes for old in row["replaces"].split("|") if old}

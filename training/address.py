@@ -80,7 +80,8 @@ def region_accuracy(pred: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]
     """Share of addresses whose province / city / district (and all three) equal the truth.
 
     A municipality's city is its own name (北京市) and a 省直辖县级市 is its own city (潜江市),
-    as in :meth:`ordersight.gazetteer.Gazetteer.names`; cpca's 市辖区 is read the same way.
+    as in :meth:`ordersight.gazetteer.Gazetteer.names`; cpca's 市辖区 is read the same way. An
+    address written with a functional zone has the zone as its district (苏州市工业园区 → 工业园区).
     """
     pred = pred.reset_index(drop=True).copy()
     truth = truth.reset_index(drop=True)

@@ -1,6 +1,7 @@
 """Region accuracy on hand-written addresses in the shapes real customers type (all 31
-provinces, short and former names, county-level cities, 省直辖, 东莞 towns, pasted names and
-phones, picker placeholders, traditional and full-width characters), side by side with cpca."""
+provinces, short and former names, county-level cities, 省直辖, 东莞 towns, functional zones,
+pasted names and phones, picker placeholders, traditional and full-width characters), side by
+side with cpca."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from features.address import parse_addresses
+from features.address import address_feature_frame, parse_address, parse_addresses
+from ordersight.gazetteer import functional_zones, load_gazetteer
 from training.address import LEVELS, cpca_regions, region_accuracy
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "real_style_addresses.csv"
@@ -40,3 +42,92 @@ def test_accuracy_gate_and_no_worse_than_cpca(truth: pd.DataFrame) -> None:
     for level in LEVELS:
         assert ours[level] >= 0.95, wrong[:10]
         assert ours[level] >= theirs[level]
+
+
+# functional zones stand where the district goes: the zone as written after its city is the
+# district, the adcode stays the city's (a zone has none), nothing is missing or misspelled
+@pytest.mark.parametrize(
+    ("text", "city", "zone", "adcode"),
+    [
+        ("江苏省苏州市工业园区星湖街328号", "苏州市", "工业园区", "320500"),
+        ("江苏苏州工业园区金鸡湖大道88号", "苏州市", "工业园区", "320500"),
+        ("江苏省苏州市苏州工业园区星湖街328号", "苏州市", "工业园区", "320500"),
+        ("湖北省武汉市东湖高新区光谷大道77号", "武汉市", "东湖高新区", "420100"),
+        ("四川成都高新区天府大道中段666号", "成都市", "高新区", "510100"),
+        ("河南省郑州市郑东新区商务外环路20号", "郑州市", "郑东新区", "410100"),
+        ("陕西省西安市高新区锦业路1号", "西安市", "高新区", "610100"),  # not 高陵区
+        ("重庆市两江新区金开大道100号", "重庆市", "两江新区", "500100"),
+        ("安徽省合肥市经开区繁华大道18号", "合肥市", "经开区", "340100"),
+        ("湖南长沙经开区东六路8号", "长沙市", "经开区", "430100"),  # not 长沙县
+        ("山东省青岛西海岸新区长江西路1号", "青岛市", "西海岸新区", "370200"),
+        ("广东省广州开发区科学大道1号", "广州市", "开发区", "440100"),
+        ("天津经济技术开发区第三大街1号", "天津市", "经济技术开发区", "120100"),
+        ("北京市北京市经济技术开发区荣华中路1号", "北京市", "经济技术开发区", "110100"),
+        ("江苏省南京江北新区研创园腾飞大厦", "南京市", "江北新区", "320100"),
+    ],
+)
+def test_a_functional_zone_is_the_county_level(
+    text: str, city: str, zone: str, adcode: str
+) -> None:
+    p = parse_address(text)
+    assert (p.city, p.district, p.adcode) == (city, zone, adcode)
+    assert p.detail == text.split(zone)[-1]
+    assert p.defects == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "adcode"),
+    [
+        ("江苏省南京市江北新区浦口区浦滨路1号", ("江苏省", "南京市", "浦口区"), "320111"),
+        ("上海市浦东新区张江高科技园区碧波路690号", ("上海市", "上海市", "浦东新区"), "310115"),
+        ("天津市滨海新区第三大街1号", ("天津市", "天津市", "滨海新区"), "120116"),
+        ("山东省青岛市黄岛区长江西路1号", ("山东省", "青岛市", "黄岛区"), "370211"),
+        ("北京市大兴区亦庄经济技术开发区荣华中路10号", ("北京市", "北京市", "大兴区"), "110115"),
+        ("辽宁省沈阳市沈北新区道义大街1号", ("辽宁省", "沈阳市", "沈北新区"), "210113"),
+        ("沈阳市什北新区滨江府15幢704", ("辽宁省", "沈阳市", "沈北新区"), "210113"),  # typo
+    ],
+)
+def test_an_official_district_beside_or_named_like_a_zone_stays_a_district(
+    text: str, expected: tuple, adcode: str
+) -> None:
+    p = parse_address(text)
+    assert (p.province, p.city, p.district, p.adcode) == (*expected, adcode)
+
+
+def test_every_zone_of_the_table_reads_as_a_zone_after_its_city() -> None:
+    gaz = load_gazetteer()
+    for zone in (z for zones in functional_zones().values() for z in zones):
+        province, city, _ = gaz.names(zone.city)
+        full = parse_address(f"{province}{city}{zone.name}人民路1号")
+        short = parse_address(f"{gaz[zone.city].short}{zone.name}人民路1号")
+        for p in (full, short):
+            got = (p.city, p.district, p.adcode, p.detail)
+            assert got == (city, zone.name, zone.city, "人民路1号"), zone
+        assert full.defects == [], zone
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "adcode", "detail"),
+    [
+        ("广东省东莞市长安镇长青路5号", ("广东省", "东莞市"), "441900", "长安镇长青路5号"),
+        ("广东省中山市小榄镇升平路3号", ("广东省", "中山市"), "442000", "小榄镇升平路3号"),
+        ("海南省儋州市那大镇人民路1号", ("海南省", "儋州市"), "460400", "那大镇人民路1号"),
+        ("甘肃省嘉峪关市新华路1号", ("甘肃省", "嘉峪关市"), "620200", "新华路1号"),
+    ],
+)
+def test_a_city_without_counties_is_complete_at_city_level(
+    text: str, expected: tuple, adcode: str, detail: str
+) -> None:
+    p = parse_address(text)
+    assert (p.province, p.city, p.district, p.adcode, p.detail) == (*expected, None, adcode, detail)
+    assert p.defects == []
+
+
+def test_leaving_out_the_province_reads_the_same_for_every_kind_of_county_level() -> None:
+    """东莞市长安镇… and 苏州工业园区… look to the model like 广州市天河区…: the province is
+    left out, the county level is there (a district, a zone, or none to have)."""
+    texts = ["广州市天河区华夏路10号", "东莞市长安镇长青路5号", "苏州工业园区金鸡湖大道88号"]
+    for p in parse_addresses(texts):
+        assert p.defects == ["ADDR_MISSING_LEVEL"]
+    frame = address_feature_frame([*texts, "杭州市文三路90号"])
+    assert frame["has_district"].tolist() == [1, 1, 1, 0]

@@ -1,7 +1,8 @@
 """Receiver addresses as people really type them, with labeled defects.
 
 Clean variants (not labeled): 省/市 suffixes dropped on province or city (浙江杭州西湖区), the
-province left out when the city is given, municipalities written twice (北京 北京市 朝阳区),
+province left out when the city is given, municipalities written twice (北京 北京市 朝阳区), a
+functional zone written where the district goes (苏州市工业园区, 武汉东湖高新区),
 spaces and commas, name and phone pasted before or after, courier notes like (电联), street names
 that contain region names (南京东路 in 上海). Labeled defects are what a person or an automatic
 correction must handle; see training/demo/README.md for the exact list.
@@ -16,7 +17,14 @@ from functools import lru_cache
 
 from pypinyin import lazy_pinyin
 
-from ordersight.gazetteer import CITY, DISTRICT, MUNICIPALITIES, PROVINCE, Gazetteer
+from ordersight.gazetteer import (
+    CITY,
+    DISTRICT,
+    MUNICIPALITIES,
+    PROVINCE,
+    Gazetteer,
+    functional_zones,
+)
 from training.demo import vocab
 
 ADDRESS_CODES = (
@@ -33,6 +41,7 @@ WRONG_PROVINCE_SUFFIX = {
     "宁夏回族自治区": "宁夏省", "西藏自治区": "西藏省",
 }  # fmt: skip
 SEPARATORS = ["", "", "", " ", " ", ",", "，", "-"]
+ZONE_SHARE = 0.3  # clean addresses in a zone's host district that name the zone instead
 
 
 @dataclass
@@ -40,6 +49,7 @@ class Rendered:
     fields: dict[str, str | None]  # OrderAddress fields
     adcode: str
     detail: str  # the true street part (town + street), without notes
+    zone: str | None = None  # the functional zone written in the district's place, if any
 
 
 class AddressMaker:
@@ -61,6 +71,7 @@ class AddressMaker:
             if r.parent:
                 self.cities_of[r.parent].append(r.adcode)
         self.homophones = _homophones(tuple(sorted({r.name for r in gaz.regions.values()})))
+        self.zones = functional_zones()
 
     # -- truth selection -------------------------------------------------------------------
     def needs_truth(self, code: str | None, adcode: str) -> list[str] | None:
@@ -98,6 +109,8 @@ class AddressMaker:
             c = rng.choice([city, city, city, self.gaz.lookup(city)[0].short])
         if city == district:  # 省直辖县级市 such as 潜江市
             d = None
+        zone = self._zone(adcode, rng) if code is None else None
+        d = zone or d
         detail = true_detail
         if code == "ADDR_MISSING_LEVEL":
             p, c, d = self._drop_levels(adcode, p, c, d, style, rng)
@@ -133,7 +146,14 @@ class AddressMaker:
         else:
             fields = {"province": p, "city": c, "district": d, "detail": detail or None,
                       "receiver": receiver, "phone": phone}  # fmt: skip
-        return Rendered(fields, adcode, true_detail)
+        return Rendered(fields, adcode, true_detail, zone)
+
+    def _zone(self, adcode: str, rng: random.Random) -> str | None:
+        """Sometimes the zone the district hosts (苏州工业园区 in 吴中区), as people write it."""
+        zones = self.zones.get(adcode)
+        if zones and rng.random() < ZONE_SHARE:
+            return rng.choice(zones).name
+        return None
 
     def _join(self, regions: list[str | None], detail: str, receiver: str, phone: str | None,
               rng: random.Random) -> str:  # fmt: skip

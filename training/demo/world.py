@@ -363,6 +363,7 @@ def _write_orders(out: Path, drafts: list[dict], catalog: pd.DataFrame, book: L.
         finals.append(order)
         details.append(rendered.detail)
         p, c, dist = gaz.names(d["adcode"])
+        dist = rendered.zone or dist  # a zone address is read as its zone (it has no adcode)
         truth_rows.append((order.order_id, d["adcode"], p, c, dist, rendered.detail))
         codes = [addr_code] if addr_code else []
         codes += L.stock_codes(order, d["adcode"], book)
