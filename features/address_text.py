@@ -33,6 +33,7 @@ _LABELS = re.compile(
 )
 _COUNTRY = re.compile(r"^(中华人民共和国|中国大陆|中国)")
 SEPARATORS = frozenset(" \t\r\n-_—–~,，、/\\|;；:：.。·#＃'\"“”‘’()（）[]【】{}<>《》+*")
+_KEPT_RUN = re.compile(f"[^{re.escape(''.join(sorted(SEPARATORS)))}]+")
 _SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
     "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚"
@@ -108,9 +109,7 @@ def clean_text(raw: str, simplify: Callable[[str], str] | None = None) -> CleanT
     text = _drop_noise_brackets(text)
     text = _COUNTRY.sub("", text.strip())
     text = _drop_trailing_name(text).strip()
-    chars, origin = [], []
-    for i, ch in enumerate(text):
-        if ch not in SEPARATORS:
-            chars.append(ch)
-            origin.append(i)
-    return CleanText(text, "".join(chars), tuple(origin), phones, max(0, before - len(text)))
+    runs = [(m.start(), m.group()) for m in _KEPT_RUN.finditer(text)]
+    origin = tuple(i for start, run in runs for i in range(start, start + len(run)))
+    compact = "".join(run for _, run in runs)
+    return CleanText(text, compact, origin, phones, max(0, before - len(text)))
