@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from operator import itemgetter
 
 import numpy as np
 import pandas as pd
@@ -144,11 +145,13 @@ FEATURES: tuple[str, ...] = (
 )
 
 
+_IN_ORDER = itemgetter(*FEATURES)
+
+
 @lru_cache(maxsize=65_536)
-def _feature_row(text: str, phone: str | None) -> tuple[float, ...]:
+def _feature_row(text: str, phone: str | None) -> tuple[float | bool, ...]:
     """One address's features in :data:`FEATURES` order; cached beside the parse it reads."""
-    row = _row(analyse(text, phone))
-    return tuple(float(row[f]) for f in FEATURES)
+    return _IN_ORDER(_row(analyse(text, phone)))
 
 
 def address_feature_matrix(

@@ -128,7 +128,7 @@ def _is_place_name(s: str, end: int, cands: tuple[tuple[str, str], ...], breaks:
     if not after:
         return False
     if after.group("zone"):
-        return all(lex.gazetteer[c].level == DISTRICT for c, _ in cands)
+        return all(lex.level[c] == DISTRICT for c, _ in cands)
     codes = {c for c, _ in cands}
     return not any(codes & lex.ancestors[c] - {c} for c, _ in _longest_at(s, end, lex))
 
@@ -196,7 +196,7 @@ def _fuzzy_token(s: str, pos: int, end: int, pool: set[str] | None, lex: Lexicon
 
 def _zone_at(s: str, pos: int, after: Mention, lex: Lexicon) -> re.Match[str] | None:
     """A functional zone written at ``pos`` right after a city (苏州市工业园区)."""
-    if not any(lex.gazetteer[c].level == CITY for c, _ in after.cands):
+    if not any(lex.level[c] == CITY for c, _ in after.cands):
         return None
     return _ZONE.match(s, pos)
 
@@ -216,7 +216,7 @@ def _before_zone(s: str, block: list[Mention], lex: Lexicon) -> None:
     zone = _zone_at(s, m.end, m, lex)
     if not zone:
         return
-    cands = tuple((c, k) for c, k in m.cands if lex.gazetteer[c].level < DISTRICT)
+    cands = tuple((c, k) for c, k in m.cands if lex.level[c] < DISTRICT)
     block[-1] = Mention(m.start, m.end, m.form, cands, m.similarity)
     if len(block) > 1 and {c for c, _ in cands} <= {c for c, _ in block[-2].cands}:
         whole = _zone_at(s, block[-2].end, block[-2], lex)
@@ -290,7 +290,7 @@ def _closed(block: list[Mention], m: Mention, lex: Lexicon) -> bool:
     last = block[-1]
     if any(k != SHORT for _, k in m.cands):
         return False
-    if not all(k == EXACT and lex.gazetteer[c].level == DISTRICT for c, k in last.cands):
+    if not all(k == EXACT and lex.level[c] == DISTRICT for c, k in last.cands):
         return False
     seen = {a for b in block for c, _ in b.cands for a in lex.ancestors[c]}
     return not any(c in seen for c, _ in m.cands)
@@ -348,7 +348,7 @@ def _reading(
     """The deepest reading of ``m`` on ``hyp``'s chain at a level no other mention fixes
     (荆州荆州区: 荆州 is the city here); None when the mention disagrees with ``hyp``."""
     anc = lex.ancestors[hyp]
-    on_chain = sorted((lex.gazetteer[c].level, c, k) for c, k in m.cands if c in anc)
+    on_chain = sorted((lex.level[c], c, k) for c, k in m.cands if c in anc)
     free = [r for r in on_chain if r[0] not in taken] or on_chain
     return free[-1][1:] if free else None
 
@@ -393,9 +393,7 @@ def _rank(
         km = _proximity(block, h, lex)
         # a tie between levels that disagree trusts the higher, written-first level
         clues = (area_city in lex.ancestors[h], _prior(h, lex)) if len(tied) > 1 else (False, 0.0)
-        ranked.append(
-            (h, support[h], (-round(km / _AMBIGUITY_KM), -lex.gazetteer[h].level, *clues))
-        )
+        ranked.append((h, support[h], (-round(km / _AMBIGUITY_KM), -lex.level[h], *clues)))
     ranked.sort(key=lambda t: (t[2], t[0]), reverse=True)
     covered = {a for h in tied for a in lex.ancestors[h]}
     rest = [v for h, v in support.items() if h not in covered]
@@ -404,7 +402,7 @@ def _rank(
 
 def _levels(m: Mention, hyp: str, lex: Lexicon) -> set[int]:
     anc = lex.ancestors[hyp]
-    return {lex.gazetteer[c].level for c, _ in m.cands if c in anc}
+    return {lex.level[c] for c, _ in m.cands if c in anc}
 
 
 def _shared_names(codes: Sequence[str], lex: Lexicon) -> tuple[str | None, ...]:
@@ -430,7 +428,7 @@ def _noise(block: Sequence[Mention], consistent: set[int], best: str, lex: Lexic
     for i, m in enumerate(block):
         if i in consistent:
             continue
-        own = min(lex.gazetteer[c].level for c, _ in m.cands)
+        own = min(lex.level[c] for c, _ in m.cands)
         later = [min(_levels(block[j], best, lex)) for j in consistent if j > i]
         if later and min(later) < own:
             out.add(i)
@@ -501,10 +499,10 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     names = gaz.names(best) if filled else _shared_names([h for h, _, _ in ranked], lex)
     covered = set().union(*(_levels(m, best, lex) for m, _, _ in consistent))
     missing = {r.level for r in gaz.chain(best)} - covered
-    if gaz[best].level < DISTRICT and gaz.children.get(best):
+    if lex.level[best] < DISTRICT and gaz.children.get(best):
         missing.add(DISTRICT)
     last = max(block, key=lambda m: m.end)
-    zone = _zone_at(clean.compact, last.end, last, lex) if gaz[best].level == CITY else None
+    zone = _zone_at(clean.compact, last.end, last, lex) if lex.level[best] == CITY else None
     if zone:  # the zone fills the county level; the adcode stays the city's
         names = (*names[:DISTRICT], _zone_name(zone[0], best, lex))
         missing.discard(DISTRICT)
@@ -533,7 +531,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         "ADDR_BAD_PHONE": phone_kind(used_phone) == "invalid",
     }
     quality = sum(m.weight(k) for m, _, k in consistent) / max(1, len(consistent))
-    level = gaz[best].level
+    level = lex.level[best]
     coverage = 1.0 if DISTRICT not in missing else (0.8 if level == CITY else 0.5)
     confidence = (
         quality * coverage * (0.5 if conflicting else 1.0) / (1 if decided else len(ranked))

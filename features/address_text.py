@@ -17,6 +17,8 @@ __all__ = ["CleanText", "clean_text", "phone_kind", "valid_phone"]
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # platforms mask the middle and keep the length: 138****8000, 0571****8888
 _MASKED = re.compile(r"^(1[3-9]\d\*{4}\d{4}|0\d{2,3}-?\*{3,6}\d{4})$")
+_PHONE_SPACING = re.compile(r"[\s()（）]")
+_PHONE_PREFIX = re.compile(r"^(\+?86-?|0086-?)")
 _LANDLINE = re.compile(r"^0\d{2,3}-?[1-9]\d{6,7}(-\d{1,5})?$")
 _PHONE_IN_TEXT = re.compile(
     r"(?<![\d*])(?:\+?86[-\s]?)?(1[3-9]\d{9}|1[3-9]\d\*{4}\d{4}|0\d{2,3}-[1-9]\d{6,7})(?![\d*])"
@@ -66,8 +68,7 @@ def phone_kind(phone: str | None) -> str:
     """'mobile', 'masked', 'landline', 'invalid' or 'missing' for a receiver phone."""
     if phone is None or not phone.strip():
         return "missing"
-    digits = re.sub(r"[\s()（）]", "", phone)
-    digits = re.sub(r"^(\+?86-?|0086-?)", "", digits)
+    digits = _PHONE_PREFIX.sub("", _PHONE_SPACING.sub("", phone))
     if _MOBILE.match(digits):
         return "mobile"
     if _MASKED.match(digits) and 10 <= len(digits) <= 13:
