@@ -44,7 +44,9 @@ class Lexicon:
     """Surface form → ((adcode, kind), ...), plus helper indexes for fuzzy matching."""
 
     forms: dict[str, tuple[tuple[str, str], ...]]
-    lengths_by_first: dict[str, tuple[int, ...]]  # form lengths per first character, longest first
+    # form lengths per first two characters (every form has two or more), longest first: most
+    # positions of an address start no form, and one lookup says so
+    lengths_by_prefix: dict[str, tuple[int, ...]]
     by_pinyin: dict[str, tuple[str, ...]]
     stems: dict[str, str]  # adcode → the stem compared in fuzzy matching (short name)
     ancestors: dict[str, frozenset[str]]  # adcode → itself and every region above it
@@ -115,6 +117,8 @@ def build_lexicon(gaz: Gazetteer, facts: dict[str, tuple[float, str]] | None = N
     rank = {EXACT: 0, SHORT: 1, FORMER: 2}
 
     def add(form: str, code: str, kind: str) -> None:
+        if len(form) < 2:  # one character names nothing on its own (and the scan keys on two)
+            return
         old = forms[form].get(code)
         if old is None or rank[kind] < rank[old]:
             forms[form][code] = kind
@@ -138,7 +142,7 @@ def build_lexicon(gaz: Gazetteer, facts: dict[str, tuple[float, str]] | None = N
                     add(old, code, FORMER)
     lengths: dict[str, set[int]] = defaultdict(set)
     for form in forms:
-        lengths[form[0]].add(len(form))
+        lengths[form[:2]].add(len(form))
     by_pinyin: dict[str, list[str]] = defaultdict(list)
     for code, stem in stems.items():
         by_pinyin[pinyin(stem)].append(code)
@@ -150,7 +154,7 @@ def build_lexicon(gaz: Gazetteer, facts: dict[str, tuple[float, str]] | None = N
             below[above].append(code)
     return Lexicon(
         forms={f: tuple(c.items()) for f, c in forms.items()},
-        lengths_by_first={k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()},
+        lengths_by_prefix={k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()},
         by_pinyin={k: tuple(v) for k, v in by_pinyin.items()},
         stems=stems,
         ancestors=ancestors,

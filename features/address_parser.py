@@ -98,7 +98,7 @@ class Analysis:
 
 
 def _longest_at(s: str, i: int, lex: Lexicon) -> tuple[tuple[str, str], ...]:
-    for length in lex.lengths_by_first.get(s[i], ()) if i < len(s) else ():
+    for length in lex.lengths_by_prefix.get(s[i : i + 2], ()):
         cands = lex.forms.get(s[i : i + length])
         if cands:
             return cands
@@ -138,10 +138,14 @@ def _scan(s: str, lex: Lexicon, breaks: frozenset[int] = frozenset()) -> list[Me
     out: list[Mention] = []
     i, n, last_end = 0, len(s), 0
     while i < n:
+        lengths = lex.lengths_by_prefix.get(s[i : i + 2])
+        if not lengths:
+            i += 1
+            continue
         hit = None
         # 佛汕市南海区: 市南 after unread text is that word's suffix, not 市南区 (read 南海区)
         glued = i > last_end and s[i] in _LEFTOVER_SUFFIX and i not in breaks
-        for length in lex.lengths_by_first.get(s[i], ()):
+        for length in lengths:
             cands = lex.forms.get(s[i : i + length]) if i + length <= n else None
             if glued and cands and all(k == SHORT for _, k in cands):
                 continue
