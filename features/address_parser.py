@@ -383,7 +383,7 @@ def _area_city(phone: str | None, lex: Lexicon) -> str | None:
 
 
 def _rank(
-    block: Sequence[Mention], lex: Lexicon, phone: str | None = None
+    block: Sequence[Mention], lex: Lexicon, area_city: str | None = None
 ) -> tuple[list[tuple[str, float, tuple]], int, float]:
     """Hypotheses tied on support (deepest only), best first; hypothesis count; support margin."""
     hyps = {c for m in block for c, _ in m.cands}
@@ -392,7 +392,6 @@ def _rank(
     tied = [h for h in hyps if support[h] >= best - 1e-9]
     tied = [h for h in tied if not any(h != t and h in lex.ancestors[t] for t in tied)]
     ranked = []
-    area_city = _area_city(phone, lex) if len(tied) > 1 else None
     for h in tied:
         km = _proximity(block, h, lex)
         # a tie between levels that disagree trusts the higher, written-first level
@@ -465,6 +464,86 @@ def _unparseable(clean: CleanText, phone: str | None) -> Analysis:
     return Analysis(parsed, clean, (), (), 0, (), (), (), 0, 0, 0.0, len(clean.compact), 0.0, phone)
 
 
+# each mention's readings and match quality, in block order: all the resolution looks at
+Signature = tuple[tuple[tuple[tuple[str, str], ...], float], ...]
+
+
+@dataclass(frozen=True)
+class _Resolution:
+    """What a region block says, wherever it stands in the text: the ranked hypotheses and each
+    mention's reading on the best one. A function of the block's :data:`Signature` (and a
+    landline's city), so every address in the same district shares one (cached)."""
+
+    ranked: tuple[tuple[str, float, tuple], ...]
+    n_hypotheses: int
+    margin: float
+    decided: bool  # the text (or a landline's area code) picks the best hypothesis
+    filled: bool  # the levels are filled from the best one (else only the shared ones)
+    readings: tuple[
+        tuple[str, str] | None, ...
+    ]  # per mention: (adcode, kind), None if it disagrees
+    noise: frozenset[int]
+    names: tuple[str | None, ...]
+    missing: frozenset[int]
+    n_covered: int
+    kinds: frozenset[str]
+    short_district: bool
+    quality: float
+    conflict_km: float
+
+
+@lru_cache(maxsize=16_384)
+def _resolve(signature: Signature, area_city: str | None) -> _Resolution:
+    lex = _lexicon()
+    block = [Mention(0, 0, "", cands, similarity) for cands, similarity in signature]
+    ranked, n_hyps, margin = _rank(block, lex, area_city)
+    best = ranked[0][0]
+    decided = len(ranked) == 1 or ranked[0][2][:3] > ranked[1][2][:3]  # text or landline clue
+    # an undecided tie is still filled when the volume prior alone separates it (朝阳区 → 北京)
+    filled = decided or ranked[0][2] > ranked[1][2]
+    fixed = [_levels(m, best, lex) for m in block]
+    readings = [
+        _reading(
+            m,
+            best,
+            lex,
+            frozenset(lv for j, f in enumerate(fixed) if j != i and len(f) == 1 for lv in f),
+        )
+        for i, m in enumerate(block)
+    ]
+    agree = {i for i, k in enumerate(readings) if k}
+    noise = _noise(block, agree, best, lex)
+    consistent = [(block[i], *readings[i]) for i in sorted(agree)]  # type: ignore[misc]
+    conflicting = [m for i, m in enumerate(block) if i not in agree and i not in noise]
+    gaz = lex.gazetteer
+    covered = set().union(*(_levels(m, best, lex) for m, _, _ in consistent))
+    missing = {r.level for r in gaz.chain(best)} - covered
+    if lex.level[best] < DISTRICT and gaz.children.get(best):
+        missing.add(DISTRICT)
+    return _Resolution(
+        ranked=tuple(ranked),
+        n_hypotheses=n_hyps,
+        margin=margin,
+        decided=decided,
+        filled=filled,
+        readings=tuple(readings),
+        noise=frozenset(noise),
+        names=gaz.names(best) if filled else _shared_names([h for h, _, _ in ranked], lex),
+        missing=frozenset(missing),
+        n_covered=len(covered),
+        kinds=frozenset(k for _, _, k in consistent),
+        # a county-level city under its province (神农架, 潜江) is also its own city: short is fine
+        short_district=any(
+            k == SHORT and gaz[c].level == DISTRICT and gaz[gaz[c].parent or c].level == CITY
+            for _, c, k in consistent
+        ),
+        quality=sum(m.weight(k) for m, _, k in consistent) / max(1, len(consistent)),
+        conflict_km=max(
+            (min(gaz.distance_km(best, c) for c, _ in m.cands) for m in conflicting), default=0.0
+        ),
+    )
+
+
 @lru_cache(maxsize=65_536)
 def analyse(text: str, phone: str | None = None) -> Analysis:
     """Parse one address and keep the evidence (cached: orders repeat addresses a lot)."""
@@ -479,79 +558,49 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         return sum(max(m.weight(k) for _, k in m.cands) for m in b)
 
     block = max(blocks, key=evidence)
-    ranked, n_hyps, margin = _rank(block, lex, used_phone)
-    best = ranked[0][0]
-    decided = len(ranked) == 1 or ranked[0][2][:3] > ranked[1][2][:3]  # text or landline clue
-    # an undecided tie is still filled when the volume prior alone separates it (朝阳区 → 北京)
-    filled = decided or ranked[0][2] > ranked[1][2]
-    fixed = [_levels(m, best, lex) for m in block]
-    readings = {
-        i: _reading(
-            m,
-            best,
-            lex,
-            frozenset(lv for j, f in enumerate(fixed) if j != i and len(f) == 1 for lv in f),
-        )
-        for i, m in enumerate(block)
-    }
-    agree = {i for i, k in readings.items() if k}
-    noise = _noise(block, agree, best, lex)
-    conflicting = [m for i, m in enumerate(block) if i not in agree and i not in noise]
-    consistent = [(block[i], *readings[i]) for i in sorted(agree)]  # type: ignore[misc]
-
-    gaz = lex.gazetteer
-    names = gaz.names(best) if filled else _shared_names([h for h, _, _ in ranked], lex)
-    covered = set().union(*(_levels(m, best, lex) for m, _, _ in consistent))
-    missing = {r.level for r in gaz.chain(best)} - covered
-    if lex.level[best] < DISTRICT and gaz.children.get(best):
-        missing.add(DISTRICT)
+    signature = tuple((m.cands, m.similarity) for m in block)
+    r = _resolve(signature, _area_city(used_phone, lex))
+    best = r.ranked[0][0]
+    consistent = [(m, *reading) for m, reading in zip(block, r.readings, strict=True) if reading]
+    conflicting = [m for i, m in enumerate(block) if not r.readings[i] and i not in r.noise]
+    names, missing = r.names, set(r.missing)
     last = max(block, key=lambda m: m.end)
     zone = _zone_at(clean.compact, last.end, last, lex) if lex.level[best] == CITY else None
     if zone:  # the zone fills the county level; the adcode stays the city's
         names = (*names[:DISTRICT], _zone_name(zone[0], best, lex))
         missing.discard(DISTRICT)
     detail = _detail(clean, zone.end() if zone else last.end)
-    kinds = {k for _, _, k in consistent}
     starts = {m.start for m in block}
     stray = [
         k
         for m, _, k in consistent
         if clean.compact[m.end : m.end + 1] in _LEFTOVER_SUFFIX and m.end not in starts
     ]
-    # a county-level city under its province (神农架, 潜江) is also its own city: short is fine
-    short_district = any(
-        k == SHORT and gaz[c].level == DISTRICT and gaz[gaz[c].parent or c].level == CITY
-        for _, c, k in consistent
-    )
     flags = {
         "ADDR_MISSING_LEVEL": bool(missing),
-        "ADDR_NONSTANDARD_NAME": short_district or SHORT in stray,
-        "ADDR_TYPO": FUZZY in kinds or EXACT in stray,
-        "ADDR_FORMER_NAME": FORMER in kinds,
+        "ADDR_NONSTANDARD_NAME": r.short_district or SHORT in stray,
+        "ADDR_TYPO": FUZZY in r.kinds or EXACT in stray,
+        "ADDR_FORMER_NAME": FORMER in r.kinds,
         "ADDR_REGION_CONFLICT": bool(conflicting),
-        "ADDR_AMBIGUOUS": not decided,
-        "ADDR_REDUNDANT": len(consistent) > len(covered),
+        "ADDR_AMBIGUOUS": not r.decided,
+        "ADDR_REDUNDANT": len(consistent) > r.n_covered,
         "ADDR_DETAIL_MISSING": not _usable_detail(detail),
         "ADDR_BAD_PHONE": phone_kind(used_phone) == "invalid",
     }
-    quality = sum(m.weight(k) for m, _, k in consistent) / max(1, len(consistent))
     level = lex.level[best]
     coverage = 1.0 if DISTRICT not in missing else (0.8 if level == CITY else 0.5)
     confidence = (
-        quality * coverage * (0.5 if conflicting else 1.0) / (1 if decided else len(ranked))
+        r.quality * coverage * (0.5 if conflicting else 1.0) / (1 if r.decided else len(r.ranked))
     )
     confidence *= 0.95 if missing - {DISTRICT} else 1.0
-    conflict_km = max(
-        (min(gaz.distance_km(best, c) for c, _ in m.cands) for m in conflicting), default=0.0
-    )
     parsed = ParsedAddress(
         province=names[PROVINCE],
         city=names[CITY],
         district=names[DISTRICT],
-        adcode=best if filled else None,
+        adcode=best if r.filled else None,
         detail=detail or None,
         confidence=round(min(1.0, confidence), 3),
-        candidates=_candidates(ranked, lex) if len(ranked) > 1 else [],
+        candidates=_candidates(r.ranked, lex) if len(r.ranked) > 1 else [],
         defects=[code for code in CODES if flags.get(code)],
         standardized=_standard(names, detail),
     )
@@ -562,13 +611,13 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         consistent=tuple(consistent),
         stray_suffixes=len(stray),
         conflicting=tuple(conflicting),
-        noise=tuple(block[i] for i in sorted(noise)),
-        top=tuple((h, s) for h, s, _ in ranked),
+        noise=tuple(block[i] for i in sorted(r.noise)),
+        top=tuple((h, s) for h, s, _ in r.ranked),
         n_blocks=len(blocks),
-        n_hypotheses=n_hyps,
-        support_margin=margin,
+        n_hypotheses=r.n_hypotheses,
+        support_margin=r.margin,
         prefix_len=block[0].start,
-        conflict_km=conflict_km,
+        conflict_km=r.conflict_km,
         phone=used_phone,
         zone=zone is not None,
     )
