@@ -207,38 +207,11 @@ def score_columns(
     model_scored = {k: o.scored for k, o in outputs.items()}
     hits = evaluate(rules, cols, model_scored)
     versions = {k: m.version for k, m in models.items() if k in outputs}
-    batch = _BatchScores.of(outputs, rules)
     elapsed_ms = (time.perf_counter() - start) * 1000 / n
     return [
-        _assemble(i, orders[i], cols, parsed[i], batch, hits[i], rules, versions, elapsed_ms)
+        _assemble(i, orders[i], cols, parsed[i], outputs, hits[i], rules, versions, elapsed_ms)
         for i in range(n)
     ]
-
-
-@dataclass
-class _BatchScores:
-    """The models' outputs as plain Python lists, converted once per batch: indexing numpy
-    arrays row by row cost more than the rest of assembling a clean order."""
-
-    outputs: Mapping[str, ModelOutput]
-    scored: dict[str, list[bool]]
-    score: dict[str, list[float]]  # rounded for the response
-    raised: dict[str, list[bool]]  # the model raises an issue of this type on the row
-
-    @classmethod
-    def of(cls, outputs: Mapping[str, ModelOutput], rules: RuleSet) -> _BatchScores:
-        raised = {}
-        for kind, out in outputs.items():
-            has_code = np.fromiter((c is not None for c in out.code), bool, len(out.code))
-            raised[kind] = (
-                out.scored & (out.score >= _review_threshold(rules, kind)) & has_code
-            ).tolist()
-        return cls(
-            outputs=outputs,
-            scored={k: o.scored.tolist() for k, o in outputs.items()},
-            score={k: np.round(o.score, 4).tolist() for k, o in outputs.items()},
-            raised=raised,
-        )
 
 
 def _assemble(
@@ -246,7 +219,7 @@ def _assemble(
     order: Order,
     cols: Columns,
     parsed: ParsedAddress,
-    batch: _BatchScores,
+    outputs: Mapping[str, ModelOutput],
     hits: list[RuleHit],
     rules: RuleSet,
     versions: dict[str, str],
@@ -255,16 +228,16 @@ def _assemble(
     scores: dict[str, float] = {}
     scored_by: dict[str, Any] = {}
     issues: list[Issue] = []
-    rule_scores = hit_scores(hits) if hits else {}
+    rule_scores = hit_scores(hits)
     row: dict[str, Any] | None = None
     for kind in MODEL_TYPES:
-        if kind in batch.scored and batch.scored[kind][i]:
-            scores[kind], scored_by[kind] = batch.score[kind][i], "model"
-            if batch.raised[kind][i]:
-                out = batch.outputs[kind]
-                score, code = float(out.score[i]), out.code[i]
+        out = outputs.get(kind)
+        if out is not None and out.scored[i]:
+            score = float(out.score[i])
+            scores[kind], scored_by[kind] = round(score, 4), "model"
+            if score >= _review_threshold(rules, kind) and out.code[i]:
                 row = {name: col[i] for name, col in cols.items()} if row is None else row
-                issues.append(_model_issue(kind, code, score, row, parsed, out.evidence[i]))
+                issues.append(_model_issue(kind, out.code[i], score, row, parsed, out.evidence[i]))
         else:
             scores[kind], scored_by[kind] = round(rule_scores.get(kind, 0.0), 4), "rules"
     seen = {iss.code for iss in issues}
