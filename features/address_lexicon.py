@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from pypinyin import lazy_pinyin
 
-from ordersight.gazetteer import DISTRICT, Gazetteer, city_facts, load_gazetteer
+from ordersight.gazetteer import DISTRICT, Gazetteer, city_facts, functional_zones, load_gazetteer
 
 __all__ = ["EXACT", "FORMER", "FUZZY", "KIND_WEIGHT", "SHORT", "Lexicon", "get_lexicon", "pinyin"]
 
@@ -56,6 +56,7 @@ class Lexicon:
     traditional: re.Pattern[str]  # finds any character ``simplify`` maps
     population: dict[str, float]  # city adcode → population (10k), big cities only
     area_city: dict[str, str]  # landline area code → city adcode
+    zone_hosts: dict[tuple[str, str], str]  # (city adcode, zone) → the district holding most of it
     gazetteer: Gazetteer
 
     def candidates(self, form: str) -> tuple[tuple[str, str], ...]:
@@ -164,6 +165,7 @@ def build_lexicon(gaz: Gazetteer, facts: dict[str, tuple[float, str]] | None = N
         traditional=re.compile("[" + re.escape("".join(map(chr, simplify))) + "]"),
         population={code: pop for code, (pop, _) in (facts or {}).items()},
         area_city={area: code for code, (_, area) in (facts or {}).items() if area},
+        zone_hosts={(z.city, z.name): z.host for zs in functional_zones().values() for z in zs},
         gazetteer=gaz,
     )
 

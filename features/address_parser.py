@@ -18,8 +18,10 @@ How it reads an address, and why:
    never a random pick.
 5. A functional zone written right after a city (苏州市工业园区, 武汉东湖高新区, 长沙经开区) is the
    county level, as in the platforms' region pickers: ``district`` is the zone as written after
-   the city, without a repeated city name (苏州市苏州工业园区 → 工业园区); ``adcode`` stays the
-   city's, since a zone has no code of its own. A real district written with the zone
+   the city, without a repeated city name (苏州市苏州工业园区 → 工业园区). A zone has no code of
+   its own: ``adcode`` is the official district holding most of a known zone
+   (``ordersight/data/functional_zones.csv``), so routing, distances and duplicate keys match the
+   same door written with its district, else the city's. A real district written with the zone
    (南京市江北新区浦口区) wins. A city without counties (东莞, 中山, 儋州, 嘉峪关) is complete at
    city level: what follows is a town (长安镇) and part of the detail.
 """
@@ -563,11 +565,12 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     best = r.ranked[0][0]
     consistent = [(m, *reading) for m, reading in zip(block, r.readings, strict=True) if reading]
     conflicting = [m for i, m in enumerate(block) if not r.readings[i] and i not in r.noise]
-    names, missing = r.names, set(r.missing)
+    names, missing, adcode = r.names, set(r.missing), best if r.filled else None
     last = max(block, key=lambda m: m.end)
     zone = _zone_at(clean.compact, last.end, last, lex) if lex.level[best] == CITY else None
-    if zone:  # the zone fills the county level; the adcode stays the city's
+    if zone:  # the zone fills the county level
         names = (*names[:DISTRICT], _zone_name(zone[0], best, lex))
+        adcode = lex.zone_hosts.get((best, names[DISTRICT]), adcode)
         missing.discard(DISTRICT)
     detail = _detail(clean, zone.end() if zone else last.end)
     starts = {m.start for m in block}
@@ -597,7 +600,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         province=names[PROVINCE],
         city=names[CITY],
         district=names[DISTRICT],
-        adcode=best if r.filled else None,
+        adcode=adcode,
         detail=detail or None,
         confidence=round(min(1.0, confidence), 3),
         candidates=_candidates(r.ranked, lex) if len(r.ranked) > 1 else [],
