@@ -34,6 +34,10 @@ def _no_counties(adcode: str | None) -> bool:
     return adcode is not None and gaz[adcode].level == CITY and not gaz.children.get(adcode)
 
 
+def _county_city(district: str | None, adcode: str | None) -> bool:
+    return bool(district and district.endswith("市") and adcode and adcode[4:] != "00")
+
+
 def _row(a: Analysis) -> dict[str, float]:
     parsed = a.parsed
     kinds = [k for _, _, k in a.consistent]
@@ -44,8 +48,6 @@ def _row(a: Analysis) -> dict[str, float]:
     fuzzy = [m.similarity for m, _, k in a.consistent if k == FUZZY]
     resolved = {PROVINCE: parsed.province, CITY: parsed.city, DISTRICT: parsed.district}
     row: dict[str, float] = {
-        "text_len": len(a.clean.text),
-        "compact_len": len(a.clean.compact),
         "noise_chars": a.clean.noise_chars,
         "n_phones_in_text": len(a.clean.phones),
         "prefix_len": a.prefix_len,
@@ -75,8 +77,11 @@ def _row(a: Analysis) -> dict[str, float]:
         # what the text names itself: 武汉市东湖高新区 (city + zone) is not 洪山区 alone
         "wrote_province": PROVINCE in written,
         "wrote_city": CITY in written,
-        "wrote_district": DISTRICT in written,
+        # the county level as written: a district, a zone, or none needed (东莞市长安镇)
+        "wrote_district": DISTRICT in written or a.zone or _no_counties(parsed.adcode),
         "zone_district": a.zone,
+        # 昆山市 under 苏州市: people write a county-level city without its prefecture
+        "county_city": _county_city(parsed.district, parsed.adcode),
         "confidence": parsed.confidence,
         "detail_len": len(detail),
         "detail_n_numbers": len(_NUMBER.findall(detail)),
@@ -95,9 +100,9 @@ def _row(a: Analysis) -> dict[str, float]:
     return row
 
 
+# No length of the whole text: the demo world's clean addresses write every level, so such a
+# feature learned "short means defective" and held real short ones (西安市高新区锦业路1号).
 _BASE = [
-    "text_len",
-    "compact_len",
     "noise_chars",
     "n_phones_in_text",
     "prefix_len",
@@ -128,6 +133,7 @@ _BASE = [
     "wrote_city",
     "wrote_district",
     "zone_district",
+    "county_city",
     "confidence",
     "detail_len",
     "detail_n_numbers",

@@ -176,7 +176,8 @@ def test_shadow_challenger_is_counted_never_returned(held_out: dict) -> None:
 
 
 # Real typed addresses the demo world renders rarely or never: functional zones at the county
-# level and cities without counties are complete; the last three miss or contradict a level.
+# level, cities without counties and county-level cities without their prefecture are complete;
+# the defective ones miss or contradict a level.
 COMPLETE_ADDRESSES = (
     "江苏省苏州市工业园区星湖街328号",
     "武汉市东湖高新区光谷大道77号",
@@ -187,6 +188,8 @@ COMPLETE_ADDRESSES = (
     "东莞市长安镇长青路5号",
     "广东省中山市小榄镇升平路3号",
     "南京市江北新区浦口区江浦街道101号",
+    "江苏省昆山市玉山镇前进西路1号",
+    "浙江省义乌市稠城街道工人北路1号",
 )
 DEFECTIVE_ADDRESSES = ("杭州市文三路90号", "宁波市西湖区中山路1号", "朝阳区建国路88号")
 
