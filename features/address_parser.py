@@ -129,8 +129,10 @@ def _is_place_name(s: str, end: int, cands: tuple[tuple[str, str], ...], breaks:
     after = _NOT_REGION_AFTER.match(s, end)
     if not after:
         return False
-    if after.group("zone"):
-        return all(lex.level[c] == DISTRICT for c, _ in cands)
+    if after.group("zone"):  # 江北新区 is a zone, not 江北区; 昆山开发区 is in 昆山市
+        return all(
+            lex.level[c] == DISTRICT and not lex.gazetteer[c].name.endswith("市") for c, _ in cands
+        )
     codes = {c for c, _ in cands}
     return not any(codes & lex.ancestors[c] - {c} for c, _ in _longest_at(s, end, lex))
 
@@ -262,7 +264,7 @@ def _prefix_token(s: str, first: Mention, lex: Lexicon) -> Mention | None:
     parents = {a for code, _ in first.cands for a in lex.ancestors[code] if a != code}
     head = s[: first.start]
     bare = head.rstrip("省市")
-    for code in parents:
+    for code in sorted(parents):  # a set's order changes between processes; the answer must not
         stem = lex.stems[code]
         tail = bare[-len(stem) :]
         if len(tail) == len(stem) and tail != stem:

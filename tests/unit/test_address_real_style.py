@@ -5,6 +5,9 @@ side with cpca."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -135,3 +138,39 @@ def test_leaving_out_the_province_reads_the_same_for_every_kind_of_county_level(
         assert p.defects == ["ADDR_MISSING_LEVEL"]
     frame = address_feature_frame([*texts, "杭州市文三路90号"])
     assert frame["has_district"].tolist() == [1, 1, 1, 0]
+
+
+@pytest.mark.parametrize(
+    ("text", "district", "adcode"),
+    [
+        ("昆山开发区前进东路1号", "昆山市", "320583"),
+        ("江阴高新区长山大道1号", "江阴市", "320281"),
+        ("张家港保税区长江路1号", "张家港市", "320582"),
+    ],
+)
+def test_a_zone_after_a_county_level_city_is_in_that_city(
+    text: str, district: str, adcode: str
+) -> None:
+    """Unlike 江北新区 (a zone, not 江北区), 昆山开发区 names the county-level city it is in."""
+    p = parse_address(text)
+    assert (p.district, p.adcode) == (district, adcode)
+    assert "ADDR_UNPARSEABLE" not in p.defects
+
+
+def test_parsing_does_not_depend_on_the_hash_seed() -> None:
+    """Typo'd parents once came out of a set in a per-process order (重庆 as province or city)."""
+    script = (
+        "from features.address_features import address_feature_matrix as m;"
+        "print(m(['重庆忠庆市武隆区张江街910号', '折江省杭州市西湖区文三路1号']).tolist())"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4", "5", "6")
+    }
+    assert len(runs) == 1
