@@ -47,6 +47,7 @@ def _row(a: Analysis) -> dict[str, float]:
     detail = parsed.detail or ""
     fuzzy = [m.similarity for m, _, k in a.consistent if k == FUZZY]
     resolved = {PROVINCE: parsed.province, CITY: parsed.city, DISTRICT: parsed.district}
+    no_counties = _no_counties(parsed.adcode)
     row: dict[str, float] = {
         "noise_chars": a.clean.noise_chars,
         "n_phones_in_text": len(a.clean.phones),
@@ -72,13 +73,13 @@ def _row(a: Analysis) -> dict[str, float]:
         "conflict_km": a.conflict_km,
         "has_province": resolved[PROVINCE] is not None,
         "has_city": resolved[CITY] is not None,
-        "has_district": resolved[DISTRICT] is not None or _no_counties(parsed.adcode),
+        "has_district": resolved[DISTRICT] is not None or no_counties,
         "has_adcode": parsed.adcode is not None,
         # what the text names itself: 武汉市东湖高新区 (city + zone) is not 洪山区 alone
         "wrote_province": PROVINCE in written,
         "wrote_city": CITY in written,
         # the county level as written: a district, a zone, or none needed (东莞市长安镇)
-        "wrote_district": DISTRICT in written or a.zone or _no_counties(parsed.adcode),
+        "wrote_district": DISTRICT in written or a.zone or no_counties,
         "zone_district": a.zone,
         # 昆山市 under 苏州市: people write a county-level city without its prefecture
         "county_city": _county_city(parsed.district, parsed.adcode),

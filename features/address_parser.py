@@ -377,11 +377,9 @@ def _prior(code: str, lex: Lexicon) -> float:
     return lex.population.get(city, 0.0)
 
 
-def _area_city(phone: str | None, lex: Lexicon) -> str | None:
+def _area_city(landline: str, lex: Lexicon) -> str | None:
     """The city a landline's area code names (022-… → 天津), a clue mobiles do not give."""
-    if phone_kind(phone) != "landline":
-        return None
-    digits = re.sub(r"\D", "", phone or "")
+    digits = re.sub(r"\D", "", landline)
     digits = digits[2:] if digits.startswith("86") else digits
     return lex.area_city.get(digits[:3] if digits[1] in "12" else digits[:4])
 
@@ -483,9 +481,10 @@ class _Resolution:
     margin: float
     decided: bool  # the text (or a landline's area code) picks the best hypothesis
     filled: bool  # the levels are filled from the best one (else only the shared ones)
-    readings: tuple[
-        tuple[str, str] | None, ...
-    ]  # per mention: (adcode, kind), None if it disagrees
+    # per mention: its (adcode, kind) on the best hypothesis, None where it disagrees
+    readings: tuple[tuple[str, str] | None, ...]
+    consistent: tuple[int, ...]  # the mentions that agree, by position in the block
+    conflicting: tuple[int, ...]  # those that disagree and are not noise before a higher level
     noise: frozenset[int]
     names: tuple[str | None, ...]
     missing: frozenset[int]
@@ -518,7 +517,7 @@ def _resolve(signature: Signature, area_city: str | None) -> _Resolution:
     agree = {i for i, k in enumerate(readings) if k}
     noise = _noise(block, agree, best, lex)
     consistent = [(block[i], *readings[i]) for i in sorted(agree)]  # type: ignore[misc]
-    conflicting = [m for i, m in enumerate(block) if i not in agree and i not in noise]
+    conflicting = [i for i in range(len(block)) if i not in agree and i not in noise]
     gaz = lex.gazetteer
     covered = set().union(*(_levels(m, best, lex) for m, _, _ in consistent))
     missing = {r.level for r in gaz.chain(best)} - covered
@@ -531,6 +530,8 @@ def _resolve(signature: Signature, area_city: str | None) -> _Resolution:
         decided=decided,
         filled=filled,
         readings=tuple(readings),
+        consistent=tuple(sorted(agree)),
+        conflicting=tuple(conflicting),
         noise=frozenset(noise),
         names=gaz.names(best) if filled else _shared_names([h for h, _, _ in ranked], lex),
         missing=frozenset(missing),
@@ -543,7 +544,8 @@ def _resolve(signature: Signature, area_city: str | None) -> _Resolution:
         ),
         quality=sum(m.weight(k) for m, _, k in consistent) / max(1, len(consistent)),
         conflict_km=max(
-            (min(gaz.distance_km(best, c) for c, _ in m.cands) for m in conflicting), default=0.0
+            (min(gaz.distance_km(best, c) for c, _ in block[i].cands) for i in conflicting),
+            default=0.0,
         ),
     )
 
@@ -563,10 +565,12 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
 
     block = max(blocks, key=evidence)
     signature = tuple((m.cands, m.similarity) for m in block)
-    r = _resolve(signature, _area_city(used_phone, lex))
+    kind = phone_kind(used_phone)
+    area = _area_city(used_phone, lex) if kind == "landline" and used_phone else None
+    r = _resolve(signature, area)
     best = r.ranked[0][0]
-    consistent = [(m, *reading) for m, reading in zip(block, r.readings, strict=True) if reading]
-    conflicting = [m for i, m in enumerate(block) if not r.readings[i] and i not in r.noise]
+    consistent = [(block[i], *r.readings[i]) for i in r.consistent]  # type: ignore[misc]
+    conflicting = [block[i] for i in r.conflicting]
     names, missing, adcode = r.names, set(r.missing), best if r.filled else None
     last = max(block, key=lambda m: m.end)
     zone = _zone_at(clean.compact, last.end, last, lex) if lex.level[best] == CITY else None
@@ -590,7 +594,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         "ADDR_AMBIGUOUS": not r.decided,
         "ADDR_REDUNDANT": len(consistent) > r.n_covered,
         "ADDR_DETAIL_MISSING": not _usable_detail(detail),
-        "ADDR_BAD_PHONE": phone_kind(used_phone) == "invalid",
+        "ADDR_BAD_PHONE": kind == "invalid",
     }
     level = lex.level[best]
     coverage = 1.0 if DISTRICT not in missing else (0.8 if level == CITY else 0.5)
