@@ -51,7 +51,7 @@ class Lexicon:
     stems: dict[str, str]  # adcode → the stem compared in fuzzy matching (short name)
     ancestors: dict[str, frozenset[str]]  # adcode → itself and every region above it
     level: dict[str, int]  # adcode → PROVINCE / CITY / DISTRICT (the parser asks ~20× an address)
-    below: dict[str, tuple[str, ...]]  # adcode → children and grandchildren (fuzzy pools)
+    below: dict[str, frozenset[str]]  # adcode → children and grandchildren (fuzzy pools)
     simplify: dict[int, int]  # traditional → simplified characters, for str.translate
     traditional: re.Pattern[str]  # finds any character ``simplify`` maps
     population: dict[str, float]  # city adcode → population (10k), big cities only
@@ -160,7 +160,7 @@ def build_lexicon(gaz: Gazetteer, facts: dict[str, tuple[float, str]] | None = N
         stems=stems,
         ancestors=ancestors,
         level={code: r.level for code, r in gaz.regions.items()},
-        below={k: tuple(v) for k, v in below.items()},
+        below={k: frozenset(v) for k, v in below.items()},
         simplify=simplify,
         traditional=re.compile("[" + re.escape("".join(map(chr, simplify))) + "]"),
         population={code: pop for code, (pop, _) in (facts or {}).items()},

@@ -38,7 +38,7 @@ from features.address_lexicon import get_lexicon as _lexicon
 from features.address_text import SEPARATORS, CleanText, clean_text, phone_kind
 from ordersight.codes import CODES
 from ordersight.gazetteer import CITY, DISTRICT, PROVINCE
-from ordersight.schema import Candidate, ParsedAddress
+from ordersight.schema import Candidate, ParsedAddress, trusted
 
 __all__ = ["Analysis", "Mention", "analyse", "parse_address", "parse_addresses"]
 
@@ -61,6 +61,8 @@ _DETAIL_TOKEN = re.compile(
 )
 _SUFFIX_AT_END = re.compile(r"(特别行政区|自治区|自治州|自治县|地区|省|市|区|县|旗|盟)$")
 _LEFTOVER_SUFFIX = frozenset("省市区县")
+_NOWHERE: frozenset[str] = frozenset()
+_ADDRESS_CODES = tuple(code for code in CODES if code.startswith("ADDR_"))  # defects in this order
 _AMBIGUITY_KM = 50.0
 
 
@@ -168,17 +170,19 @@ def _hamming1(a: str, b: str) -> bool:
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
 
 
-def _pool(lex: Lexicon, parents: list[Mention]) -> set[str] | None:
+def _pool(lex: Lexicon, parents: list[Mention]) -> frozenset[str] | None:
     """Regions a fuzzy token after ``parents`` may be: below the last mention's readings."""
     if not parents:
         return None
-    out: set[str] = set()
-    for code, _ in parents[-1].cands:
-        out.update(lex.below.get(code, ()))
-    return out
+    cands = parents[-1].cands
+    if len(cands) == 1:  # the common case: the lexicon's own set, nothing built
+        return lex.below.get(cands[0][0], _NOWHERE)
+    return frozenset().union(*(lex.below.get(code, _NOWHERE) for code, _ in cands))
 
 
-def _fuzzy_token(s: str, pos: int, end: int, pool: set[str] | None, lex: Lexicon) -> Mention | None:
+def _fuzzy_token(
+    s: str, pos: int, end: int, pool: frozenset[str] | None, lex: Lexicon
+) -> Mention | None:
     """A typo'd or sound-alike region at ``pos`` (needs a suffix when unconstrained)."""
     match = _SUFFIXED.match(s, pos, end)
     if match:
@@ -485,7 +489,8 @@ class _Resolution:
     readings: tuple[tuple[str, str] | None, ...]
     consistent: tuple[int, ...]  # the mentions that agree, by position in the block
     conflicting: tuple[int, ...]  # those that disagree and are not noise before a higher level
-    noise: frozenset[int]
+    noise: tuple[int, ...]  # mentions that disagree before a higher level (a pasted name)
+    top: tuple[tuple[str, float], ...]  # ``ranked`` without the tie-break keys
     names: tuple[str | None, ...]
     missing: frozenset[int]
     n_covered: int
@@ -532,7 +537,8 @@ def _resolve(signature: Signature, area_city: str | None) -> _Resolution:
         readings=tuple(readings),
         consistent=tuple(sorted(agree)),
         conflicting=tuple(conflicting),
-        noise=frozenset(noise),
+        noise=tuple(sorted(noise)),
+        top=tuple((h, support) for h, support, _ in ranked),
         names=gaz.names(best) if filled else _shared_names([h for h, _, _ in ranked], lex),
         missing=frozenset(missing),
         n_covered=len(covered),
@@ -563,7 +569,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     def evidence(b: list[Mention]) -> float:
         return sum(max(m.weight(k) for _, k in m.cands) for m in b)
 
-    block = max(blocks, key=evidence)
+    block = blocks[0] if len(blocks) == 1 else max(blocks, key=evidence)
     signature = tuple((m.cands, m.similarity) for m in block)
     kind = phone_kind(used_phone)
     area = _area_city(used_phone, lex) if kind == "landline" and used_phone else None
@@ -602,7 +608,8 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         r.quality * coverage * (0.5 if conflicting else 1.0) / (1 if r.decided else len(r.ranked))
     )
     confidence *= 0.95 if missing - {DISTRICT} else 1.0
-    parsed = ParsedAddress(
+    parsed = trusted(
+        ParsedAddress,
         province=names[PROVINCE],
         city=names[CITY],
         district=names[DISTRICT],
@@ -610,7 +617,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         detail=detail or None,
         confidence=round(min(1.0, confidence), 3),
         candidates=_candidates(r.ranked, lex) if len(r.ranked) > 1 else [],
-        defects=[code for code in CODES if flags.get(code)],
+        defects=[code for code in _ADDRESS_CODES if flags.get(code)],
         standardized=_standard(names, detail),
     )
     return Analysis(
@@ -620,8 +627,8 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         consistent=tuple(consistent),
         stray_suffixes=len(stray),
         conflicting=tuple(conflicting),
-        noise=tuple(block[i] for i in sorted(r.noise)),
-        top=tuple((h, s) for h, s, _ in r.ranked),
+        noise=tuple(block[i] for i in r.noise),
+        top=r.top,
         n_blocks=len(blocks),
         n_hypotheses=r.n_hypotheses,
         support_margin=r.margin,

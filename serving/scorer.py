@@ -91,7 +91,7 @@ def _model_input(kind: str, cols: Columns) -> Columns:
     """The address model was fit on the parser's own columns; the joint columns prefix them."""
     if kind != "address":
         return cols
-    return {c[len(ADDR_PREFIX) :]: v for c, v in cols.items() if c.startswith(ADDR_PREFIX)}
+    return {name: cols[ADDR_PREFIX + name] for name in ADDRESS_FEATURES}
 
 
 def _address_message(parsed: ParsedAddress, code: str) -> str:

@@ -261,11 +261,16 @@ def rule_mask(
 ) -> np.ndarray:
     """Rows a rule fires on, with its channel filter and fallback gate applied."""
     assert rule.mask is not None, "rules are compiled by load_rules/parse_rules"
+    unscored = None
+    if rule.fallback and model_scored is not None and rule.type in model_scored:
+        unscored = ~np.asarray(model_scored[rule.type], dtype=bool)
+        if not unscored.any():  # the model scored every row: nothing to stand in for
+            return unscored
     mask = np.asarray(rule.mask(cols), dtype=bool)
     if rule.channels is not None:
         mask &= np.fromiter((v in rule.channels for v in cols.obj(CHANNEL_COLUMN)), bool, cols.n)
-    if rule.fallback and model_scored is not None and rule.type in model_scored:
-        mask &= ~np.asarray(model_scored[rule.type], dtype=bool)
+    if unscored is not None:
+        mask &= unscored
     return mask
 
 

@@ -3,18 +3,46 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, ValidationError
 
 from ordersight.schema import Order, ScoreResult
-from serving.deps import ServicesDep, UserDep
+from serving.deps import ServicesDep, UserDep, current_user
 from serving.errors import validation_details
 from serving.recording import json_response, observe_latency, record, score_single
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 MAX_BATCH = 10_000
+
+
+class OrderPathRoute(APIRoute):
+    """The single-order route, on every order's path: the body is parsed and validated in one
+    pydantic-core call (``model_validate_json``) and the two dependencies are called directly.
+
+    FastAPI's generic handler (JSON decode, then validation from Python objects, then dependency
+    solving) cost ~100 µs a request here, a tenth of the whole request. The endpoint keeps its
+    declared signature, so the OpenAPI schema, the 422 shape and the 401 are FastAPI's own.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint = self.endpoint
+
+        async def handler(request: Request) -> Response:
+            services = request.app.state.services
+            user = await current_user(request, services)
+            try:
+                order = Order.model_validate_json(await request.body())
+            except ValidationError as exc:
+                errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+                raise RequestValidationError(errors) from None
+            return await endpoint(order, services, user)
+
+        return handler
 
 
 class BatchRequest(BaseModel):
@@ -31,9 +59,18 @@ class BatchResponse(BaseModel):
     results: list[ScoreResult | BatchError]
 
 
-@router.post("/score", response_model=ScoreResult, response_model_exclude_none=True)
 async def score_one(order: Order, services: ServicesDep, _: UserDep) -> Response:
     return await score_single(services, order, "score", time.perf_counter())
+
+
+router.add_api_route(
+    "/score",
+    score_one,
+    methods=["POST"],
+    response_model=ScoreResult,
+    response_model_exclude_none=True,
+    route_class_override=OrderPathRoute,
+)
 
 
 @router.post("/score-batch", response_model=BatchResponse, response_model_exclude_none=True)
