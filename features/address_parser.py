@@ -654,10 +654,13 @@ def parse_addresses(
 
 
 def _copy(parsed: ParsedAddress) -> ParsedAddress:
-    """A caller-owned copy of a cached result (the cache must never be mutated)."""
-    return parsed.model_copy(
-        update={
+    """A caller-owned copy of a cached result (the cache must never be mutated); built with
+    ``trusted``, as ``model_copy`` costs ~10 µs an order on the batch path."""
+    return trusted(
+        ParsedAddress,
+        **{
+            **vars(parsed),
             "candidates": [c.model_copy() for c in parsed.candidates],
             "defects": list(parsed.defects),
-        }
+        },
     )

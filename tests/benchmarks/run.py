@@ -8,6 +8,7 @@ skipped; the table still prints.
 from __future__ import annotations
 
 import importlib
+import sys
 import traceback
 
 from rich.console import Console
@@ -17,7 +18,8 @@ MODULES = ("bench_scoring", "bench_address", "bench_forecast")
 
 
 def main() -> None:
-    console = Console()
+    # piped to a file or a CI log, rich would wrap the table at 80 columns, a word a line
+    console = Console(width=None if sys.stdout.isatty() else 160)
     table = Table(title="OrderSight benchmarks (ratios measured in the same run)")
     for col in ("figure", "value", "baseline", "baseline value", "ratio", "target"):
         table.add_column(

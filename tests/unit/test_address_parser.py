@@ -217,7 +217,11 @@ def test_batch_equals_single_and_results_are_independent_copies() -> None:
     batch = parse_addresses(texts, ["13800138000", None, "13800138000"])
     assert batch[0] == parse_address(texts[0], "13800138000")
     batch[0].defects.append("X")
-    assert "X" not in parse_address(texts[0], "13800138000").defects
+    batch[0].candidates[0].score = -1.0
+    batch[0].city = "X"
+    again = parse_address(texts[0], "13800138000")
+    assert "X" not in again.defects and again.city == "北京市"
+    assert again.candidates[0].score > 0
 
 
 def test_feature_frame_columns_and_signal() -> None:
