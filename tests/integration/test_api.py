@@ -89,6 +89,14 @@ def test_bad_order_names_the_field(client: TestClient, env: dict) -> None:
     assert r.status_code == 422
 
 
+@pytest.mark.parametrize("body", [b"", b"[]", b"\xff\xfe", b"null", b'{"order_id": "x"}'])
+def test_score_one_answers_any_body_with_a_422_not_a_500(client: TestClient, body: bytes) -> None:
+    r = client.post("/v1/orders/score", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["code"] == "invalid_request" and error["message"].strip()
+
+
 def test_batch_keeps_good_orders_when_one_is_bad(client: TestClient, env: dict) -> None:
     orders = _orders(env["world"], 5)
     del orders[2]["lines"]

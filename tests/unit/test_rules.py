@@ -22,6 +22,7 @@ from ordersight.rules import (
     parse_rules,
     summary,
 )
+from ordersight.rules.engine import Columns, rule_mask
 from ordersight.rules.replay import compare, render
 from ordersight.schema import Issue, ScoreResult
 
@@ -273,6 +274,9 @@ def test_fallback_rules_fire_only_where_the_model_did_not_score():
     frame = pd.DataFrame({"unit_over_floor_min": [0.5, 0.5, 2.0]})
     scored = {"price": np.array([True, False, False])}
     assert [len(h) for h in evaluate(rs, frame, scored)] == [0, 1, 0]
+    everywhere = {"price": np.ones(3, dtype=bool)}  # the rule is not evaluated at all then
+    assert [len(h) for h in evaluate(rs, frame, everywhere)] == [0, 0, 0]
+    assert rule_mask(rs.active[0], Columns(frame), everywhere).shape == (3,)
     assert [len(h) for h in evaluate(rs, frame, None)] == [1, 1, 0]
     assert evaluate(rs, frame)[0][0].message == "at 0.50 of floor"
 
