@@ -145,7 +145,10 @@ def run() -> list[dict]:
         f"http://127.0.0.1:{ours_port}/readyz",
     ):
         ours = closed_loop(ours_url, payloads)
-        ours_at_peak = open_loop(ours_url, payloads, rate=PEAK_RATE, seconds=3)
+        # three 3-second runs, the median reported: one run's p99 rests on ~36 requests
+        peak_runs = [open_loop(ours_url, payloads, rate=PEAK_RATE, seconds=3) for _ in range(3)]
+        ours_at_peak = sorted(peak_runs, key=lambda r: r["p99_ms"])[1]
+        peak_p99s = ", ".join(f"{r['p99_ms']:.1f}" for r in peak_runs)
         # latency under a load this machine can carry: 70 % of the measured capacity
         steady_rate = min(PEAK_RATE, 0.7 * ours["rps"])
         ours_steady = open_loop(ours_url, payloads, rate=steady_rate, seconds=5)
@@ -183,8 +186,8 @@ def run() -> list[dict]:
     )
     rows.append(
         {
-            "figure": f"p99 at {ours_at_peak['sent_rps']:.0f}/s offered, "
-            f"{ours_at_peak['errors']} errors",
+            "figure": f"p99 at {ours_at_peak['sent_rps']:.0f}/s offered (median of "
+            f"{peak_p99s} ms), {sum(r['errors'] for r in peak_runs)} errors",
             "unit": "ms",
             "value": ours_at_peak["p99_ms"],
             "target": "≤ 10 ms at 1,200/s",
