@@ -490,7 +490,6 @@ class _Resolution:
     consistent: tuple[int, ...]  # the mentions that agree, by position in the block
     conflicting: tuple[int, ...]  # those that disagree and are not noise before a higher level
     noise: tuple[int, ...]  # mentions that disagree before a higher level (a pasted name)
-    top: tuple[tuple[str, float], ...]  # ``ranked`` without the tie-break keys
     names: tuple[str | None, ...]
     missing: frozenset[int]
     n_covered: int
@@ -538,7 +537,6 @@ def _resolve(signature: Signature, area_city: str | None) -> _Resolution:
         consistent=tuple(sorted(agree)),
         conflicting=tuple(conflicting),
         noise=tuple(sorted(noise)),
-        top=tuple((h, support) for h, support, _ in ranked),
         names=gaz.names(best) if filled else _shared_names([h for h, _, _ in ranked], lex),
         missing=frozenset(missing),
         n_covered=len(covered),
@@ -628,7 +626,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         stray_suffixes=len(stray),
         conflicting=tuple(conflicting),
         noise=tuple(block[i] for i in r.noise),
-        top=r.top,
+        top=tuple((h, support) for h, support, _ in r.ranked),
         n_blocks=len(blocks),
         n_hypotheses=r.n_hypotheses,
         support_margin=r.margin,
