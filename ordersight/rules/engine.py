@@ -257,20 +257,19 @@ def _hits(rule: Rule, cols: Columns, rows: np.ndarray) -> list[RuleHit]:
 
 
 def rule_mask(
-    rule: Rule, cols: Columns, model_scored: Mapping[str, np.ndarray] | None = None
+    rule: Rule, cols: Columns, unscored: Mapping[str, np.ndarray] | None = None
 ) -> np.ndarray:
-    """Rows a rule fires on, with its channel filter and fallback gate applied."""
+    """Rows a rule fires on, with its channel filter and fallback gate applied.
+
+    ``unscored[type]`` is True where that type's model gave no score: a fallback rule fires only
+    there. A type missing from it (or ``None``) counts as not model-scored.
+    """
     assert rule.mask is not None, "rules are compiled by load_rules/parse_rules"
-    unscored = None
-    if rule.fallback and model_scored is not None and rule.type in model_scored:
-        unscored = ~np.asarray(model_scored[rule.type], dtype=bool)
-        if not unscored.any():  # the model scored every row: nothing to stand in for
-            return unscored
     mask = np.asarray(rule.mask(cols), dtype=bool)
     if rule.channels is not None:
         mask &= np.fromiter((v in rule.channels for v in cols.obj(CHANNEL_COLUMN)), bool, cols.n)
-    if unscored is not None:
-        mask &= unscored
+    if rule.fallback and unscored is not None and rule.type in unscored:
+        mask &= unscored[rule.type]
     return mask
 
 
@@ -282,15 +281,20 @@ def evaluate(
     """Hits per row of ``frame``, in rule-file order.
 
     ``model_scored[type]`` is True where that type's model produced a score; fallback rules fire
-    only on the other rows. A type missing from it (or ``None``) counts as not model-scored.
+    only on the other rows, and are not evaluated at all when the model scored every row (with
+    all three champions loaded, that is most rules on most batches). A type missing from it (or
+    ``None``) counts as not model-scored.
     """
     cols = Columns(frame)
+    unscored = {t: ~np.asarray(s, dtype=bool) for t, s in (model_scored or {}).items()}
+    covered = {t for t, rows in unscored.items() if not rows.any()}
     hits: list[list[RuleHit]] = [[] for _ in range(cols.n)]
     with np.errstate(invalid="ignore", divide="ignore"):
         for rule in ruleset.active:
-            mask = rule_mask(rule, cols, model_scored)
-            if mask.any():
-                rows = mask.nonzero()[0]
+            if rule.fallback and rule.type in covered:
+                continue
+            rows = np.flatnonzero(rule_mask(rule, cols, unscored))
+            if len(rows):
                 for row, hit in zip(rows.tolist(), _hits(rule, cols, rows), strict=True):
                     hits[row].append(hit)
     return hits

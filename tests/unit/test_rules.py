@@ -276,7 +276,8 @@ def test_fallback_rules_fire_only_where_the_model_did_not_score():
     assert [len(h) for h in evaluate(rs, frame, scored)] == [0, 1, 0]
     everywhere = {"price": np.ones(3, dtype=bool)}  # the rule is not evaluated at all then
     assert [len(h) for h in evaluate(rs, frame, everywhere)] == [0, 0, 0]
-    assert rule_mask(rs.active[0], Columns(frame), everywhere).shape == (3,)
+    gate = {"price": ~scored["price"]}  # the mask itself: condition and fallback gate
+    assert rule_mask(rs.active[0], Columns(frame), gate).tolist() == [False, True, False]
     assert [len(h) for h in evaluate(rs, frame, None)] == [1, 1, 0]
     assert evaluate(rs, frame)[0][0].message == "at 0.50 of floor"
 
