@@ -19,7 +19,7 @@ from serving.deps import parse_keys
 from serving.errors import install_error_handlers
 from serving.heap import freeze_startup_heap
 from serving.limits import BodyLimitMiddleware
-from serving.recording import record
+from serving.recording import score_and_record
 from serving.routes import address, admin, channels, health, orders, reference
 from serving.service import Scorer
 from serving.services import Services
@@ -40,10 +40,7 @@ def build_services(settings: Settings, load_models: bool = True) -> Services:
     scorer = Scorer(reference, RuleStore(settings.rules_file), models, services.metrics)
     services.scorer = scorer
     services.reference = reference
-    services.batcher = MicroBatcher(
-        lambda orders: services.scorer.score(orders),
-        store=lambda orders, results: record(services, orders, results),
-    )
+    services.batcher = MicroBatcher(lambda orders: score_and_record(services, orders))
     return services
 
 

@@ -29,6 +29,13 @@ def record(services: Services, orders: Sequence[Order], results: Sequence[ScoreR
     services.repo.save_decisions(rows)
 
 
+def score_and_record(services: Services, orders: Sequence[Order]) -> list[ScoreResult]:
+    """The micro-batcher's unit of work: score a batch and record it as one."""
+    results = services.scorer.score(orders)
+    record(services, orders, results)
+    return results
+
+
 def observe_latency(services: Services, endpoint: str, start: float) -> float:
     """Request latency since ``start`` (its arrival) into the histogram; returns milliseconds."""
     elapsed = time.perf_counter() - start

@@ -4,7 +4,6 @@ batch reaches every caller without stopping the batcher."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Sequence
 
 import pytest
@@ -111,74 +110,3 @@ def test_close_stops_the_task(n: int) -> None:
         assert batcher._task is None
 
     asyncio.run(main())
-
-
-class SlowStore:
-    """A store that takes a while, as a database write does; remembers when each batch ran."""
-
-    def __init__(self, fail_on: str | None = None):
-        self.stored: list[list[str]] = []
-        self.spans: list[tuple[float, float]] = []
-        self.fail_on = fail_on
-
-    def __call__(self, orders: Sequence[Order], results: Sequence[ScoreResult]) -> None:
-        start = time.perf_counter()
-        time.sleep(0.1)
-        ids = [o.order_id for o in orders]
-        assert ids == [r.order_id for r in results]
-        if self.fail_on in ids:
-            raise OSError("database is gone")
-        self.stored.append(ids)
-        self.spans.append((start, time.perf_counter()))
-
-
-class TimedRecorder(Recorder):
-    def __init__(self) -> None:
-        super().__init__()
-        self.at: list[float] = []
-
-    def __call__(self, orders: Sequence[Order]) -> list[ScoreResult]:
-        self.at.append(time.perf_counter())
-        return super().__call__(orders)
-
-
-def test_callers_are_answered_after_their_batch_is_stored_and_stores_keep_order() -> None:
-    score, store = TimedRecorder(), SlowStore()
-    batcher = MicroBatcher(score, store=store)
-
-    async def one(i: int) -> tuple[ScoreResult, int]:
-        result = await batcher.submit(_order(i))
-        return result, sum(len(b) for b in store.stored)  # orders stored when answered
-
-    async def main() -> list[tuple[ScoreResult, int]]:
-        first = asyncio.gather(*(one(i) for i in range(5)))
-        await asyncio.sleep(0.005)  # the first batch is being stored now
-        rest = asyncio.gather(*(one(i) for i in range(5, 10)))
-        out = await first + await rest
-        await batcher.close()
-        return out
-
-    answered = asyncio.run(main())
-    stored_before = {r.order_id: n for r, n in answered}
-    for batch_no, ids in enumerate(store.stored):
-        done = sum(len(b) for b in store.stored[: batch_no + 1])
-        assert all(stored_before[i] >= done for i in ids)  # its own batch was stored first
-    assert store.stored == score.batches  # stored in the order scored, every batch
-    # the loop scored the next batch while the first was still being written
-    assert score.at[1] < store.spans[0][1]
-
-
-def test_a_failed_store_reaches_its_callers_and_the_batcher_goes_on() -> None:
-    batcher = MicroBatcher(Recorder(), store=SlowStore(fail_on="o-1"))
-
-    async def main() -> tuple[list, ScoreResult]:
-        first = await asyncio.gather(
-            *(batcher.submit(_order(i)) for i in range(3)), return_exceptions=True
-        )
-        after = await batcher.submit(_order(9))
-        await batcher.close()
-        return first, after
-
-    first, after = asyncio.run(main())
-    assert all(isinstance(r, OSError) for r in first)
-    assert after.order_id == "o-9"
