@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -207,11 +207,41 @@ def score_columns(
     model_scored = {k: o.scored for k, o in outputs.items()}
     hits = evaluate(rules, cols, model_scored)
     versions = {k: m.version for k, m in models.items() if k in outputs}
+    per_kind = [_kind_rows(kind, outputs.get(kind), rules, n) for kind in MODEL_TYPES]
     elapsed_ms = (time.perf_counter() - start) * 1000 / n
     return [
-        _assemble(i, orders[i], cols, parsed[i], outputs, hits[i], rules, versions, elapsed_ms)
+        _assemble(i, orders[i], cols, parsed[i], per_kind, hits[i], rules, versions, elapsed_ms)
         for i in range(n)
     ]
+
+
+# One model type's batch output as per-row lists: kind, scored, score, code, evidence, threshold.
+KindRows = tuple[str, list[bool], list[float], list[str | None], list[list[Evidence]], float]
+
+
+def _kind_rows(kind: str, out: ModelOutput | None, rules: RuleSet, n: int) -> KindRows:
+    """Per-row plain lists, read once per order by :func:`_assemble` (a numpy scalar costs more
+    per read); a type without a model output is unscored on every row."""
+    if out is None:
+        return kind, [False] * n, [], [], [], 1.0
+    scored, score = out.scored.tolist(), out.score.tolist()
+    return kind, scored, score, out.code, out.evidence, _review_threshold(rules, kind)
+
+
+class _Row(Mapping[str, Any]):
+    """One order's feature values, read from the batch columns only where a suggestion asks."""
+
+    def __init__(self, cols: Columns, i: int):
+        self._cols, self._i = cols, i
+
+    def __getitem__(self, name: str) -> Any:
+        return self._cols[name][self._i]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cols)
+
+    def __len__(self) -> int:
+        return len(self._cols)
 
 
 def _assemble(
@@ -219,7 +249,7 @@ def _assemble(
     order: Order,
     cols: Columns,
     parsed: ParsedAddress,
-    outputs: Mapping[str, ModelOutput],
+    per_kind: Sequence[KindRows],
     hits: list[RuleHit],
     rules: RuleSet,
     versions: dict[str, str],
@@ -229,17 +259,15 @@ def _assemble(
     scored_by: dict[str, Any] = {}
     issues: list[Issue] = []
     rule_scores = hit_scores(hits)
-    row: dict[str, Any] | None = None
-    for kind in MODEL_TYPES:
-        out = outputs.get(kind)
-        if out is not None and out.scored[i]:
-            score = float(out.score[i])
-            scores[kind], scored_by[kind] = round(score, 4), "model"
-            if score >= _review_threshold(rules, kind) and out.code[i]:
-                row = {name: col[i] for name, col in cols.items()} if row is None else row
-                issues.append(_model_issue(kind, out.code[i], score, row, parsed, out.evidence[i]))
-        else:
+    for kind, scored, score_of, code_of, evidence_of, review in per_kind:
+        if not scored[i]:
             scores[kind], scored_by[kind] = round(rule_scores.get(kind, 0.0), 4), "rules"
+            continue
+        score = score_of[i]
+        scores[kind], scored_by[kind] = round(score, 4), "model"
+        if score >= review and code_of[i]:
+            row = _Row(cols, i)
+            issues.append(_model_issue(kind, code_of[i], score, row, parsed, evidence_of[i]))
     seen = {iss.code for iss in issues}
     for hit in hits:
         if hit.code not in seen:
