@@ -35,6 +35,7 @@ SUBSIDY_KEYS = ("platform_subsidy",)  # paid by the platform, not the buyer: par
 # Coupon-stacking policy: the share of goods value discounts may take, ordinary days / festivals.
 STACKING_CAP, STACKING_CAP_FESTIVAL = 0.20, 0.30
 AGE_KEYS = ("baby_age_months", "baby_age")
+_FLOAT_MAX = np.finfo(float).max
 
 FEATURES: dict[str, str] = {
     # format
@@ -150,6 +151,12 @@ def _nan_to(values: np.ndarray, fill: float) -> np.ndarray:
     return np.where(np.isnan(values), fill, values)
 
 
+def _finite(values: np.ndarray) -> np.ndarray:
+    """``np.nan_to_num`` (NaN → 0, ±inf → ±float max) for values from outside, without its
+    Python-level overhead (~20 µs a call on the order path)."""
+    return np.where(np.isnan(values), 0.0, np.minimum(np.maximum(values, -_FLOAT_MAX), _FLOAT_MAX))
+
+
 def _ratio(num: np.ndarray, den: np.ndarray, cap: float | None = None) -> np.ndarray:
     """num / den with NaN where den is NaN; den ≤ 0 gives ``cap`` (or NaN without one).
 
@@ -209,7 +216,7 @@ def order_feature_columns(
     counts = np.fromiter((len(o.lines) for o in orders), dtype=np.int64, count=n)
     if n == 0:
         return _typed({}, 0)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    starts = np.cumsum(counts) - counts  # first line of each order (every order has a line)
     line_order = np.repeat(np.arange(n), counts)
     lines = [ln for o in orders for ln in o.lines]
     m = len(lines)
@@ -242,7 +249,7 @@ def order_feature_columns(
     out.update(_stock_features(idx, orders, adcodes, given, sku_i, known, qty, starts, line_order))
     priced = {"unit": unit, "qty": qty, "olist": olist, "list": cat(idx.list_price)}
     priced.update(cost=cat(idx.cost), floor=cat(idx.floor), recent=cat(idx.recent_price))
-    out.update(_price_features(orders, priced, starts))
+    out.update(_price_features(orders, priced, starts, line_order))
 
     stage = cat(idx.stage)
     age = np.fromiter((_attr_float(o.attributes, AGE_KEYS) for o in orders), float, n)
@@ -389,6 +396,7 @@ def _price_features(
     orders: Sequence[Order],
     line: dict[str, np.ndarray],
     starts: np.ndarray,
+    order_of: np.ndarray,
 ) -> dict[str, object]:
     """Catalog-relative price ratios, payment consistency and the line a suggestion would fix."""
     n = len(orders)
@@ -400,13 +408,12 @@ def _price_features(
     )
     subsidy = np.fromiter((_attr_float(o.attributes, SUBSIDY_KEYS) for o in orders), float, n)
     merchant = np.fromiter((o.discount_amount or 0.0 for o in orders), float, n)
-    disc = merchant + np.nan_to_num(subsidy)
+    disc = merchant + _finite(subsidy)
     gross = np.add.reduceat(qty * unit, starts)
     promo = np.fromiter((promo_season(o.created_at) for o in orders), np.int64, n)
     expected = gross - disc
     paid_log = np.log10(np.where((paid > 0) & (expected > 0), paid / expected, np.nan))
     worst = np.where(np.isnan(log_rel), -1.0, log_rel)
-    order_of = np.repeat(np.arange(n), np.diff(np.append(starts, len(unit))))
     # Line with the largest deviation per order: sort by (order, -deviation), take each first.
     first = np.lexsort((-worst, order_of))[starts]
     return {

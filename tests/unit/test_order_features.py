@@ -150,6 +150,17 @@ def test_flash_sale_stock_and_subsidy(ref):
     assert row.promo_season == 1  # 11 November
 
 
+@pytest.mark.parametrize(
+    ("subsidy", "share"),
+    [("n/a", 20 / 300), (None, 20 / 300), ("1e400", np.finfo(float).max / 300)],
+)
+def test_a_subsidy_that_is_not_a_finite_number_never_makes_the_discount_nan(ref, subsidy, share):
+    attributes = {} if subsidy is None else {"platform_subsidy": subsidy}
+    o = order([("MILK-S1", 1, 300.0)], paid=280.0, discount=20.0, attributes=attributes)
+    row = order_feature_frame([o], ref).iloc[0]
+    assert row.discount_share == pytest.approx(share)
+
+
 def test_split_when_no_single_warehouse_has_all(ref):
     o = order([("MILK-S1", 50, 300.0), ("TV-55", 2, 4000.0)])
     row = order_feature_frame([o], ref, adcodes=["330106"]).iloc[0]
