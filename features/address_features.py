@@ -25,6 +25,7 @@ _STREET = re.compile(r"路|街|道|巷|弄|胡同|大道")
 _NUMBER = re.compile(r"\d+")
 _ZONE = re.compile(r"开发区|高新区|园区|新区|工业区")
 _TOWN = re.compile(r"镇|乡|街道")
+_COUNTY_SUFFIXES = ("市", "县", "旗")  # 自治县 and 自治旗 included
 _PHONE_KINDS = ("mobile", "masked", "landline", "invalid", "missing")
 
 
@@ -34,8 +35,10 @@ def _no_counties(adcode: str | None) -> bool:
     return adcode is not None and gaz[adcode].level == CITY and not gaz.children.get(adcode)
 
 
-def _county_city(district: str | None, adcode: str | None) -> bool:
-    return bool(district and district.endswith("市") and adcode and adcode[4:] != "00")
+def _county_level(district: str | None, adcode: str | None) -> bool:
+    """A county or county-level city (桐庐县, 昆山市), which people write without its prefecture;
+    a zone (杭州湾新区, hosted in 慈溪市) is written as itself and does not count."""
+    return bool(district and district.endswith(_COUNTY_SUFFIXES) and adcode and adcode[4:] != "00")
 
 
 def _row(a: Analysis) -> dict[str, float]:
@@ -81,8 +84,8 @@ def _row(a: Analysis) -> dict[str, float]:
         # the county level as written: a district, a zone, or none needed (东莞市长安镇)
         "wrote_district": DISTRICT in written or a.zone or no_counties,
         "zone_district": a.zone,
-        # 昆山市 under 苏州市: people write a county-level city without its prefecture
-        "county_city": _county_city(parsed.district, parsed.adcode),
+        # 桐庐县 under 杭州市, 昆山市 under 苏州市: people write a county without its prefecture
+        "county_level": _county_level(parsed.district, parsed.adcode),
         "confidence": parsed.confidence,
         "detail_len": len(detail),
         "detail_n_numbers": len(_NUMBER.findall(detail)),
@@ -134,7 +137,7 @@ _BASE = [
     "wrote_city",
     "wrote_district",
     "zone_district",
-    "county_city",
+    "county_level",
     "confidence",
     "detail_len",
     "detail_n_numbers",

@@ -176,8 +176,8 @@ def test_shadow_challenger_is_counted_never_returned(held_out: dict) -> None:
 
 
 # Real typed addresses the demo world renders rarely or never: functional zones at the county
-# level, cities without counties and county-level cities without their prefecture are complete;
-# the defective ones miss or contradict a level.
+# level, cities without counties and counties or county-level cities without their prefecture
+# are complete; the defective ones miss or contradict a level.
 COMPLETE_ADDRESSES = (
     "江苏省苏州市工业园区星湖街328号",
     "武汉市东湖高新区光谷大道77号",
@@ -190,6 +190,10 @@ COMPLETE_ADDRESSES = (
     "南京市江北新区浦口区江浦街道101号",
     "江苏省昆山市玉山镇前进西路1号",
     "浙江省义乌市稠城街道工人北路1号",
+    "湖南省长沙县星沙街道开元东路18号",
+    "浙江省桐庐县富春江镇富春路88号",
+    "河北省正定县常山西路12号",
+    "内蒙古自治区土默特左旗察素齐镇光明路5号",
 )
 DEFECTIVE_ADDRESSES = ("杭州市文三路90号", "宁波市西湖区中山路1号", "朝阳区建国路88号")
 

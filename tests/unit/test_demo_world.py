@@ -166,3 +166,21 @@ def test_formula_stage_labels_match_declared_age(labels: pd.DataFrame, orders: l
 def test_tiny_sizes_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="days"):
         generate_world(tmp_path, days=5, n_orders=100, progress=False)
+
+
+def test_counties_written_without_their_prefecture_are_clean(
+    orders: list[Order], labels: pd.DataFrame, small_world: Path
+) -> None:
+    """浙江省桐庐县… is how people write a county: the world renders it, unlabeled."""
+    truth = pd.read_csv(small_world / "truth.csv", dtype={"adcode": str})
+    address_labeled = set(labels.loc[labels["type"] == "address", "order_id"])
+    missing_level = set(labels.loc[labels["code"] == "ADDR_MISSING_LEVEL", "order_id"])
+    counties_alone = [
+        o.order_id
+        for o, t in zip(orders, truth.itertuples(), strict=True)
+        if t.district.endswith("县")
+        and t.district in o.address.text()
+        and t.city.removesuffix("市") not in o.address.text()
+    ]
+    assert set(counties_alone) - address_labeled  # rendered, and clean
+    assert not missing_level & set(counties_alone)  # never labeled a missing level

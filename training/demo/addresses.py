@@ -2,11 +2,11 @@
 
 Clean variants (not labeled): 省/市 suffixes dropped on province or city (浙江杭州西湖区), the
 province left out when the city is given, municipalities written twice (北京 北京市 朝阳区), a
-functional zone written where the district goes (苏州市工业园区, 武汉东湖高新区), a county-level
-city without its prefecture (江苏省昆山市, 义乌市), spaces and commas, name and phone pasted before
-or after, courier notes like (电联), street names that contain region names (南京东路 in 上海).
-Labeled defects are what a person or an automatic correction must handle; see
-training/demo/README.md for the exact list.
+functional zone written where the district goes (苏州市工业园区, 武汉东湖高新区), a county or
+county-level city without its prefecture (浙江省桐庐县, 江苏省昆山市, 义乌市), spaces and commas,
+name and phone pasted before or after, courier notes like (电联), street names that contain region
+names (南京东路 in 上海). Labeled defects are what a person or an automatic correction must handle;
+see training/demo/README.md for the exact list.
 """
 
 from __future__ import annotations
@@ -43,9 +43,10 @@ WRONG_PROVINCE_SUFFIX = {
 }  # fmt: skip
 SEPARATORS = ["", "", "", " ", " ", ",", "，", "-"]
 ZONE_SHARE = 0.3  # clean addresses in a zone's host district that name the zone instead
-# clean addresses of a county-level city (昆山市, 义乌市) typed without its prefecture city, as
-# people usually write them (江苏省昆山市…, 义乌市稠城街道…)
-COUNTY_CITY_SHARE = 0.4
+# clean addresses of a county or county-level city (昆山市, 桐庐县, 土默特左旗) typed without its
+# prefecture city, as people usually write them (江苏省昆山市…, 浙江省桐庐县…, 义乌市稠城街道…)
+COUNTY_LEVEL_SHARE = 0.4
+COUNTY_SUFFIXES = ("市", "县", "旗")  # 自治县 and 自治旗 included
 
 
 @dataclass
@@ -116,7 +117,7 @@ class AddressMaker:
         zone = self._zone(adcode, rng) if code is None else None
         d = zone or d
         hand_typed = code is None and style != "picker"
-        if hand_typed and _county_city(district, city) and rng.random() < COUNTY_CITY_SHARE:
+        if hand_typed and _county_level(district, city) and rng.random() < COUNTY_LEVEL_SHARE:
             c = None
             p = p if rng.random() < 0.7 else None
         detail = true_detail
@@ -176,9 +177,9 @@ class AddressMaker:
         return text.strip() or "-"
 
     def _drop_levels(self, adcode: str, p, c, d, style: str, rng: random.Random):
-        if style == "picker" or d is None or _county_city(d, c):
-            # a district the platform's picker does not know yet; a county-level city without
-            # its prefecture is how people write it (see COUNTY_CITY_SHARE), not a defect
+        if style == "picker" or d is None or _county_level(d, c):
+            # a district the platform's picker does not know yet; a county without its
+            # prefecture is how people write it (see COUNTY_LEVEL_SHARE), not a defect
             return p, c, None
         roll = rng.random()
         if roll < 0.45 and adcode in self.unique:
@@ -243,6 +244,7 @@ def _homophones(names: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     return {ch: tuple(x for x in by_sound[lazy_pinyin(ch)[0]] if x != ch) for ch in chars}
 
 
-def _county_city(district: str, city: str | None) -> bool:
-    """A county-level city under a prefecture (昆山市 under 苏州市), not the prefecture itself."""
-    return district.endswith("市") and district != city
+def _county_level(district: str, city: str | None) -> bool:
+    """A county (桐庐县, 土默特左旗) or county-level city (昆山市 under 苏州市) under a
+    prefecture, not the prefecture itself; an urban district (西湖区) is written with its city."""
+    return district.endswith(COUNTY_SUFFIXES) and district != city
