@@ -64,10 +64,15 @@ def _customer_key(order: Order) -> str:
     Marketplaces mask the middle digits (138****8000) while own channels show them all; keeping
     only what every channel shows lets the same receiver match across channels.
     """
-    phone = _NOT_PHONE_CHAR.sub("", order.address.phone or "")
-    if len(phone) >= 8 and phone[:3].isdigit() and phone[-4:].isdigit():
-        return "p" + phone[:3] + phone[-4:]
-    return "c" + (order.customer_id or "")
+    return _phone_key(order.address.phone or "") or "c" + (order.customer_id or "")
+
+
+@lru_cache(maxsize=65_536)
+def _phone_key(phone: str) -> str | None:
+    digits = _NOT_PHONE_CHAR.sub("", phone)
+    if len(digits) >= 8 and digits[:3].isdigit() and digits[-4:].isdigit():
+        return "p" + digits[:3] + digits[-4:]
+    return None
 
 
 def fingerprint(order: Order, adcode: str | None = None) -> str:
