@@ -15,7 +15,7 @@ from features.address_lexicon import EXACT, FORMER, FUZZY, SHORT, get_lexicon
 from features.address_parser import Analysis, analyse
 from features.address_text import phone_kind
 from ordersight.codes import codes_of
-from ordersight.gazetteer import CITY, DISTRICT, PROVINCE
+from ordersight.gazetteer import CITY, COUNTY_SUFFIXES, DISTRICT, PROVINCE
 
 __all__ = ["FEATURES", "address_feature_frame", "address_feature_matrix"]
 
@@ -25,7 +25,6 @@ _STREET = re.compile(r"路|街|道|巷|弄|胡同|大道")
 _NUMBER = re.compile(r"\d+")
 _ZONE = re.compile(r"开发区|高新区|园区|新区|工业区")
 _TOWN = re.compile(r"镇|乡|街道")
-_COUNTY_SUFFIXES = ("市", "县", "旗")  # 自治县 and 自治旗 included
 _PHONE_KINDS = ("mobile", "masked", "landline", "invalid", "missing")
 
 
@@ -38,7 +37,7 @@ def _no_counties(adcode: str | None) -> bool:
 def _county_level(district: str | None, adcode: str | None) -> bool:
     """A county or county-level city (桐庐县, 昆山市), which people write without its prefecture;
     a zone (杭州湾新区, hosted in 慈溪市) is written as itself and does not count."""
-    return bool(district and district.endswith(_COUNTY_SUFFIXES) and adcode and adcode[4:] != "00")
+    return bool(district and district.endswith(COUNTY_SUFFIXES) and adcode and adcode[4:] != "00")
 
 
 def _row(a: Analysis) -> dict[str, float]:

@@ -20,6 +20,9 @@ PROVINCE, CITY, DISTRICT = 0, 1, 2
 PLACEHOLDERS = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
 MUNICIPALITIES = frozenset({"110000", "120000", "310000", "500000"})
 EXCLUDED_PROVINCES = frozenset({"710000", "810000", "820000"})  # no mainland adcode hierarchy
+# county-level units people write without their prefecture: 县 (自治县), 旗 (自治旗) and
+# county-level cities 市 (桐庐县, 土默特左旗, 昆山市); an urban district 区 is written with its city
+COUNTY_SUFFIXES = ("县", "旗", "市")
 
 _SUFFIXES = {
     PROVINCE: re.compile(r"(自治区|特别行政区|省|市)$"),

@@ -20,6 +20,7 @@ from pypinyin import lazy_pinyin
 
 from ordersight.gazetteer import (
     CITY,
+    COUNTY_SUFFIXES,
     DISTRICT,
     MUNICIPALITIES,
     PROVINCE,
@@ -46,7 +47,6 @@ ZONE_SHARE = 0.3  # clean addresses in a zone's host district that name the zone
 # clean addresses of a county or county-level city (昆山市, 桐庐县, 土默特左旗) typed without its
 # prefecture city, as people usually write them (江苏省昆山市…, 浙江省桐庐县…, 义乌市稠城街道…)
 COUNTY_LEVEL_SHARE = 0.4
-COUNTY_SUFFIXES = ("市", "县", "旗")  # 自治县 and 自治旗 included
 
 
 @dataclass
