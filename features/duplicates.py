@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
-from ordersight.schema import Order
+from ordersight.schema import Order, OrderLine
 
 __all__ = ["RecentOrders", "address_key", "fingerprint", "normalise_address"]
 
@@ -82,15 +83,20 @@ def fingerprint(order: Order, adcode: str | None = None) -> str:
     channels spelling the regions differently still match; without it, the whole normalised text.
     """
     where = address_key(order.address.text(), adcode)
+    return f"{_customer_key(order)}|{where}|{_lines_key(order.lines)}"
+
+
+def _lines_key(lines: Sequence[OrderLine]) -> str:
+    """Sorted ``SKUxQTY`` per distinct SKU (case and spacing ignored, split lines summed)."""
+    if len(lines) == 1:  # most orders
+        return f"{lines[0].sku.strip().upper()}x{lines[0].qty}"
     qty: dict[str, int] = defaultdict(int)
-    for line in order.lines:
+    for line in lines:
         qty[line.sku.strip().upper()] += line.qty
-    lines = ",".join(f"{s}x{q}" for s, q in sorted(qty.items()))
-    return f"{_customer_key(order)}|{where}|{lines}"
+    return ",".join(f"{s}x{q}" for s, q in sorted(qty.items()))
 
 
-@dataclass
-class _Seen:
+class _Seen(NamedTuple):
     at: float
     channel: str
     order_id: str
@@ -120,17 +126,21 @@ class RecentOrders:
         Orders are taken in the order given (callers replay history sorted by ``created_at``).
         Returns two int arrays: ``dup_same_channel`` and ``dup_cross_channel``.
         """
-        same = np.zeros(len(orders), dtype=np.int64)
-        cross = np.zeros(len(orders), dtype=np.int64)
+        n = len(orders)
+        same = np.zeros(n, dtype=np.int64)
+        cross = np.zeros(n, dtype=np.int64)
+        if not n:
+            return same, cross
         span = self.window.total_seconds()
-        for i, order in enumerate(orders):
-            key = fingerprint(order, adcodes[i] if adcodes is not None else None)
-            at = _timestamp(order.created_at)
-            self._latest = max(self._latest, at)
-            self._added += 1
-            seen = self._by_key.get(key)
+        keys = map(fingerprint, orders, adcodes if adcodes is not None else [None] * n)
+        times = [_timestamp(order.created_at) for order in orders]
+        self._latest = max(self._latest, *times)
+        self._added += n
+        by_key = self._by_key
+        for i, (order, key, at) in enumerate(zip(orders, keys, times, strict=True)):
+            seen = by_key.get(key)
             if seen is None:  # most orders: a fingerprint not seen in the window
-                self._by_key[key] = deque([_Seen(at, order.channel, order.order_id)])
+                by_key[key] = deque([_Seen(at, order.channel, order.order_id)])
                 continue
             for prior in seen:
                 if prior.order_id == order.order_id or not (0 <= at - prior.at <= span):

@@ -29,6 +29,7 @@ from ordersight.reference import ReferenceData
 from ordersight.rules.engine import decide, evaluate, hit_scores
 from ordersight.rules.model import RuleHit, RuleSet
 from ordersight.schema import (
+    Action,
     Evidence,
     Issue,
     Order,
@@ -222,10 +223,10 @@ KindRows = tuple[str, list[bool], list[float], list[str | None], list[list[Evide
 def _kind_rows(kind: str, out: ModelOutput | None, rules: RuleSet, n: int) -> KindRows:
     """Per-row plain lists, read once per order by :func:`_assemble` (a numpy scalar costs more
     per read); a type without a model output is unscored on every row."""
+    review = _review_threshold(rules, kind)
     if out is None:
-        return kind, [False] * n, [], [], [], 1.0
-    scored, score = out.scored.tolist(), out.score.tolist()
-    return kind, scored, score, out.code, out.evidence, _review_threshold(rules, kind)
+        return kind, [False] * n, [], [], [], review
+    return kind, out.scored.tolist(), out.score.tolist(), out.code, out.evidence, review
 
 
 class _Row(Mapping[str, Any]):
@@ -258,25 +259,33 @@ def _assemble(
     scores: dict[str, float] = {}
     scored_by: dict[str, Any] = {}
     issues: list[Issue] = []
-    rule_scores = hit_scores(hits)
+    rule_scores = hit_scores(hits) if hits else {}
+    over_review = False
     for kind, scored, score_of, code_of, evidence_of, review in per_kind:
         if not scored[i]:
-            scores[kind], scored_by[kind] = round(rule_scores.get(kind, 0.0), 4), "rules"
-            continue
-        score = score_of[i]
-        scores[kind], scored_by[kind] = round(score, 4), "model"
-        if score >= review and code_of[i]:
-            row = _Row(cols, i)
-            issues.append(_model_issue(kind, code_of[i], score, row, parsed, evidence_of[i]))
-    seen = {iss.code for iss in issues}
-    for hit in hits:
-        if hit.code not in seen:
-            issues.append(_rule_issue(hit, parsed))
-            seen.add(hit.code)
-        scores.setdefault(hit.type, round(hit.score, 4))
-    action = decide(rules, scores, hits)
-    if action == "pass" and issues:
-        action = "review"
+            scores[kind] = shown = round(rule_scores.get(kind, 0.0), 4)
+            scored_by[kind] = "rules"
+        else:
+            score = score_of[i]
+            scores[kind] = shown = round(score, 4)
+            scored_by[kind] = "model"
+            if score >= review and code_of[i]:
+                row = _Row(cols, i)
+                issues.append(_model_issue(kind, code_of[i], score, row, parsed, evidence_of[i]))
+        over_review = over_review or shown >= review
+    # Most orders: no issue, no rule hit and every shown score under its review threshold (so
+    # under hold too), which `decide` would pass; it is asked only about the others.
+    action: Action = "pass"
+    if issues or hits or over_review:
+        seen = {iss.code for iss in issues}
+        for hit in hits:
+            if hit.code not in seen:
+                issues.append(_rule_issue(hit, parsed))
+                seen.add(hit.code)
+            scores.setdefault(hit.type, round(hit.score, 4))
+        action = decide(rules, scores, hits)
+        if action == "pass" and issues:
+            action = "review"
     return trusted(
         ScoreResult,
         order_id=order.order_id,
