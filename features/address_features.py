@@ -158,9 +158,10 @@ _IN_ORDER = itemgetter(*FEATURES)
 
 
 @lru_cache(maxsize=65_536)
-def _feature_row(text: str, phone: str | None) -> tuple[float | bool, ...]:
-    """One address's features in :data:`FEATURES` order; cached beside the parse it reads."""
-    return _IN_ORDER(_row(analyse(text, phone)))
+def _feature_row(text: str, phone: str | None) -> bytes:
+    """One address's features in :data:`FEATURES` order as float32 bytes; cached beside the
+    parse it reads (a batch joins bytes: ~20x cheaper than converting tuples of Python floats)."""
+    return np.array(_IN_ORDER(_row(analyse(text, phone))), dtype=np.float32).tobytes()
 
 
 def address_feature_matrix(
@@ -168,8 +169,10 @@ def address_feature_matrix(
 ) -> np.ndarray:
     """One float32 row per address, columns :data:`FEATURES` in order (no pandas: hot path)."""
     phones = phones if phones is not None else [None] * len(texts)
-    rows = [_feature_row(text or "", phone) for text, phone in zip(texts, phones, strict=True)]
-    return np.array(rows, dtype=np.float32).reshape(len(rows), len(FEATURES))
+    rows = b"".join(
+        _feature_row(text or "", phone) for text, phone in zip(texts, phones, strict=True)
+    )
+    return np.frombuffer(rows, dtype=np.float32).reshape(len(texts), len(FEATURES)).copy()
 
 
 def address_feature_frame(
