@@ -9,12 +9,12 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, SerializeAsAny, TypeAdapter, ValidationError
 
 from ordersight.schema import Order, ScoreResult
 from serving.deps import ServicesDep, UserDep, current_user, get_services
 from serving.errors import validation_details
-from serving.recording import json_response, observe_latency, record, score_single
+from serving.recording import observe_latency, record, score_single
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 MAX_BATCH = 10_000
@@ -60,6 +60,11 @@ class BatchResponse(BaseModel):
     results: list[ScoreResult | BatchError]
 
 
+# BatchResponse's results, each written by its own class: pydantic's union serializer tries the
+# members in turn, which cost 2.5x as much on a 500-order reply (the same bytes otherwise)
+_RESULTS = TypeAdapter(list[SerializeAsAny[BaseModel]])
+
+
 async def score_one(order: Order, services: ServicesDep, _: UserDep) -> Response:
     return await score_single(services, order, "score", time.perf_counter())
 
@@ -98,4 +103,5 @@ def score_batch(body: BatchRequest, services: ServicesDep, _: UserDep) -> Respon
         out[pos] = result
     record(services, good, results)
     observe_latency(services, "score_batch", start)
-    return json_response(BatchResponse(results=[r for r in out if r is not None]))
+    items = _RESULTS.dump_json([r for r in out if r is not None], exclude_none=True)
+    return Response(b'{"results":' + items + b"}", media_type="application/json")
