@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from ordersight.settings import REPO_ROOT, Settings
 from serving.app import build_services, create_app
@@ -187,6 +189,33 @@ def test_codes_address_and_metrics(client: TestClient) -> None:
     assert client.post("/v1/address/parse", json={}).status_code == 422
     text = TestClient(client.app).get("/metrics").text
     assert "ordersight_orders_scored_total" in text
+
+
+def _counters(client: TestClient) -> dict[tuple[str, tuple], float]:
+    text = TestClient(client.app).get("/metrics").text
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name in {"ordersight_orders_scored_total", "ordersight_issues_total"}
+    }
+
+
+def test_metrics_count_each_action_and_issue_of_a_batch(client: TestClient, env: dict) -> None:
+    before = _counters(client)
+    results = client.post(
+        "/v1/orders/score-batch", json={"orders": _orders(env["world"], 300)}
+    ).json()["results"]
+    after = _counters(client)
+    expected: Counter[tuple[str, tuple]] = Counter()
+    for r in results:
+        expected["ordersight_orders_scored_total", (("action", r["action"]),)] += 1
+        for i in r["issues"]:
+            labels = (("scored_by", i["scored_by"]), ("type", i["type"]))
+            expected["ordersight_issues_total", labels] += 1
+    assert len({key[1] for key in expected}) >= 3  # several actions and issue types counted
+    changed = {k: after[k] - before.get(k, 0.0) for k in after if after[k] != before.get(k, 0.0)}
+    assert changed == expected
 
 
 def test_native_channel_payload_is_adapted_and_scored(client: TestClient) -> None:
