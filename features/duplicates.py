@@ -134,7 +134,7 @@ class RecentOrders:
         span = self.window.total_seconds()
         keys = map(fingerprint, orders, adcodes if adcodes is not None else [None] * n)
         times = [_timestamp(order.created_at) for order in orders]
-        self._latest = max(self._latest, *times)
+        self._latest = max(self._latest, max(times))
         self._added += n
         by_key = self._by_key
         for i, (order, key, at) in enumerate(zip(orders, keys, times, strict=True)):

@@ -194,8 +194,10 @@ class IssueModel:
             if len(memo) + len(todo) > self.EXPLAIN_MEMO:
                 memo.clear()  # simpler than an LRU; repeats come back within minutes
             for i, contribs in zip(todo, self._explain_rows(x[todo], top), strict=True):
-                found[i] = memo[keys[i]] = contribs
-        return [list(contribs) for contribs in found]  # type: ignore[arg-type]
+                found[i] = contribs
+                if len(memo) < self.EXPLAIN_MEMO:
+                    memo[keys[i]] = contribs
+        return [list(contribs or ()) for contribs in found]
 
     def _explain_rows(self, x: np.ndarray, top: int) -> list[list[tuple[str, float]]]:
         if self.binary is None:
