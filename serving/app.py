@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -27,12 +28,13 @@ from serving.state import ModelHolder, ReferenceHolder
 
 log = logging.getLogger("ordersight")
 MODEL_POLL_SECONDS = 30.0
+CHECKPOINT_SECONDS = 2.0
 
 
 def build_services(settings: Settings, load_models: bool = True) -> Services:
     """Everything the routes need, built once: repository, reference, rules, models."""
     settings.home.mkdir(parents=True, exist_ok=True)
-    repo = SqlRepository.from_url(settings.database_url)
+    repo = SqlRepository.from_url(settings.database_url, manual_checkpoints=True)
     models = ModelHolder(settings.tracking_uri if load_models else None)
     models.refresh()
     services = Services(settings=settings, repo=repo, api_keys=parse_keys(settings.api_keys))
@@ -44,17 +46,24 @@ def build_services(settings: Settings, load_models: bool = True) -> Services:
     return services
 
 
-async def _poll_models(services: Services) -> None:
+def _refresh_models(services: Services) -> None:
     """Pick up a moved champion alias without a restart."""
-    while services.scorer is not None:
-        await asyncio.sleep(MODEL_POLL_SECONDS)
+    if services.scorer is None:
+        return
+    changed = services.scorer.models.refresh()
+    if changed:
+        log.info("loaded new model versions: %s", changed)
+
+
+async def _every(seconds: float, work: Callable[[], None], what: str) -> None:
+    """Run ``work`` in a thread every ``seconds``, off the event loop the orders are scored on;
+    a failure is logged and the next round tries again."""
+    while True:
+        await asyncio.sleep(seconds)
         try:
-            changed = await asyncio.to_thread(services.scorer.models.refresh)
+            await asyncio.to_thread(work)
         except Exception:
-            log.exception("model refresh failed")
-            continue
-        if changed:
-            log.info("loaded new model versions: %s", changed)
+            log.exception("%s failed", what)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -70,15 +79,26 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         freeze_startup_heap()
         if not svc.api_keys:
             log.warning("ORDERSIGHT_API_KEYS is empty: authentication is OFF")
-        poller = asyncio.create_task(_poll_models(svc))
+        # SQLite's log is copied into the database here rather than inside a commit on the
+        # order path (see ordersight.storage.SqlRepository.from_url)
+        tasks = [
+            asyncio.create_task(
+                _every(MODEL_POLL_SECONDS, partial(_refresh_models, svc), "model refresh")
+            ),
+            asyncio.create_task(
+                _every(CHECKPOINT_SECONDS, svc.repo.checkpoint, "database checkpoint")
+            ),
+        ]
         try:
             yield
         finally:
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if svc.batcher is not None:
                 await svc.batcher.close()
+            svc.repo.checkpoint()
 
     app = FastAPI(
         title="OrderSight",

@@ -107,3 +107,34 @@ def test_recommendations_decide_and_replace(repo) -> None:
     assert {r["rec_id"] for r in repo.list_recommendations()} == {"R2", "R9"}  # history kept
     with pytest.raises(NotFound):
         repo.decide_recommendation("R1", "reject", "ana", None, None)
+
+
+def _big_decisions(n: int) -> list[dict]:
+    rows = [_decision(f"O-{i}", "review", i) for i in range(n)]
+    for row in rows:
+        row["order"]["note"] = "x" * 3_000  # ~4 KB a row: 1,500 rows fill SQLite's 1,000 pages
+    return rows
+
+
+def test_sqlite_log_is_copied_only_by_a_checkpoint_off_the_order_path(tmp_path) -> None:
+    db = tmp_path / "os.db"
+    repo = SqlRepository.from_url(f"sqlite:///{db}", manual_checkpoints=True)
+    base = db.stat().st_size
+    repo.save_decisions(_big_decisions(1_500))
+    wal = db.with_name("os.db-wal")
+    assert wal.stat().st_size > 4_000_000  # no commit copied the log into the database
+    assert db.stat().st_size == base
+    repo.checkpoint()
+    assert db.stat().st_size > base + 4_000_000
+    assert (
+        len(SqlRepository.from_url(f"sqlite:///{db}").list_decisions(["review"], limit=2_000))
+        == 1_500
+    )
+
+
+def test_by_default_sqlite_copies_its_log_itself(tmp_path) -> None:
+    db = tmp_path / "os.db"
+    repo = SqlRepository.from_url(f"sqlite:///{db}")
+    base = db.stat().st_size
+    repo.save_decisions(_big_decisions(1_500))
+    assert db.stat().st_size > base + 4_000_000  # the CLI and notebooks need no checkpoint loop
