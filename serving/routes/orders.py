@@ -4,50 +4,67 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, SerializeAsAny, TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from ordersight.schema import Order, ScoreResult
 from serving.deps import ServicesDep, UserDep, current_user, get_services
 from serving.errors import validation_details
 from serving.recording import observe_latency, record, score_single
+from serving.services import Services
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 MAX_BATCH = 10_000
 
 
-class OrderPathRoute(APIRoute):
-    """The single-order route, on every order's path: the body is parsed and validated in one
+class BodyRoute(APIRoute):
+    """A route on the order path: the body (``body_model``) is parsed and validated in one
     pydantic-core call (``model_validate_json``) and the two dependencies are called directly.
 
     FastAPI's generic handler (JSON decode, then validation from Python objects, then dependency
-    solving) cost ~100 µs a request here, a tenth of the whole request. The endpoint keeps its
-    declared signature, so the OpenAPI schema is FastAPI's own, and errors go through the app's
-    handlers as before (422 naming the field, 401 without a valid key).
+    solving) cost ~100 µs a request here, a tenth of a single-order request, and half the reading
+    of a batch. The endpoint keeps its declared signature, so the OpenAPI schema is FastAPI's own,
+    and errors go through the app's handlers as before (422 naming the field, 401 without a key).
     """
 
+    body_model: ClassVar[type[BaseModel]]
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        endpoint = self.endpoint
+        endpoint, model = self.endpoint, self.body_model
 
         async def handler(request: Request) -> Response:
             services = await get_services(request)
             user = await current_user(request, services)
             try:
-                order = Order.model_validate_json(await request.body())
+                body = model.model_validate_json(await request.body())
             except ValidationError as exc:
                 errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
                 raise RequestValidationError(errors) from None
-            return await endpoint(order, services, user)
+            return await endpoint(body, services, user)
 
         return handler
 
 
+class OrderPathRoute(BodyRoute):
+    body_model = Order
+
+
 class BatchRequest(BaseModel):
-    orders: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
+    """Each item is read as an :class:`Order` in the same pass as the body where it is one; any
+    other item is kept as sent, to get its own error entry (the batch is still scored)."""
+
+    orders: list[Annotated[Order | Any, Field(union_mode="left_to_right")]] = Field(
+        min_length=1, max_length=MAX_BATCH
+    )
+
+
+class BatchPathRoute(BodyRoute):
+    body_model = BatchRequest
 
 
 class BatchError(BaseModel):
@@ -79,19 +96,33 @@ router.add_api_route(
 )
 
 
-@router.post("/score-batch", response_model=BatchResponse, response_model_exclude_none=True)
-def score_batch(body: BatchRequest, services: ServicesDep, _: UserDep) -> Response:
+async def score_batch(body: BatchRequest, services: ServicesDep, _: UserDep) -> Response:
+    return await run_in_threadpool(_score_batch, body, services)
+
+
+router.add_api_route(
+    "/score-batch",
+    score_batch,
+    methods=["POST"],
+    response_model=BatchResponse,
+    response_model_exclude_none=True,
+    route_class_override=BatchPathRoute,
+)
+
+
+def _score_batch(body: BatchRequest, services: Services) -> Response:
     start = time.perf_counter()
     good: list[Order] = []
     positions: list[int] = []
     out: list[ScoreResult | BatchError | None] = [None] * len(body.orders)
     for i, raw in enumerate(body.orders):
         try:
-            good.append(Order.model_validate(raw))
+            good.append(raw if isinstance(raw, Order) else Order.model_validate(raw))
             positions.append(i)
         except ValidationError as exc:
             details = validation_details(list(exc.errors()))
-            message = f"{details[0]['field']}: {details[0]['message']}" if details else "invalid"
+            first = details[0] if details else {"field": "", "message": "invalid"}
+            message = f"{first['field'] or 'order'}: {first['message']}"
             order_id = raw.get("order_id") if isinstance(raw, dict) else None
             out[i] = BatchError(
                 index=i,

@@ -102,15 +102,33 @@ def test_score_one_answers_any_body_with_a_422_not_a_500(client: TestClient, bod
 def test_batch_keeps_good_orders_when_one_is_bad(client: TestClient, env: dict) -> None:
     orders = _orders(env["world"], 5)
     del orders[2]["lines"]
-    r = client.post("/v1/orders/score-batch", json={"orders": orders})
+    r = client.post("/v1/orders/score-batch", json={"orders": [*orders, "not an order"]})
     assert r.status_code == 200
     results = r.json()["results"]
-    assert len(results) == 5
+    assert len(results) == 6
     assert (
         results[2]["error"]["code"] == "invalid_order" and "lines" in results[2]["error"]["message"]
     )
-    assert [x.get("order_id") for x in results] == [o["order_id"] for o in orders]
-    assert all("action" in x for i, x in enumerate(results) if i != 2)
+    assert results[5]["index"] == 5 and results[5]["error"]["code"] == "invalid_order"
+    assert results[5]["error"]["message"].startswith("order: Input should be")
+    assert [x.get("order_id") for x in results[:5]] == [o["order_id"] for o in orders]
+    assert all("action" in x for i, x in enumerate(results) if i not in (2, 5))
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"orders": []}', b'{"orders": 5}', b'{"order": []}', b'{"orders": [{]}']
+)
+def test_a_batch_that_is_not_one_is_rejected_naming_the_field(
+    client: TestClient, body: bytes
+) -> None:
+    r = client.post(
+        "/v1/orders/score-batch", content=body, headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["code"] == "invalid_request"
+    fields = [d["field"] for d in error["details"]]
+    assert any(f.startswith("orders") for f in fields) or "JSON" in error["message"], error
 
 
 def test_body_limit(client: TestClient) -> None:
