@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 from pathlib import Path
 
@@ -18,6 +19,25 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("world")
     generate_world(out, progress=False, **SMALL_WORLD)
     return out
+
+
+def service_settings(world: Path, home: Path, api_keys: str, mlflow_uri: str | None = None):
+    """Settings for a service under test: its own copy of the world's reference files (updates
+    through the API land there) and of the default rule file; models from ``mlflow_uri`` (a fresh,
+    empty registry when None)."""
+    from ordersight.settings import REPO_ROOT, Settings
+
+    ref = home / "reference"
+    shutil.copytree(world, ref, ignore=shutil.ignore_patterns("orders*", "history.csv"))
+    rules = home / "rules.yaml"
+    shutil.copy(REPO_ROOT / "rules" / "default.yaml", rules)
+    return Settings(
+        home=home,
+        reference_dir=ref,
+        rules_file=rules,
+        api_keys=api_keys,
+        mlflow_uri=mlflow_uri or f"sqlite:///{home / 'mlflow.db'}",
+    )
 
 
 def port_open(host: str, port: int) -> bool:

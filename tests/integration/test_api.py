@@ -7,7 +7,6 @@ covered in test_scoring_quality.py.
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -15,27 +14,22 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from ordersight.settings import REPO_ROOT, Settings
+from ordersight.settings import REPO_ROOT
 from serving.app import build_services, create_app
+from tests.conftest import service_settings
 
 KEY = "s3cr3t-test-key"
 
 
 @pytest.fixture(scope="module")
 def env(small_world: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    home = tmp_path_factory.mktemp("home")
-    ref = home / "reference"
-    shutil.copytree(small_world, ref, ignore=shutil.ignore_patterns("orders*", "history.csv"))
-    rules = home / "rules.yaml"
-    shutil.copy(REPO_ROOT / "rules" / "default.yaml", rules)
-    settings = Settings(
-        home=home,
-        reference_dir=ref,
-        rules_file=rules,
-        api_keys=f"ana={KEY}",
-        mlflow_uri=f"sqlite:///{home / 'mlflow.db'}",
-    )
-    return {"settings": settings, "world": small_world, "rules": rules, "ref": ref}
+    settings = service_settings(small_world, tmp_path_factory.mktemp("home"), f"ana={KEY}")
+    return {
+        "settings": settings,
+        "world": small_world,
+        "rules": settings.rules_file,
+        "ref": settings.reference_dir,
+    }
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ is fuzzed too; reference updates land in a copy of the world.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,8 +16,8 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 
-from ordersight.settings import REPO_ROOT, Settings
 from serving.app import build_services, create_app
+from tests.conftest import service_settings
 
 KEY = "fuzz-key"
 
@@ -26,17 +25,7 @@ KEY = "fuzz-key"
 @pytest.fixture(scope="module")
 def api_schema(small_world: Path, trained_settings, tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("fuzz")
-    ref = home / "reference"
-    shutil.copytree(small_world, ref, ignore=shutil.ignore_patterns("orders*"))
-    rules = home / "rules.yaml"
-    shutil.copy(REPO_ROOT / "rules" / "default.yaml", rules)
-    config = Settings(
-        home=home,
-        reference_dir=ref,
-        rules_file=rules,
-        api_keys=f"fuzz={KEY}",
-        mlflow_uri=trained_settings.mlflow_uri,
-    )
+    config = service_settings(small_world, home, f"fuzz={KEY}", trained_settings.mlflow_uri)
     app = create_app(config, build_services(config))
     with TestClient(app):  # start-up and shutdown as in production
         yield schemathesis.openapi.from_asgi("/openapi.json", app)
