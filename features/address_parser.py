@@ -444,7 +444,7 @@ def _noise(block: Sequence[Mention], consistent: set[int], best: str, lex: Lexic
     return out
 
 
-def _candidates(ranked: list[tuple[str, float, tuple]], lex: Lexicon) -> list[Candidate]:
+def _candidates(ranked: list[tuple[str, float, tuple]], lex: Lexicon) -> tuple[Candidate, ...]:
     weights = [support * 0.5**i for i, (_, support, _) in enumerate(ranked)]
     total = sum(weights) or 1.0
     out = []
@@ -453,7 +453,7 @@ def _candidates(ranked: list[tuple[str, float, tuple]], lex: Lexicon) -> list[Ca
         out.append(
             Candidate(province=p, city=c, district=d, adcode=code, score=round(weight / total, 3))
         )
-    return out
+    return tuple(out)
 
 
 def _standard(names: tuple[str | None, ...], detail: str) -> str | None:
@@ -614,8 +614,8 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         adcode=adcode,
         detail=detail or None,
         confidence=round(min(1.0, confidence), 3),
-        candidates=_candidates(r.ranked, lex) if len(r.ranked) > 1 else [],
-        defects=[code for code in _ADDRESS_CODES if flags.get(code)],
+        candidates=_candidates(r.ranked, lex) if len(r.ranked) > 1 else (),
+        defects=tuple(code for code in _ADDRESS_CODES if flags.get(code)),
         standardized=_standard(names, detail),
     )
     return Analysis(
@@ -639,26 +639,14 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
 
 def parse_address(text: str, phone: str | None = None) -> ParsedAddress:
     """Standardise one raw address (CONTRACT §3 ``address`` plus ``defects``)."""
-    return _copy(analyse(text, phone).parsed)
+    return analyse(text, phone).parsed
 
 
 def parse_addresses(
     texts: Sequence[str], phones: Sequence[str | None] | None = None
 ) -> list[ParsedAddress]:
-    """Batch path: identical (address, phone) pairs are parsed once."""
-    pairs = list(zip(texts, phones or [None] * len(texts), strict=True))
-    unique = {pair: analyse(*pair).parsed for pair in dict.fromkeys(pairs)}
-    return [_copy(unique[pair]) for pair in pairs]
-
-
-def _copy(parsed: ParsedAddress) -> ParsedAddress:
-    """A caller-owned copy of a cached result (the cache must never be mutated); built with
-    ``trusted``, as ``model_copy`` costs ~10 µs an order on the batch path."""
-    return trusted(
-        ParsedAddress,
-        **{
-            **vars(parsed),
-            "candidates": [c.model_copy() for c in parsed.candidates],
-            "defects": list(parsed.defects),
-        },
-    )
+    """Batch path: identical (address, phone) pairs are parsed once (and share one result)."""
+    return [
+        analyse(text, phone).parsed
+        for text, phone in zip(texts, phones or [None] * len(texts), strict=True)
+    ]

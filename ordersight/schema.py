@@ -77,6 +77,8 @@ class Order(BaseModel):
 
 
 class Candidate(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     province: str | None = None
     city: str | None = None
     district: str | None = None
@@ -85,7 +87,13 @@ class Candidate(BaseModel):
 
 
 class ParsedAddress(BaseModel):
-    """Standardised address (CONTRACT §3 `address`) plus the defects the parser found."""
+    """Standardised address (CONTRACT §3 `address`) plus the defects the parser found.
+
+    Immutable: the parser caches one per distinct (address, phone) and every order and result
+    with that address shares it, so nothing handed out can change the cache.
+    """
+
+    model_config = ConfigDict(frozen=True)
 
     province: str | None = None
     city: str | None = None
@@ -93,8 +101,8 @@ class ParsedAddress(BaseModel):
     adcode: str | None = None
     detail: str | None = None
     confidence: float = 0.0
-    candidates: list[Candidate] = Field(default_factory=list)
-    defects: list[str] = Field(default_factory=list)
+    candidates: tuple[Candidate, ...] = ()
+    defects: tuple[str, ...] = ()
     standardized: str | None = None
 
 

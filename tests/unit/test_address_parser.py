@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from pydantic import ValidationError
 
 from features.address import (
     FEATURES,
@@ -163,7 +164,7 @@ def test_missing_levels_detail_and_unparseable() -> None:
     assert "ADDR_MISSING_LEVEL" in parse_address("杭州市文三路90号").defects
     assert "ADDR_DETAIL_MISSING" in parse_address("浙江省杭州市西湖区").defects
     assert "ADDR_DETAIL_MISSING" not in parse_address("浙江省杭州市西湖区文三路1号").defects
-    assert parse_address("请尽快发货谢谢").defects == ["ADDR_UNPARSEABLE"]
+    assert parse_address("请尽快发货谢谢").defects == ("ADDR_UNPARSEABLE",)
     assert "ADDR_FORMER_NAME" in parse_address("湖北省襄樊市樊城区人民路1号").defects
     assert "ADDR_NONSTANDARD_NAME" in parse_address("浙江省杭州市西湖文三路1号").defects
 
@@ -212,16 +213,19 @@ def test_every_district_of_the_gazetteer_round_trips() -> None:
     assert len(wrong) <= 4, wrong[:10]
 
 
-def test_batch_equals_single_and_results_are_independent_copies() -> None:
+def test_batch_equals_single_and_results_cannot_change_the_cache() -> None:
     texts = ["朝阳区建国路88号", "浙江省杭州市西湖区文三路1号", "朝阳区建国路88号"]
     batch = parse_addresses(texts, ["13800138000", None, "13800138000"])
     assert batch[0] == parse_address(texts[0], "13800138000")
-    batch[0].defects.append("X")
-    batch[0].candidates[0].score = -1.0
-    batch[0].city = "X"
+    assert batch[0] is batch[2]  # one parse per distinct (address, phone), shared
+    with pytest.raises(ValidationError):
+        batch[0].city = "X"
+    with pytest.raises(ValidationError):
+        batch[0].candidates[0].score = -1.0
+    with pytest.raises(AttributeError):
+        batch[0].defects.append("X")  # type: ignore[attr-defined]
     again = parse_address(texts[0], "13800138000")
-    assert "X" not in again.defects and again.city == "北京市"
-    assert again.candidates[0].score > 0
+    assert again.city == "北京市" and again.candidates[0].score > 0
 
 
 def test_feature_frame_columns_and_signal() -> None:

@@ -79,7 +79,7 @@ def test_a_functional_zone_is_the_county_level(
     p = parse_address(text)
     assert (p.city, p.district, p.adcode) == (city, zone, adcode)
     assert p.detail == text.split(zone)[-1]
-    assert p.defects == []
+    assert p.defects == ()
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_every_zone_of_the_table_reads_as_a_zone_after_its_city() -> None:
         for p in (full, short):
             got = (p.city, p.district, p.adcode, p.detail)
             assert got == (city, zone.name, zone.host, "人民路1号"), zone
-        assert full.defects == [], zone
+        assert full.defects == (), zone
 
 
 @pytest.mark.parametrize(
@@ -127,7 +127,7 @@ def test_a_city_without_counties_is_complete_at_city_level(
 ) -> None:
     p = parse_address(text)
     assert (p.province, p.city, p.district, p.adcode, p.detail) == (*expected, None, adcode, detail)
-    assert p.defects == []
+    assert p.defects == ()
 
 
 def test_leaving_out_the_province_reads_the_same_for_every_kind_of_county_level() -> None:
@@ -135,7 +135,7 @@ def test_leaving_out_the_province_reads_the_same_for_every_kind_of_county_level(
     left out, the county level is there (a district, a zone, or none to have)."""
     texts = ["广州市天河区华夏路10号", "东莞市长安镇长青路5号", "苏州工业园区金鸡湖大道88号"]
     for p in parse_addresses(texts):
-        assert p.defects == ["ADDR_MISSING_LEVEL"]
+        assert p.defects == ("ADDR_MISSING_LEVEL",)
     frame = address_feature_frame([*texts, "杭州市文三路90号"])
     assert frame["has_district"].tolist() == [1, 1, 1, 0]
 
