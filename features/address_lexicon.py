@@ -16,7 +16,14 @@ from functools import lru_cache
 
 from pypinyin import lazy_pinyin
 
-from ordersight.gazetteer import DISTRICT, Gazetteer, city_facts, functional_zones, load_gazetteer
+from ordersight.gazetteer import (
+    DISTRICT,
+    Gazetteer,
+    Zone,
+    city_facts,
+    functional_zones,
+    load_gazetteer,
+)
 
 __all__ = ["EXACT", "FORMER", "FUZZY", "KIND_WEIGHT", "SHORT", "Lexicon", "get_lexicon", "pinyin"]
 
@@ -99,6 +106,17 @@ def _colloquial(name: str, aliases: set[str]) -> set[str]:
     return out - {name}
 
 
+def _zone_forms(zone: Zone, gaz: Gazetteer) -> set[str]:
+    """A zone as written after its city: the usual form and the official name without the city
+    (武汉东湖新技术开发区 → 东湖新技术开发区)."""
+    city = gaz[zone.city]
+    official = next(
+        (zone.full_name[len(p) :] for p in (city.name, city.short) if zone.full_name.startswith(p)),
+        zone.full_name,
+    )
+    return {zone.name, official}
+
+
 def simplified_table(gaz: Gazetteer) -> dict[int, int]:
     """Traditional → simplified, one character each (廣東 → 广东), for ``str.translate``.
     Characters that occur in a region name stay as they are (乾安县 is not 干安县)."""
@@ -165,7 +183,12 @@ def build_lexicon(gaz: Gazetteer, facts: dict[str, tuple[float, str]] | None = N
         traditional=re.compile("[" + re.escape("".join(map(chr, simplify))) + "]"),
         population={code: pop for code, (pop, _) in (facts or {}).items()},
         area_city={area: code for code, (_, area) in (facts or {}).items() if area},
-        zone_hosts={(z.city, z.name): z.host for zs in functional_zones().values() for z in zs},
+        zone_hosts={
+            (z.city, form): z.host
+            for zs in functional_zones().values()
+            for z in zs
+            for form in _zone_forms(z, gaz)
+        },
         gazetteer=gaz,
     )
 

@@ -32,6 +32,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from features.address_lexicon import EXACT, FORMER, FUZZY, KIND_WEIGHT, SHORT, Lexicon, pinyin
 from features.address_lexicon import get_lexicon as _lexicon
@@ -48,8 +49,12 @@ _ZONE_SUFFIX = "经开区|开发区|高新区|园区|新区|保税区|度假区|
 _ZONE = re.compile(
     rf"(?:(?![路街道巷弄号镇乡村区市县])[\u4e00-\u9fff]){{0,8}}?(?P<suffix>{_ZONE_SUFFIX})(?![路街巷弄])"
 )
+# the words between a zone's place name and its suffix in official names (武汉东湖新技术开发区,
+# 北京经济技术开发区, 成都高新技术产业开发区)
+_ZONE_QUALIFIER = "高新技术产业|新技术产业|高技术产业|经济技术|高新技术|新技术|高科技|经济|工业"
 _NOT_REGION_AFTER = re.compile(
     rf"(?P<zone>{_ZONE_SUFFIX})|"  # 江北新区 (南京) is a zone, not 江北区
+    rf"(?P<named_zone>(?:{_ZONE_QUALIFIER})(?:{_ZONE_SUFFIX}))|"
     r"[东西南北中]?(路|街|大街|大道|道|巷|弄|里|胡同|桥)|广场|公园|小区|花园|新村|大厦|中学|小学|大学|"
     r"医院|商场|银行|机场|车站|站|镇|乡|村|苑|府|庭|阁|轩|湾|园|公寓|家园"
 )
@@ -66,9 +71,10 @@ _ADDRESS_CODES = tuple(code for code in CODES if code.startswith("ADDR_"))  # de
 _AMBIGUITY_KM = 50.0
 
 
-@dataclass(frozen=True)
-class Mention:
-    """One region reference in the compact text; ``cands`` are (adcode, kind) readings."""
+class Mention(NamedTuple):
+    """One region reference in the compact text; ``cands`` are (adcode, kind) readings.
+    (A named tuple: the scan makes several per address, and a frozen dataclass costs ~3× more to
+    build.)"""
 
     start: int
     end: int
@@ -123,7 +129,7 @@ def _yield_suffix(s: str, hit: Mention, lex: Lexicon) -> Mention:
 
 
 def _is_place_name(s: str, end: int, cands: tuple[tuple[str, str], ...], breaks: frozenset[int],
-                   lex: Lexicon) -> bool:  # fmt: skip
+                   lex: Lexicon, before: Mention | None) -> bool:  # fmt: skip
     """陕西南路, 北京路, 海淀苑, 城关镇: a region name glued to a street / estate / town word.
     Not when a separator follows (新罗 北苑街道) or a child region does (宁波镇海区)."""
     if end in breaks or all(k == EXACT for _, k in cands):
@@ -132,37 +138,42 @@ def _is_place_name(s: str, end: int, cands: tuple[tuple[str, str], ...], breaks:
     if not after:
         return False
     if after.group("zone"):  # 江北新区 is a zone, not 江北区; 昆山开发区 is in 昆山市
-        return all(
-            lex.level[c] == DISTRICT and not lex.gazetteer[c].name.endswith("市") for c, _ in cands
-        )
+        return _plain_districts(cands, lex)
+    if after.group("named_zone"):  # 武汉市东湖新技术开发区 is not 南昌's 东湖区; 江宁 (南京) is
+        above = {c for c, _ in before.cands} if before else set()
+        return _plain_districts(cands, lex) and not any(above & lex.ancestors[c] for c, _ in cands)
     codes = {c for c, _ in cands}
     return not any(codes & lex.ancestors[c] - {c} for c, _ in _longest_at(s, end, lex))
+
+
+def _plain_districts(cands: tuple[tuple[str, str], ...], lex: Lexicon) -> bool:
+    """Every reading is a district, none named like a county-level city (昆山市 hosts its zones)."""
+    return all(
+        lex.level[c] == DISTRICT and not lex.gazetteer[c].name.endswith("市") for c, _ in cands
+    )
 
 
 def _scan(s: str, lex: Lexicon, breaks: frozenset[int] = frozenset()) -> list[Mention]:
     """Greedy longest match of every surface form, skipping street, estate and town names."""
     out: list[Mention] = []
-    i, n, last_end = 0, len(s), 0
-    while i < n:
-        lengths = lex.lengths_by_prefix.get(s[i : i + 2])
-        if not lengths:
-            i += 1
+    n, last_end = len(s), 0
+    prefixes = lex.lengths_by_prefix
+    # most positions start no form: one comprehension finds those that may (every form has 2+)
+    for i in [i for i in range(n - 1) if s[i : i + 2] in prefixes]:
+        if i < last_end:
             continue
-        hit = None
         # 佛汕市南海区: 市南 after unread text is that word's suffix, not 市南区 (read 南海区)
         glued = i > last_end and s[i] in _LEFTOVER_SUFFIX and i not in breaks
-        for length in lengths:
+        for length in prefixes[s[i : i + 2]]:
             cands = lex.forms.get(s[i : i + length]) if i + length <= n else None
             if glued and cands and all(k == SHORT for _, k in cands):
                 continue
-            if cands and not _is_place_name(s, i + length, cands, breaks, lex):
+            before = out[-1] if out else None
+            if cands and not _is_place_name(s, i + length, cands, breaks, lex, before):
                 hit = _yield_suffix(s, Mention(i, i + length, s[i : i + length], cands), lex)
+                out.append(hit)
+                last_end = hit.end
                 break
-        if hit:
-            out.append(hit)
-            i = last_end = hit.end
-        else:
-            i += 1
     return out
 
 
@@ -258,6 +269,8 @@ def _fill(s: str, pos: int, end: int, block: list[Mention], lex: Lexicon) -> int
         zone = _zone_at(s, pos, block[-1], lex)
         if zone and not _district_at_zone(token, zone, lex):
             break
+        if zone and zone[0] == token.form + "新区":  # 钱塘新区, 浑南新区: the district's old name
+            token = token._replace(end=zone.end(), form=zone[0])
         block.append(token)
         pos = token.end
     return pos
@@ -296,16 +309,20 @@ def _sound_alike(block: list[Mention], lex: Lexicon) -> list[Mention]:
     return out
 
 
-def _closed(block: list[Mention], m: Mention, lex: Lexicon) -> bool:
+def _closed(s: str, block: list[Mention], m: Mention, lex: Lexicon) -> bool:
     """After a full district name, a bare short form that names somewhere else is the start of
-    the detail (宝山区金沙华庭: 金沙 is a housing estate here, not 金沙县)."""
+    the detail (宝山区金沙华庭: 金沙 is a housing estate here, not 金沙县), and so is the city
+    named again at the start of its zone's official name (黄埔区广州经济技术开发区)."""
     last = block[-1]
     if any(k != SHORT for _, k in m.cands):
         return False
     if not all(k == EXACT and lex.level[c] == DISTRICT for c, k in last.cands):
         return False
     seen = {a for b in block for c, _ in b.cands for a in lex.ancestors[c]}
-    return not any(c in seen for c, _ in m.cands)
+    if any(c in seen for c, _ in m.cands):
+        zone = lex.level[m.cands[0][0]] < DISTRICT and _ZONE.match(s, m.end)
+        return bool(zone) and not _longest_at(s, m.end, lex)  # not the district again
+    return True
 
 
 def _bridged(s: str, pos: int, m: Mention, block: list[Mention], lex: Lexicon) -> bool:
@@ -330,7 +347,7 @@ def _blocks(s: str, lex: Lexicon, breaks: frozenset[int]) -> list[list[Mention]]
             block = blocks[-1]
             pos = _fill(s, block[-1].end, m.start, block, lex)
             joined = pos >= m.start or _bridged(s, pos, m, block, lex)
-            if joined and not _closed(block, m, lex):
+            if joined and not _closed(s, block, m, lex):
                 block.append(m)
                 continue
         blocks.append([m])

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import accumulate, chain
 
 __all__ = ["CleanText", "clean_text", "phone_kind", "valid_phone"]
 
@@ -49,19 +50,15 @@ _TRAILING_NAME = re.compile(r"[\s,，;；]+([\u4e00-\u9fff]{2,4})(先生|女士|
 
 @dataclass(frozen=True)
 class CleanText:
-    """``compact`` is what the scanner reads; ``origin[i]`` is compact[i]'s index in ``text``."""
+    """``compact`` is what the scanner reads; ``origin[i]`` is compact[i]'s index in ``text``;
+    ``breaks`` are the compact positions that had a separator before them in the text."""
 
     text: str
     compact: str
     origin: tuple[int, ...]
     phones: tuple[str, ...]
     noise_chars: int
-
-    @property
-    def breaks(self) -> frozenset[int]:
-        """Compact positions that had a separator before them in the text."""
-        o = self.origin
-        return frozenset(i for i in range(1, len(o)) if o[i] != o[i - 1] + 1)
+    breaks: frozenset[int]
 
 
 def phone_kind(phone: str | None) -> str:
@@ -110,7 +107,9 @@ def clean_text(raw: str, simplify: Callable[[str], str] | None = None) -> CleanT
     text = _drop_noise_brackets(text)
     text = _COUNTRY.sub("", text.strip())
     text = _drop_trailing_name(text).strip()
-    runs = [(m.start(), m.group()) for m in _KEPT_RUN.finditer(text)]
-    origin = tuple(i for start, run in runs for i in range(start, start + len(run)))
-    compact = "".join(run for _, run in runs)
-    return CleanText(text, compact, origin, phones, max(0, before - len(text)))
+    runs = [m.span() for m in _KEPT_RUN.finditer(text)]
+    origin = tuple(chain.from_iterable(range(start, end) for start, end in runs))
+    compact = "".join(text[start:end] for start, end in runs)
+    # every run after the first starts after a separator (runs are maximal)
+    breaks = frozenset(accumulate(end - start for start, end in runs[:-1]))
+    return CleanText(text, compact, origin, phones, max(0, before - len(text)), breaks)

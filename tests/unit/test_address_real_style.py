@@ -68,6 +68,14 @@ def test_accuracy_gate_and_no_worse_than_cpca(truth: pd.DataFrame) -> None:
         ("天津经济技术开发区第三大街1号", "天津市", "经济技术开发区", "120116"),
         ("北京市北京市经济技术开发区荣华中路1号", "北京市", "经济技术开发区", "110115"),
         ("江苏省南京江北新区研创园腾飞大厦", "南京市", "江北新区", "320111"),
+        # the official name: 东湖 is no 东湖区 (南昌) here, and the table knows the zone by it
+        ("湖北省武汉市东湖新技术开发区光谷大道77号", "武汉市", "东湖新技术开发区", "420111"),
+        (
+            "四川省成都市成都高新技术产业开发区天府五街200号",
+            "成都市",
+            "高新技术产业开发区",
+            "510107",
+        ),
         # not in the table: read by its suffix, the adcode is the city's
         ("浙江省嘉兴市经济技术开发区城南路1号", "嘉兴市", "经济技术开发区", "330400"),
         ("江西省赣州市经开区金岭西路1号", "赣州市", "经开区", "360700"),
@@ -99,6 +107,27 @@ def test_an_official_district_beside_or_named_like_a_zone_stays_a_district(
 ) -> None:
     p = parse_address(text)
     assert (p.province, p.city, p.district, p.adcode) == (*expected, adcode)
+
+
+@pytest.mark.parametrize(
+    ("text", "district", "adcode", "detail"),
+    [
+        # the city named again at the start of its zone's official name is not a repeated level
+        ("广东省广州市黄埔区广州经济技术开发区科学大道1号", "黄埔区", "440112",
+         "广州经济技术开发区科学大道1号"),
+        ("江苏省苏州市吴中区苏州工业园区星湖街328号", "吴中区", "320506",
+         "苏州工业园区星湖街328号"),
+        # a district written by its old zone name (钱塘新区 became 钱塘区): the suffix is no detail
+        ("浙江省杭州市钱塘新区白杨街道1号", "钱塘区", "330114", "白杨街道1号"),
+        ("辽宁省沈阳市浑南新区世纪路1号", "浑南区", "210112", "世纪路1号"),
+    ],
+)  # fmt: skip
+def test_a_zone_written_after_its_district(
+    text: str, district: str, adcode: str, detail: str
+) -> None:
+    p = parse_address(text)
+    assert (p.district, p.adcode, p.detail) == (district, adcode, detail)
+    assert "ADDR_REDUNDANT" not in p.defects and "ADDR_REGION_CONFLICT" not in p.defects
 
 
 def test_every_zone_of_the_table_reads_as_a_zone_after_its_city() -> None:
