@@ -66,6 +66,11 @@ _DETAIL_TOKEN = re.compile(
 )
 _SUFFIX_AT_END = re.compile(r"(特别行政区|自治区|自治州|自治县|地区|省|市|区|县|旗|盟)$")
 _LEFTOVER_SUFFIX = frozenset("省市区县")
+# words that start like a leftover suffix (巫溪县县城, 杭州市市民中心): detail, not a second 县 / 市
+_WORDS_LIKE_SUFFIX = (
+    *("县城", "县道", "县政府", "县委", "市场", "市区", "市民", "市政", "市中心", "市委"),
+    *("区域", "区政府", "区委", "省道"),
+)
 _NOWHERE: frozenset[str] = frozenset()
 _ADDRESS_CODES = tuple(code for code in CODES if code.startswith("ADDR_"))  # defects in this order
 _AMBIGUITY_KM = 50.0
@@ -310,18 +315,22 @@ def _sound_alike(block: list[Mention], lex: Lexicon) -> list[Mention]:
 
 
 def _closed(s: str, block: list[Mention], m: Mention, lex: Lexicon) -> bool:
-    """After a full district name, a bare short form that names somewhere else is the start of
-    the detail (宝山区金沙华庭: 金沙 is a housing estate here, not 金沙县), and so is the city
-    named again at the start of its zone's official name (黄埔区广州经济技术开发区)."""
+    """After a district, a bare short form that names somewhere else is the start of the detail
+    (宝山区金沙华庭: 金沙 is a housing estate here, not 金沙县; 宝安西乡: a street, not 西乡县),
+    and so is the city named again at the start of its zone's official name (黄埔区广州经济技术
+    开发区). After a district written short, only a name in another province counts: a sibling
+    district (杭州西湖余杭) stays a conflict."""
     last = block[-1]
     if any(k != SHORT for _, k in m.cands):
         return False
-    if not all(k == EXACT and lex.level[c] == DISTRICT for c, k in last.cands):
+    if not all(k in (EXACT, SHORT) and lex.level[c] == DISTRICT for c, k in last.cands):
         return False
     seen = {a for b in block for c, _ in b.cands for a in lex.ancestors[c]}
     if any(c in seen for c, _ in m.cands):
         zone = lex.level[m.cands[0][0]] < DISTRICT and _ZONE.match(s, m.end)
         return bool(zone) and not _longest_at(s, m.end, lex)  # not the district again
+    if any(k == SHORT for _, k in last.cands):
+        return not any(c[:2] + "0000" in seen for c, _ in m.cands)
     return True
 
 
@@ -604,7 +613,9 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     stray = [
         k
         for m, _, k in consistent
-        if clean.compact[m.end : m.end + 1] in _LEFTOVER_SUFFIX and m.end not in starts
+        if clean.compact[m.end : m.end + 1] in _LEFTOVER_SUFFIX
+        and m.end not in starts
+        and not clean.compact.startswith(_WORDS_LIKE_SUFFIX, m.end)
     ]
     flags = {
         "ADDR_MISSING_LEVEL": bool(missing),

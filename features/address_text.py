@@ -34,6 +34,11 @@ _LABELS = re.compile(
     r"(收货人|收件人|联系人|姓名|联系电话|手机号码|手机号|手机|电话|详细地址|收货地址|所在地区|地址)[:：]?"
     r"|(省|自治区)?直辖县级(行政区划|行政单位)?|市辖区"
 )
+# the pickers' 县 level of a municipality's counties (重庆市 县 城口县), not 县城 (the county town)
+# unless it is 城口县
+_COUNTY_PLACEHOLDER = re.compile(
+    r"((?:北京|天津|重庆)市)[\s,，/-]*县(?!城(?!口))(?=[\s,，/-]*[\u4e00-\u9fff]{1,6}?县)"
+)
 _COUNTRY = re.compile(r"^(中华人民共和国|中国大陆|中国)")
 SEPARATORS = frozenset(" \t\r\n-_—–~,，、/\\|;；:：.。·#＃'\"“”‘’()（）[]【】{}<>《》+*")
 _KEPT_RUN = re.compile(f"[^{re.escape(''.join(sorted(SEPARATORS)))}]+")
@@ -103,7 +108,7 @@ def clean_text(raw: str, simplify: Callable[[str], str] | None = None) -> CleanT
     phones = tuple(m.group(1) for m in _PHONE_IN_TEXT.finditer(text))
     before = len(text)
     text = _PHONE_IN_TEXT.sub(" ", text)
-    text = _LABELS.sub(" ", text)
+    text = _COUNTY_PLACEHOLDER.sub(r"\1 ", _LABELS.sub(" ", text))
     text = _drop_noise_brackets(text)
     text = _COUNTRY.sub("", text.strip())
     text = _drop_trailing_name(text).strip()

@@ -130,6 +130,32 @@ def test_a_zone_written_after_its_district(
     assert "ADDR_REDUNDANT" not in p.defects and "ADDR_REGION_CONFLICT" not in p.defects
 
 
+@pytest.mark.parametrize(
+    ("text", "district", "adcode", "detail"),
+    [
+        # a street named like a county of another province, after a district written short
+        ("深圳宝安西乡固戍一路1号", "宝安区", "440306", "西乡固戍一路1号"),
+        ("北京市 东城 金沙江街221号", "东城区", "110101", "金沙江街221号"),
+        # the pickers' 县 level of a municipality's counties
+        ("重庆市县城口县葛城街道1号", "城口县", "500229", "葛城街道1号"),
+        ("重庆,重庆市,县,巫溪县,柏杨街道1号", "巫溪县", "500238", "柏杨街道1号"),
+        # words that start like a repeated suffix
+        ("重庆市巫溪县县城1号", "巫溪县", "500238", "县城1号"),
+        ("浙江省杭州市西湖区区政府1号", "西湖区", "330106", "区政府1号"),
+    ],
+)
+def test_what_follows_a_district_is_detail(
+    text: str, district: str, adcode: str, detail: str
+) -> None:
+    p = parse_address(text)
+    assert (p.district, p.adcode, p.detail) == (district, adcode, detail)
+    assert not {"ADDR_REGION_CONFLICT", "ADDR_TYPO", "ADDR_REDUNDANT"} & set(p.defects)
+
+
+def test_a_sibling_district_after_a_short_one_is_still_a_conflict() -> None:
+    assert "ADDR_REGION_CONFLICT" in parse_address("杭州西湖余杭文一西路1号").defects
+
+
 def test_every_zone_of_the_table_reads_as_a_zone_after_its_city() -> None:
     gaz = load_gazetteer()
     for zone in (z for zones in functional_zones().values() for z in zones):
