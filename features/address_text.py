@@ -22,8 +22,10 @@ _PHONE_SPACING = re.compile(r"[\s()（）]")
 _PHONE_PREFIX = re.compile(r"^(\+?86-?|0086-?)")
 _LANDLINE = re.compile(r"^0\d{2,3}-?[1-9]\d{6,7}(-\d{1,5})?$")
 _PHONE_IN_TEXT = re.compile(
-    r"(?<![\d*])(?:\+?86[-\s]?)?(1[3-9]\d{9}|1[3-9]\d\*{4}\d{4}|0\d{2,3}-[1-9]\d{6,7})(?![\d*])"
+    r"(?<![\d*])(?:\+?86[-\s]?)?"
+    r"(1[3-9]\d{9}|1[3-9]\d[-\s]\d{4}[-\s]\d{4}|1[3-9]\d\*{4}\d{4}|0\d{2,3}-[1-9]\d{6,7})(?![\d*])"
 )
+_PHONE_GROUPING = re.compile(r"(?<=\d)[-\s](?=\d{4})")  # 138-0013-8000, 138 0013 8000
 _NOISE_IN_BRACKETS = re.compile(r"[(（\[【{<《]([^)）\]】}>》]{0,20})[)）\]】}>》]")
 _NOISE_WORDS = re.compile(
     r"电联|电话|联系|致电|送货|送到|放门|门卫|快递|代收|驿站|丰巢|工作日|周末|勿|请|先生|女士|小姐|收$"
@@ -31,6 +33,7 @@ _NOISE_WORDS = re.compile(
 # field labels, and the placeholder levels region pickers export (北京市市辖区朝阳区,
 # 河南省省直辖县级行政区划济源市)
 _LABELS = re.compile(
+    r"(邮编|邮政编码)[:：]?\s*\d{6}|"
     r"(收货人|收件人|联系人|姓名|联系电话|手机号码|手机号|手机|电话|详细地址|收货地址|所在地区|地址)[:：]?"
     r"|(省|自治区)?直辖县级(行政区划|行政单位)?|市辖区"
 )
@@ -105,7 +108,10 @@ def clean_text(raw: str, simplify: Callable[[str], str] | None = None) -> CleanT
     text = unicodedata.normalize("NFKC", raw).strip()
     if simplify:
         text = simplify(text)
-    phones = tuple(m.group(1) for m in _PHONE_IN_TEXT.finditer(text))
+    phones = tuple(
+        _PHONE_GROUPING.sub("", m.group(1)) if m.group(1)[0] == "1" else m.group(1)
+        for m in _PHONE_IN_TEXT.finditer(text)
+    )
     before = len(text)
     text = _PHONE_IN_TEXT.sub(" ", text)
     text = _COUNTY_PLACEHOLDER.sub(r"\1 ", _LABELS.sub(" ", text))

@@ -24,7 +24,9 @@ __all__ = ["RecentOrders", "address_key", "fingerprint", "normalise_address"]
 _CHINA = timezone(timedelta(hours=8))
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _BRACKETS = re.compile(r"[(（\[【<《{][^)）\]】>》}]*[)）\]】>》}]")
-_PHONES = re.compile(r"(?<!\d)(?:1\d{2}[\d*]{4}\d{4}|0\d{2,3}-?\d{7,8})(?!\d)")
+_PHONES = re.compile(
+    r"(?<!\d)(?:1\d{2}[\d*]{4}\d{4}|1\d{2}[-\s]\d{4}[-\s]\d{4}|0\d{2,3}-?\d{7,8})(?!\d)"
+)
 _ADMIN = re.compile(r"^.*?(?:自治区|特别行政区|自治州|地区|自治县|自治旗|省|市|区|县|旗|盟)")
 _AFTER_LAST_DIGIT = re.compile(r"(?<=\d)\D*$")
 _NOT_PHONE_CHAR = re.compile(r"[^\d*]")

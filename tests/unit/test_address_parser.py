@@ -83,6 +83,20 @@ def test_invariant_to_separators_noise_name_and_phone(noisy: str) -> None:
     assert "ADDR_REGION_CONFLICT" not in p.defects
 
 
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "浙江省杭州市西湖区文三路90号 李四 139 1234 5678",
+        "收货人: 李四, 手机: 139-1234-5678, 地址: 浙江省杭州市西湖区文三路90号",
+        "浙江省杭州市西湖区文三路90号 邮编310012",
+    ],
+)
+def test_grouped_phones_and_postcodes_are_not_detail(pasted: str) -> None:
+    p = parse_address(pasted)
+    assert (p.adcode, p.detail) == ("330106", "文三路90号")
+    assert "ADDR_BAD_PHONE" not in p.defects  # the pasted phone, digits joined, is valid
+
+
 def test_repeated_segments_are_redundant_not_detail() -> None:
     p = parse_address("杭州市余杭区杭州市余杭区文一西路969号")
     assert p.adcode == "330110"

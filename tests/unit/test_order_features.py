@@ -258,6 +258,7 @@ def test_fingerprint_ignores_region_spelling_with_adcode():
         "浙江省杭州市西湖区文三路90号501送货前打电话",
         "浙江杭州市西湖区 文三路90号501(工作日送) 张三，13800138000",
         "浙江省杭州市杭州市西湖区文三路９０号５０１",
+        "浙江省杭州市西湖区文三路90号501 张三 138 0013 8000",
     ],
 )
 def test_address_key_ignores_notes_phones_and_spelling(noisy):
