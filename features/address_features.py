@@ -26,6 +26,10 @@ _NUMBER = re.compile(r"\d+")
 _ZONE = re.compile(r"开发区|高新区|园区|新区|工业区")
 _TOWN = re.compile(r"镇|乡|街道")
 _PHONE_KINDS = ("mobile", "masked", "landline", "invalid", "missing")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_NOT_DIGIT = re.compile(r"\D")
+_PHONE_COLUMNS = tuple((f"phone_{k}", k) for k in _PHONE_KINDS)
+_PARSER_COLUMNS = tuple((f"parser_{c}", c) for c in _ADDR_CODES)
 
 
 def _no_counties(adcode: str | None) -> bool:
@@ -43,9 +47,9 @@ def _county_level(district: str | None, adcode: str | None) -> bool:
 def _row(a: Analysis) -> dict[str, float]:
     parsed = a.parsed
     kinds = [k for _, _, k in a.consistent]
-    gaz = get_lexicon().gazetteer
-    short_levels = {gaz[c].level for _, c, k in a.consistent if k == SHORT}
-    written = {gaz[c].level for _, c, _ in a.consistent}
+    level = get_lexicon().level
+    short_levels = {level[c] for _, c, k in a.consistent if k == SHORT}
+    written = {level[c] for _, c, _ in a.consistent}
     detail = parsed.detail or ""
     fuzzy = [m.similarity for m, _, k in a.consistent if k == FUZZY]
     resolved = {PROVINCE: parsed.province, CITY: parsed.city, DISTRICT: parsed.district}
@@ -92,14 +96,14 @@ def _row(a: Analysis) -> dict[str, float]:
         "detail_has_building": bool(_BUILDING.search(detail)),
         "detail_has_zone": bool(_ZONE.search(detail)),
         "detail_has_town": bool(_TOWN.search(detail)),
-        "detail_han_ratio": sum("\u4e00" <= ch <= "\u9fff" for ch in detail) / max(1, len(detail)),
+        "detail_han_ratio": len(_HAN.findall(detail)) / max(1, len(detail)),
     }
     kind = phone_kind(a.phone)
-    for name in _PHONE_KINDS:
-        row[f"phone_{name}"] = kind == name
-    row["phone_len"] = len(re.sub(r"\D", "", a.phone or ""))
-    for code in _ADDR_CODES:
-        row[f"parser_{code}"] = code in parsed.defects
+    for column, name in _PHONE_COLUMNS:
+        row[column] = kind == name
+    row["phone_len"] = len(_NOT_DIGIT.sub("", a.phone or ""))
+    for column, code in _PARSER_COLUMNS:
+        row[column] = code in parsed.defects
     return row
 
 
