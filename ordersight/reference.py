@@ -83,6 +83,13 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         Column("traffic", "float", required=False, min_value=0),
     ),
 }
+DUPLICATE = {
+    "catalog": "duplicate key",
+    "warehouses": "duplicate key",
+    "stock": "duplicate key",
+    # sales exports often have a row per order line: say what the file should hold
+    "history": "duplicate key (one row per day, SKU and warehouse: sum same-day rows first)",
+}
 KEYS: dict[str, tuple[str, ...]] = {
     "catalog": ("sku",),
     "warehouses": ("warehouse_id",),
@@ -101,8 +108,8 @@ def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
         if col.kind == "adcode":
             bad = ~blank & ~text.fillna("").str.fullmatch(r"\d{6}(\d{6})?")
             out = text.str.slice(0, 6)
-    elif col.kind == "date":
-        out = pd.to_datetime(text, errors="coerce", format="mixed")
+    elif col.kind == "date":  # a day: 2025-01-05 10:00 and 2025-01-05 15:30 are one key
+        out = pd.to_datetime(text, errors="coerce", format="mixed").dt.normalize()
         bad = ~blank & out.isna()
     else:
         out = pd.to_numeric(text, errors="coerce")
@@ -138,7 +145,7 @@ def validate_frame(frame: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
         out[col.name] = typed
     dup = out.duplicated(list(KEYS[kind]), keep="first")
     for idx in dup[dup].index[:MAX_PROBLEMS]:
-        problems.append(Problem(int(idx) + 2, ",".join(KEYS[kind]), "duplicate key"))
+        problems.append(Problem(int(idx) + 2, ",".join(KEYS[kind]), DUPLICATE[kind]))
     if problems:
         problems.sort(key=lambda p: p.row or 0)
         raise ReferenceFileError(file, problems[:MAX_PROBLEMS])
@@ -150,8 +157,6 @@ def _finish(out: pd.DataFrame, kind: str) -> pd.DataFrame:
         out["price_floor"] = out.get("price_floor", pd.Series(np.nan, index=out.index))
         out["stage"] = out.get("stage", pd.Series(np.nan, index=out.index))
         out["max_qty_per_order"] = out.get("max_qty_per_order", pd.Series(np.nan, index=out.index))
-    if kind == "history":
-        out["date"] = out["date"].dt.normalize()
     return out.reset_index(drop=True)
 
 

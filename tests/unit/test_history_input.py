@@ -25,12 +25,13 @@ def _write(tmp_path: Path, text: str) -> Path:
     ("text", "row", "column"),
     [
         (GOOD + "2025-01-02,A,W1,5\n", 4, "date,sku,warehouse_id"),
+        (GOOD + "2025-01-02 15:30:00,A,W1,5\n", 4, "date,sku,warehouse_id"),  # same day
         (GOOD + "2025-01-03,A,W1,-2\n", 4, "qty"),
         (GOOD + "2025-13-45,A,W1,2\n", 4, "date"),
         ("date,sku,warehouse_id,qty,colour\n2025-01-01,A,W1,3,red\n", 1, "colour"),
         ("date,sku,qty\n2025-01-01,A,3\n", 1, "warehouse_id"),
     ],
-    ids=["duplicate", "negative", "bad-date", "unknown-column", "missing-column"],
+    ids=["duplicate", "duplicate-day", "negative", "bad-date", "unknown-column", "missing-column"],
 )
 def test_bad_files_are_rejected_with_row_and_column(tmp_path, text, row, column):
     with pytest.raises(ReferenceFileError) as err:
