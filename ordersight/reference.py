@@ -6,6 +6,7 @@ Nothing is half-loaded: callers swap the new frame in only after the whole file 
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,10 +165,20 @@ def read_csv(path: Path | str, kind: str) -> pd.DataFrame:
     """Read and validate one reference CSV; raises ReferenceFileError naming file, row, column."""
     path = Path(path)
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+        text = _decode(path.read_bytes())
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ReferenceFileError(path.name, [Problem(None, None, str(exc))]) from exc
     return validate_frame(raw, kind, path.name)
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without Excel's BOM), else GB18030: Excel in China saves CSV as GBK, which
+    GB18030 contains. A file that is neither raises UnicodeDecodeError."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")
 
 
 @dataclass

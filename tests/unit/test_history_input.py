@@ -41,6 +41,17 @@ def test_bad_files_are_rejected_with_row_and_column(tmp_path, text, row, column)
     assert "history.csv" in str(err.value) and column in str(err.value)
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
+def test_excel_encodings_are_read(tmp_path, encoding):
+    """Excel saves CSV with a BOM ("CSV UTF-8") or, on Chinese Windows, as GBK."""
+    text = "date,sku,warehouse_id,qty\n2025-01-01,奶粉-1段,上海仓,3\n2025-01-02,奶粉-1段,上海仓,4\n"
+    path = tmp_path / "history.csv"
+    path.write_bytes(text.encode(encoding))
+    forecast, summary = forecast_file(path, horizon=2)
+    assert summary["n_rows_in"] == 2
+    assert set(forecast["sku"]) == {"奶粉-1段"} and set(forecast["warehouse_id"]) == {"上海仓"}
+
+
 def test_densify_counts_and_zero_fills_missing_days():
     frame = pd.DataFrame(
         {
