@@ -81,6 +81,8 @@ _EXTRA_ALIASES = {
     "博尔塔拉蒙古自治州": ("博州",),
     "克孜勒苏柯尔克孜自治州": ("克州",),
     "西双版纳傣族自治州": ("版纳",),
+    # the state-level new area of 雄县, 容城县 and 安新县 (保定), where pickers put the city
+    "保定市": ("雄安新区", "雄安"),
 }
 
 

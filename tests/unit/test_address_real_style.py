@@ -139,6 +139,8 @@ def test_a_zone_written_after_its_district(
         # the pickers' 县 level of a municipality's counties
         ("重庆市县城口县葛城街道1号", "城口县", "500229", "葛城街道1号"),
         ("重庆,重庆市,县,巫溪县,柏杨街道1号", "巫溪县", "500238", "柏杨街道1号"),
+        # 雄安新区 stands where the city goes (its counties are 保定's)
+        ("河北省雄安新区容城县奥威路1号", "容城县", "130629", "奥威路1号"),
         # words that start like a repeated suffix
         ("重庆市巫溪县县城1号", "巫溪县", "500238", "县城1号"),
         ("浙江省杭州市西湖区区政府1号", "西湖区", "330106", "区政府1号"),
