@@ -31,6 +31,8 @@ EXACT, SHORT, FORMER, FUZZY = "exact", "short", "former", "fuzzy"
 KIND_WEIGHT = {EXACT: 1.0, SHORT: 0.9, FORMER: 0.85, FUZZY: 0.75}
 _ONE_CHAR_SUFFIX = re.compile(r"[省市区县旗盟]$")
 _UPGRADE_SUFFIXES = ("县", "市")  # 撤县设区 / 撤市设区: the old name still appears on orders
+# 撤县设区 / 撤县设市 after the gazetteer's date: the new name is read as the same county
+_UPGRADED_TO = ("区", "市")
 _ETHNIC = re.compile(
     r"(维吾尔|哈萨克|柯尔克孜|塔吉克|锡伯|蒙古|回族|藏族|羌族|彝族|苗族|土家族|侗族|瑶族|壮族|"
     r"布依族|白族|傣族|哈尼族|傈僳族|景颇族|纳西族|怒族|独龙族|普米族|拉祜族|佤族|阿昌族|德昂族|"
@@ -155,12 +157,19 @@ def build_lexicon(gaz: Gazetteer, facts: dict[str, tuple[float, str]] | None = N
                 add(form, code, FORMER)
         stems[code] = min(aliases | {region.short}, key=len)
     known = set(forms)
+    upgraded: dict[str, set[str]] = defaultdict(set)
     for code, region in gaz.regions.items():
         if region.level == DISTRICT and region.name.endswith("区"):
             for suffix in _UPGRADE_SUFFIXES:
                 old = stems[code] + suffix
                 if old not in known:
                     add(old, code, FORMER)
+        elif region.level == DISTRICT and region.name.endswith(_UPGRADE_SUFFIXES):
+            for suffix in _UPGRADED_TO:  # newer than the gazetteer: 田阳县 is 田阳区 since 2019
+                upgraded[stems[code] + suffix].add(code)
+    for new, codes in upgraded.items():
+        if new not in known and len(codes) == 1:  # a name two counties would share says nothing
+            add(new, codes.pop(), EXACT)
     lengths: dict[str, set[int]] = defaultdict(set)
     for form in forms:
         lengths[form[:2]].add(len(form))

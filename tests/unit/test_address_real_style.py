@@ -154,6 +154,22 @@ def test_what_follows_a_district_is_detail(
     assert not {"ADDR_REGION_CONFLICT", "ADDR_TYPO", "ADDR_REDUNDANT"} & set(p.defects)
 
 
+@pytest.mark.parametrize(
+    ("text", "adcode"),
+    [
+        ("广西壮族自治区百色市田阳区百育镇1号", "451021"),  # 田阳县 → 田阳区 (2019)
+        ("广西壮族自治区百色市平果市马头镇1号", "451023"),  # 平果县 → 平果市 (2019)
+        ("福建省三明市沙县区凤岗街道1号", "350427"),  # 沙县 → 沙县区 (2021)
+    ],
+)
+def test_a_county_upgraded_after_the_gazetteer_is_the_same_county(text: str, adcode: str) -> None:
+    """Counties become districts or cities every year; the new name must not read as a short
+    name with a stray suffix."""
+    p = parse_address(text)
+    assert p.adcode == adcode and p.defects == ()
+    assert p.detail and p.detail[0] not in "区市"
+
+
 def test_a_sibling_district_after_a_short_one_is_still_a_conflict() -> None:
     assert "ADDR_REGION_CONFLICT" in parse_address("杭州西湖余杭文一西路1号").defects
 
