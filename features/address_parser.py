@@ -74,6 +74,11 @@ _WORDS_LIKE_SUFFIX = (
 _NOWHERE: frozenset[str] = frozenset()
 _ADDRESS_CODES = tuple(code for code in CODES if code.startswith("ADDR_"))  # defects in this order
 _AMBIGUITY_KM = 50.0
+# Hong Kong, Macao and Taiwan have no counties in the mainland gazetteer: their place names must
+# not be read as a mainland namesake (香港九龙… is not 四川's 九龙县); 青岛's 香港中路 is a street
+_OUTSIDE_GAZETTEER = re.compile(
+    r"(香港|澳门|台湾)(?![东西南北中]?(路|街|大道|大街|花园|广场|城|新城|新村|小区))"
+)
 
 
 class Mention(NamedTuple):
@@ -586,7 +591,8 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     lex = _lexicon()
     clean = clean_text(text or "", lex.to_simplified)
     used_phone = phone or (clean.phones[0] if clean.phones else None)
-    blocks = _blocks(clean.compact, lex, clean.breaks)
+    outside = bool(_OUTSIDE_GAZETTEER.match(clean.compact))
+    blocks = [] if outside else _blocks(clean.compact, lex, clean.breaks)
     if not blocks:
         return _unparseable(clean, used_phone)
 

@@ -170,6 +170,16 @@ def test_a_county_upgraded_after_the_gazetteer_is_the_same_county(text: str, adc
     assert p.detail and p.detail[0] not in "区市"
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["香港特别行政区九龙旺角弥敦道1号", "中国香港九龙旺角弥敦道1号", "台湾省台北市信义区1号"],
+)
+def test_outside_the_mainland_gazetteer_is_no_mainland_namesake(text: str) -> None:
+    p = parse_address(text)  # not 四川's 九龙县, nor 江苏's 新沂市 (台北 ~ sound-alike)
+    assert p.adcode is None and p.defects == ("ADDR_UNPARSEABLE",)
+    assert parse_address("山东省青岛市市南区香港中路76号").adcode == "370202"  # a street
+
+
 def test_a_sibling_district_after_a_short_one_is_still_a_conflict() -> None:
     assert "ADDR_REGION_CONFLICT" in parse_address("杭州西湖余杭文一西路1号").defects
 
