@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from features.order_reference import sku_key
 from ordersight.schema import Order, OrderLine
 
 __all__ = ["RecentOrders", "address_key", "fingerprint", "normalise_address"]
@@ -91,10 +92,10 @@ def fingerprint(order: Order, adcode: str | None = None) -> str:
 def _lines_key(lines: Sequence[OrderLine]) -> str:
     """Sorted ``SKUxQTY`` per distinct SKU (case and spacing ignored, split lines summed)."""
     if len(lines) == 1:  # most orders
-        return f"{lines[0].sku.strip().upper()}x{lines[0].qty}"
+        return f"{sku_key(lines[0].sku)}x{lines[0].qty}"
     qty: dict[str, int] = defaultdict(int)
     for line in lines:
-        qty[line.sku.strip().upper()] += line.qty
+        qty[sku_key(line.sku)] += line.qty
     return ",".join(f"{s}x{q}" for s, q in sorted(qty.items()))
 
 

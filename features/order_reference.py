@@ -6,6 +6,7 @@ Built lazily and cached on the ``ReferenceData`` object itself (no module-level 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -15,7 +16,7 @@ import pandas as pd
 from ordersight.gazetteer import load_gazetteer
 from ordersight.reference import ReferenceData
 
-__all__ = ["ReferenceIndex", "coords", "reference_index"]
+__all__ = ["ReferenceIndex", "coords", "reference_index", "sku_key"]
 
 VELOCITY_DAYS = 7  # recent sales velocity = mean daily qty over the last week of history
 PRICE_DAYS = 28  # recent price = qty-weighted mean history price over the last four weeks
@@ -27,6 +28,9 @@ class ReferenceIndex:
 
     key: tuple[int, ...]
     sku_pos: dict[str, int]
+    # sku_key → row, for an order line writing a catalog SKU in another case or with spaces;
+    # SKUs of the catalog that differ only so are left out (the line is then unknown)
+    sku_by_key: dict[str, int]
     list_price: np.ndarray
     cost: np.ndarray
     floor: np.ndarray
@@ -43,6 +47,11 @@ class ReferenceIndex:
     reserved: np.ndarray
     in_transit: np.ndarray
     velocity: np.ndarray  # (n_sku, n_wh) recent daily sales; NaN without history
+
+
+def sku_key(sku: str) -> str:
+    """A SKU as channels agree on it: case and surrounding spaces ignored (" fd-0039" = FD-0039)."""
+    return sku.strip().upper()
 
 
 def _ref_key(ref: ReferenceData) -> tuple[int, ...]:
@@ -68,6 +77,8 @@ def _build_index(ref: ReferenceData) -> ReferenceIndex:
     cat = ref.catalog.drop_duplicates("sku", keep="last").reset_index(drop=True)
     skus = cat["sku"].astype(str).to_numpy()
     sku_pos = {s: i for i, s in enumerate(skus)}
+    spellings = Counter(sku_key(s) for s in skus)
+    sku_by_key = {sku_key(s): i for i, s in enumerate(skus) if spellings[sku_key(s)] == 1}
     wh = ref.warehouses.reset_index(drop=True)
     wh_ids = wh["warehouse_id"].astype(str).to_numpy()
     wh_pos = {w: i for i, w in enumerate(wh_ids)}
@@ -88,6 +99,7 @@ def _build_index(ref: ReferenceData) -> ReferenceIndex:
     return ReferenceIndex(
         key=_ref_key(ref),
         sku_pos=sku_pos,
+        sku_by_key=sku_by_key,
         list_price=np.where(num("list_price") > 0, num("list_price"), np.nan),
         cost=np.where(num("cost") > 0, num("cost"), np.nan),
         floor=np.where(num("price_floor") > 0, num("price_floor"), np.nan),

@@ -16,7 +16,7 @@ import pandas as pd
 
 from features.calendar import promo_season
 from features.duplicates import RecentOrders
-from features.order_reference import ReferenceIndex, coords, reference_index
+from features.order_reference import ReferenceIndex, coords, reference_index, sku_key
 from ordersight.reference import ReferenceData
 from ordersight.schema import KNOWN_CHANNELS, Order
 
@@ -221,6 +221,8 @@ def order_feature_columns(
     lines = [ln for o in orders for ln in o.lines]
     m = len(lines)
     sku_i = np.fromiter((idx.sku_pos.get(ln.sku, -1) for ln in lines), dtype=np.int64, count=m)
+    for j in np.flatnonzero(sku_i < 0).tolist():  # rare: another spelling of a catalog SKU
+        sku_i[j] = idx.sku_by_key.get(sku_key(lines[j].sku), -1)
     known = sku_i >= 0
     safe = np.where(known, sku_i, 0)
     qty = np.fromiter((ln.qty for ln in lines), dtype=float, count=m)

@@ -181,6 +181,24 @@ def test_unknown_sku_gives_nan_catalog_features(ref):
     assert mixed.unit_over_list_min == pytest.approx(0.5)
 
 
+def test_a_catalog_sku_in_another_case_or_with_spaces_is_known(ref):
+    frame = order_feature_frame(
+        [order([("MILK-S1", 2, 150.0)]), order([(" milk-s1 ", 2, 150.0)])], ref
+    )
+    assert frame["n_unknown_sku"].tolist() == [0, 0]
+    assert frame.iloc[1].equals(frame.iloc[0])
+
+
+def test_skus_that_differ_only_in_case_are_matched_exactly_only():
+    catalog = CATALOG + "ab-1,甲,food,10,5,,,\nAB-1,乙,food,20,5,,,\n"
+    two = ReferenceData(
+        _frame(catalog, "catalog"), _frame(WAREHOUSES, "warehouses"), _frame(STOCK, "stock")
+    )
+    frame = order_feature_frame([order([(s, 1, 10.0)]) for s in ("ab-1", "AB-1", "Ab-1")], two)
+    assert frame["unit_over_list_min"].tolist()[:2] == [1.0, 0.5]
+    assert frame["n_unknown_sku"].tolist() == [0, 0, 1]
+
+
 def test_format_flags(ref):
     o = order(channel="weird_shop", warehouse="WH-XX")
     row = order_feature_frame([o], ref).iloc[0]
