@@ -113,7 +113,7 @@ def clean_text(raw: str, simplify: Callable[[str], str] | None = None) -> CleanT
         for m in _PHONE_IN_TEXT.finditer(text)
     )
     before = len(text)
-    text = _PHONE_IN_TEXT.sub(" ", text)
+    text = _PHONE_IN_TEXT.sub(" ", text) if phones else text
     text = _COUNTY_PLACEHOLDER.sub(r"\1 ", _LABELS.sub(" ", text))
     text = _drop_noise_brackets(text)
     text = _COUNTRY.sub("", text.strip())
