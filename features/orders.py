@@ -18,7 +18,7 @@ from features.calendar import promo_season
 from features.duplicates import RecentOrders
 from features.order_reference import ReferenceIndex, coords, reference_index, sku_key
 from ordersight.reference import ReferenceData
-from ordersight.schema import KNOWN_CHANNELS, Order
+from ordersight.schema import KNOWN_CHANNELS, Order, OrderLine
 
 __all__ = ["FEATURES", "order_feature_columns", "order_feature_frame"]
 
@@ -249,8 +249,16 @@ def order_feature_columns(
     )
     out["unknown_warehouse"] = (given == -2).astype(np.int64)
     out.update(_stock_features(idx, orders, adcodes, given, sku_i, known, qty, starts, line_order))
-    priced = {"unit": unit, "qty": qty, "olist": olist, "list": cat(idx.list_price)}
-    priced.update(cost=cat(idx.cost), floor=cat(idx.floor), recent=cat(idx.recent_price))
+    # gifts are given away: their price says nothing about the catalog (NaN like unknown SKUs)
+    gift = _gift_lines(lines, unit, starts, line_order)
+
+    def price_of(arr: np.ndarray) -> np.ndarray:
+        return np.where(gift, np.nan, cat(arr))
+
+    priced = {"unit": unit, "qty": qty, "olist": np.where(gift, np.nan, olist)}
+    priced.update(list=price_of(idx.list_price), cost=price_of(idx.cost))
+    priced.update(floor=price_of(idx.floor), recent=price_of(idx.recent_price))
+    priced["list_value"] = np.where(gift, 0.0, cat(idx.list_price))
     out.update(_price_features(orders, priced, starts, line_order))
 
     stage = cat(idx.stage)
@@ -275,6 +283,16 @@ def order_feature_columns(
     else:
         out["dup_same_channel"], out["dup_cross_channel"] = recent.observe(orders, adcodes)
     return _typed(out, n)
+
+
+def _gift_lines(
+    lines: Sequence[OrderLine], unit: np.ndarray, starts: np.ndarray, line_order: np.ndarray
+) -> np.ndarray:
+    """Lines marked as gifts, and zero-price lines of orders that pay for another line (an
+    unmarked 赠品); a zero price on every line of an order is a pricing error, not a gift."""
+    marked = np.fromiter((ln.gift for ln in lines), dtype=bool, count=len(lines))
+    pays = np.logical_or.reduceat(unit > 0, starts)[line_order]
+    return marked | ((unit == 0) & pays)
 
 
 def _categories(
@@ -429,7 +447,7 @@ def _price_features(
         "list_mismatch_max": np.fmax.reduceat(np.abs(_ratio(line["olist"], lst) - 1), starts),
         "total_gap_ratio": _ratio(np.abs(paid - expected), gross),
         "paid_over_expected_log10": np.minimum(np.maximum(paid_log, -6), 6),
-        "discount_depth": 1 - _ratio(paid, np.add.reduceat(qty * lst, starts)),
+        "discount_depth": 1 - _ratio(paid, np.add.reduceat(qty * line["list_value"], starts)),
         "discount_share": _ratio(disc, gross),
         "promo_season": promo,
         "discount_over_cap": _ratio(disc, gross)

@@ -57,6 +57,9 @@ class OrderLine(BaseModel):
     qty: int = Field(ge=1, le=10_000)
     unit_price: float = Field(ge=0)
     list_price: float | None = Field(default=None, ge=0)
+    # a free gift (赠品) or a token-price add-on the shop gives away: its stock is checked, its
+    # price is not; a zero-price line beside a paid one is taken as a gift even unmarked
+    gift: bool = False
 
 
 class Order(BaseModel):

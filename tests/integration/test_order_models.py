@@ -16,7 +16,7 @@ import pytest
 from features.orders import order_feature_frame
 from models.registry import MODEL_NAMES, Registry
 from models.tabular import IssueModel
-from ordersight.schema import Order
+from ordersight.schema import Order, OrderLine
 from training.orders import HOLDOUT, load_reference, parsed_adcodes
 
 pytestmark = pytest.mark.slow
@@ -123,6 +123,30 @@ def test_user_catalog_without_floors_or_history_does_not_flag_clean_orders(
     for issue_type, model in models.items():
         flagged = model.predict_frame(user)["score"].to_numpy() >= model.threshold
         assert flagged.mean() <= 0.02, issue_type
+
+
+def test_a_free_gift_line_does_not_flag_a_clean_order(models, holdout, small_world: Path):
+    """Real orders carry 赠品 lines at price 0, marked or not: the price model must not take them
+    for a pricing error. A marked token-price add-on (0.01) is a gift too."""
+    frame, labels, orders = holdout
+    ref = load_reference(small_world)
+    clean = [o for o, c in zip(orders, labels.isna().all(axis=1), strict=True) if c][:500]
+    gift_sku = str(ref.catalog.sort_values("list_price")["sku"].iloc[0])
+    kinds = [(0.0, False), (0.0, True), (0.01, True)]  # unmarked, marked, marked token price
+    with_gift = [
+        o.model_copy(update={"lines": [*o.lines, OrderLine(sku=gift_sku, qty=1, unit_price=p,
+                                                           gift=marked)]})
+        for i, o in enumerate(clean)
+        for p, marked in [kinds[i % 3]]
+    ]  # fmt: skip
+    price = models["price"]
+    flagged = price.predict_frame(order_feature_frame(with_gift, ref))["score"] >= price.threshold
+    assert flagged.mean() <= 0.02
+    # a pricing error stays one: the same SKU alone at price 0 on an order of its own
+    alone = [o.model_copy(update={"lines": [OrderLine(sku=gift_sku, qty=1, unit_price=0.0)]})
+             for o in clean[:200]]  # fmt: skip
+    flagged = price.predict_frame(order_feature_frame(alone, ref))["score"] >= price.threshold
+    assert flagged.mean() >= 0.95
 
 
 @pytest.mark.parametrize("issue_type", ["stock", "price"])

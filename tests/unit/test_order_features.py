@@ -199,6 +199,43 @@ def test_skus_that_differ_only_in_case_are_matched_exactly_only():
     assert frame["n_unknown_sku"].tolist() == [0, 0, 1]
 
 
+PRICE_COLUMNS = [
+    "unit_over_list_min", "unit_over_list_max", "unit_over_cost_min", "unit_over_floor_min",
+    "lines_below_floor", "lines_below_cost", "list_mismatch_max", "discount_depth",
+    "unit_ratio_log10_max", "total_gap_ratio", "price_line_unit", "price_line_list",
+]  # fmt: skip
+
+
+def test_a_gift_line_is_stocked_but_not_priced(ref):
+    """A 赠品 at price 0 (marked or beside a paid line) or a marked token-price add-on leaves the
+    price features as without it; it still needs stock."""
+    base = [("MILK-S1", 2, 290.0)]
+    orders = [
+        order(base, paid=580.0),
+        order([*base, ("TV-55", 1, 0.0)], paid=580.0),
+        order([*base, ("TV-55", 1, 0.01)], paid=580.01),
+    ]
+    orders[2].lines[1].gift = True
+    frame = order_feature_frame(orders, ref, adcodes=["330106"] * 3)
+    for row in (1, 2):  # the 0.01 paid for the add-on moves the discount depth by 2e-5
+        pd.testing.assert_series_equal(
+            frame.loc[row, PRICE_COLUMNS],
+            frame.loc[0, PRICE_COLUMNS],
+            check_names=False,
+            check_exact=row == 1,
+            atol=1e-4,
+        )
+    assert frame["n_lines"].tolist() == [1, 2, 2]
+    assert frame.loc[1, "available_min"] < frame.loc[0, "available_min"]  # the gift needs stock
+
+
+def test_a_zero_price_on_every_line_is_a_pricing_error_not_a_gift(ref):
+    unmarked_token = order([("MILK-S1", 2, 290.0), ("TV-55", 1, 0.01)], paid=580.01)
+    frame = order_feature_frame([order([("TV-55", 1, 0.0)], paid=0.0), unmarked_token], ref)
+    assert frame.loc[0, "unit_over_list_min"] == 0.0 and frame.loc[0, "lines_below_cost"] == 1
+    assert frame.loc[1, "lines_below_cost"] == 1  # 0.01 unmarked: priced like any line
+
+
 def test_format_flags(ref):
     o = order(channel="weird_shop", warehouse="WH-XX")
     row = order_feature_frame([o], ref).iloc[0]
