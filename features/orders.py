@@ -4,7 +4,8 @@ Every model feature is catalog-relative (qty ÷ available, unit ÷ list …) so 
 demo world carries over to a user's own catalog. The batch is flattened once into line arrays;
 per-order aggregates are numpy ``reduceat`` over contiguous line runs, so no pandas work happens
 per order. Lines whose SKU is not in the catalog get NaN in catalog-relative values; order
-aggregates skip them (``n_unknown_sku`` says they were there).
+aggregates skip them (``n_unknown_sku`` says they were there). Stock and per-order-limit features
+count a line as the order's units of its SKU, so lines split from one SKU are checked together.
 """
 
 from __future__ import annotations
@@ -248,7 +249,9 @@ def order_feature_columns(
         count=n,
     )
     out["unknown_warehouse"] = (given == -2).astype(np.int64)
-    out.update(_stock_features(idx, orders, adcodes, given, sku_i, known, qty, starts, line_order))
+    units = _units_of_sku(qty, sku_i, line_order) if m > n else qty  # split lines of one SKU
+    stock = _stock_features(idx, orders, adcodes, given, sku_i, known, units, starts, line_order)
+    out.update(stock)
     # gifts are given away: their price says nothing about the catalog (NaN like unknown SKUs)
     gift = _gift_lines(lines, unit, starts, line_order)
 
@@ -272,7 +275,7 @@ def order_feature_columns(
     out["formula_stage_max"] = np.fmax.reduceat(stage, starts)
     out["baby_age_months"] = age
     out["stage_age_mismatch"] = np.maximum.reduceat(bad.astype(np.int64), starts)
-    out["qty_over_limit_max"] = np.fmax.reduceat(_ratio(qty, cat(idx.max_qty)), starts)
+    out["qty_over_limit_max"] = np.fmax.reduceat(_ratio(units, cat(idx.max_qty)), starts)
     parsed_codes = adcodes if adcodes is not None else [None] * n
     out["province_adcode"] = [(a[:2] + "0000") if a else None for a in parsed_codes]
     out["city_adcode"] = [(a[:4] + "00") if a else None for a in parsed_codes]
@@ -283,6 +286,16 @@ def order_feature_columns(
     else:
         out["dup_same_channel"], out["dup_cross_channel"] = recent.observe(orders, adcodes)
     return _typed(out, n)
+
+
+def _units_of_sku(qty: np.ndarray, sku_i: np.ndarray, line_order: np.ndarray) -> np.ndarray:
+    """Per line, the order's units of that line's SKU: split lines (a paid line and a gift of the
+    same SKU, or a quantity split to slip under a per-order limit) need stock and count against
+    the limit together. A line of an unknown SKU keeps its own quantity."""
+    own = -1 - np.arange(len(qty))  # a key of its own for each unknown line
+    key = np.where(sku_i >= 0, line_order * (int(sku_i.max()) + 1) + sku_i, own)
+    _, inverse = np.unique(key, return_inverse=True)
+    return np.bincount(inverse, weights=qty)[inverse]
 
 
 def _gift_lines(

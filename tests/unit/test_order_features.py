@@ -236,6 +236,21 @@ def test_a_zero_price_on_every_line_is_a_pricing_error_not_a_gift(ref):
     assert frame.loc[1, "lines_below_cost"] == 1  # 0.01 unmarked: priced like any line
 
 
+def test_split_lines_of_one_sku_need_stock_and_count_against_the_limit_together(ref):
+    """Buy 2 get 1 free as two lines, or 8 units split into 4 + 4 to slip under a limit of 6."""
+    whole, split, limited = order_feature_frame(
+        [
+            order([("MILK-S1", 3, 300.0)], warehouse="WH-HZ"),
+            order([("MILK-S1", 2, 300.0), ("MILK-S1", 1, 0.0)], warehouse="WH-HZ"),
+            order([("MILK-S1", 4, 300.0), ("MILK-S1", 4, 300.0)], warehouse="WH-BJ"),
+        ],
+        ref,
+    ).to_dict("records")
+    assert split["qty_over_available_max"] == whole["qty_over_available_max"] == 1.5  # 3 of 2
+    assert split["lines_short_available"] == 2
+    assert limited["qty_over_limit_max"] == pytest.approx(8 / 6)
+
+
 def test_format_flags(ref):
     o = order(channel="weird_shop", warehouse="WH-XX")
     row = order_feature_frame([o], ref).iloc[0]
