@@ -33,6 +33,7 @@ STAGE_AGE_MONTHS: dict[int, tuple[float, float]] = {
 FLASH_KEYS = ("flash_sale", "is_flash_sale", "seckill")
 FLASH_STOCK_KEYS = ("flash_sale_stock",)  # units the campaign promised to sell
 SUBSIDY_KEYS = ("platform_subsidy",)  # paid by the platform, not the buyer: part of the discount
+SHIPPING_KEYS = ("shipping_fee",)  # postage the buyer paid on top of the goods
 # Coupon-stacking policy: the share of goods value discounts may take, ordinary days / festivals.
 STACKING_CAP, STACKING_CAP_FESTIVAL = 0.20, 0.30
 AGE_KEYS = ("baby_age_months", "baby_age")
@@ -70,14 +71,14 @@ FEATURES: dict[str, str] = {
     "lines_below_cost": "lines priced below their SKU's cost",
     "unit_over_recent_min": "min over lines of unit_price / the SKU's recent history price",
     "list_mismatch_max": "max over lines of |order list_price / catalog list_price - 1|",
-    "total_gap_ratio": "|paid - (sum qty*unit - discounts)| / sum qty*unit",
+    "total_gap_ratio": "|paid - shipping - (sum qty*unit - discounts)| / sum qty*unit",
     "paid_over_expected_log10": "log10(paid / (sum qty*unit - discounts)); +-2 for fen/yuan slips",
     "discount_depth": "1 - paid / sum qty*catalog list",
     "discount_share": "discounts (merchant discount_amount + platform_subsidy) / sum qty*unit",
     "promo_season": "1 in the 618 (Jun 1-18), 双11 (Oct 20-Nov 11) and 双12 (Dec 10-12) windows",
     "discount_over_cap": "discount_share / the stacking cap of the day (20 %, 30 % in festivals)",
     "unit_ratio_log10_max": "max over lines of |log10(unit / catalog list)| (x100 slips = 2)",
-    "expected_paid": "sum qty*unit - discounts: what paid_amount should be (suggestions)",
+    "expected_paid": "sum qty*unit - discounts + shipping: what paid_amount should be",
     "price_line": "index of the line furthest from its catalog list price (suggestions)",
     "price_line_unit": "that line's unit price",
     "price_line_list": "that line's catalog list price",
@@ -436,8 +437,13 @@ def _price_features(
     unit, qty, lst, cost = line["unit"], line["qty"], line["list"], line["cost"]
     rel = _ratio(unit, lst)
     log_rel = np.minimum(np.abs(np.log10(rel)), 6)
-    paid = np.fromiter(
-        (np.nan if o.paid_amount is None else o.paid_amount for o in orders), float, n
+    shipping = np.fromiter((_attr_float(o.attributes, SHIPPING_KEYS) for o in orders), float, n)
+    shipping = _finite(shipping)
+    paid = (
+        np.fromiter(  # what the customer paid for the goods, postage aside
+            (np.nan if o.paid_amount is None else o.paid_amount for o in orders), float, n
+        )
+        - shipping
     )
     subsidy = np.fromiter((_attr_float(o.attributes, SUBSIDY_KEYS) for o in orders), float, n)
     merchant = np.fromiter((o.discount_amount or 0.0 for o in orders), float, n)
@@ -466,7 +472,7 @@ def _price_features(
         "discount_over_cap": _ratio(disc, gross)
         / np.where(promo, STACKING_CAP_FESTIVAL, STACKING_CAP),
         "unit_ratio_log10_max": np.fmax.reduceat(log_rel, starts),
-        "expected_paid": expected,
+        "expected_paid": expected + shipping,
         "price_line": first - starts,
         "price_line_unit": unit[first],
         "price_line_list": lst[first],

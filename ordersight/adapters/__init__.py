@@ -8,7 +8,8 @@ platforms mask phones and names. Samples: ``data/samples/channels/<channel>.json
 
 Conventions of the unified order (documented for feature code):
 ``paid_amount`` is what the customer paid = Σ qty·unit_price − discount_amount (merchant
-discounts) − ``attributes["platform_subsidy"]`` (coupons the platform funds, absent when 0).
+discounts) − ``attributes["platform_subsidy"]`` (coupons the platform funds, absent when 0) +
+``attributes["shipping_fee"]`` (postage the customer paid, absent when 0).
 ``attributes["baby_age_months"]`` (int) is the declared baby age on infant-formula orders.
 ``attributes["flash_sale"]`` / ``["flash_sale_stock"]`` mark flash-sale orders and the units the
 campaign promised. Item fields we do not map go to ``attributes["line_extras"]`` (one dict per
@@ -117,6 +118,7 @@ SPECS: dict[str, ChannelSpec] = {
             paid="payment",
             discount="discount_fee",
             subsidy="tmall_coupon_fee",
+            shipping="post_fee",
             masked=True,
             address=_split(
                 "receiver_state",
@@ -154,6 +156,7 @@ SPECS: dict[str, ChannelSpec] = {
             paid="orderPayment",
             discount="sellerDiscount",
             subsidy="jdSubsidy",
+            shipping="freightPrice",
             masked=True,
             raw_address="consigneeInfo.fullAddress",
             address=_split("", "", "", "", "", "consigneeInfo.fullname", "consigneeInfo.mobile"),
@@ -183,6 +186,7 @@ SPECS: dict[str, ChannelSpec] = {
             paid="pay_amount",
             discount="promotion_shop_amount",
             subsidy="promotion_platform_amount",
+            shipping="post_amount",
             masked=True,
             nested_names=True,
             address=_split(
@@ -217,6 +221,7 @@ SPECS: dict[str, ChannelSpec] = {
             paid="pay_amount",
             discount="seller_discount",
             subsidy="platform_discount",
+            shipping="postage",
             masked=True,
             address=_split(
                 "province", "city", "town", "", "address", "receiver_name", "receiver_phone"
@@ -244,6 +249,7 @@ SPECS: dict[str, ChannelSpec] = {
             paid="totalFee",
             discount="discountFee",
             subsidy="platformAllowance",
+            shipping="expressFee",
             masked=True,
             address=_split(
                 "addressInfo.province",
@@ -278,6 +284,7 @@ SPECS: dict[str, ChannelSpec] = {
             paid="totalPayAmount",
             discount="totalMerchantDiscount",
             subsidy="totalRedDiscount",
+            shipping="totalShippingFee",
             masked=True,
             raw_address="receiverAddress",
             address=_split("", "", "", "", "", "receiverName", "receiverPhone"),

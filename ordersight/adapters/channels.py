@@ -53,6 +53,7 @@ class ChannelSpec:
     customer: str | None = None
     discount: str | None = None
     subsidy: str | None = None
+    shipping: str | None = None  # postage the customer paid, part of the paid amount
     raw_address: str | None = None  # one string with the whole address
     address: Mapping[str, str] = field(default_factory=dict)  # split fields, ADDRESS_FIELDS keys
     nested_names: bool = False  # {"province": {"name": "浙江省"}} style (Douyin)
@@ -87,7 +88,8 @@ def _top(path: str | None) -> str | None:
 
 def _known_top(spec: ChannelSpec) -> set[str]:
     paths = [spec.order_id, spec.created, spec.paid, spec.lines.key, spec.customer, spec.discount]
-    paths += [spec.subsidy, spec.raw_address, spec.contact, spec.warehouse, spec.baby, spec.flash]
+    paths += [spec.subsidy, spec.shipping, spec.raw_address, spec.contact, spec.warehouse]
+    paths += [spec.baby, spec.flash]
     paths += list(spec.address.values())
     return {_top(p) for p in paths if p}
 
@@ -156,9 +158,10 @@ def read_order(spec: ChannelSpec, payload: Mapping[str, Any], sku_map: SkuMap | 
         value = _get(payload, path) if path else None
         return None if value in (None, "") else read_money(value, spec.money, name, path or "")
 
-    subsidy = money(spec.subsidy)
-    if subsidy:
-        attributes["platform_subsidy"] = subsidy
+    for path, key in ((spec.subsidy, "platform_subsidy"), (spec.shipping, "shipping_fee")):
+        amount = money(path)
+        if amount:
+            attributes[key] = amount
     months = _baby_months(payload, spec, created.date())
     if months is not None:
         attributes["baby_age_months"] = months
@@ -248,6 +251,9 @@ def write_order(
         _set(out, spec.subsidy, write_money(subsidy or 0.0, spec.money))
     elif subsidy:
         attrs["platform_subsidy"] = subsidy
+    shipping = attrs.pop("shipping_fee", None) if spec.shipping else None
+    if spec.shipping and shipping:
+        _set(out, spec.shipping, write_money(shipping, spec.money))
     months = attrs.pop("baby_age_months", None) if spec.baby else None
     if months is not None:
         _write_baby(out, int(months), order.created_at.date(), spec)

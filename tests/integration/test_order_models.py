@@ -149,6 +149,20 @@ def test_a_free_gift_line_does_not_flag_a_clean_order(models, holdout, small_wor
     assert flagged.mean() >= 0.95
 
 
+def test_postage_in_the_paid_amount_does_not_flag_a_clean_order(models, holdout, small_world):
+    """Platforms' paid amounts include the postage; the adapters keep it as shipping_fee."""
+    frame, labels, orders = holdout
+    clean = [o for o, c in zip(orders, labels.isna().all(axis=1), strict=True) if c][:500]
+    shipped = [
+        o.model_copy(update={"paid_amount": (o.paid_amount or 0) + 12.0,
+                             "attributes": {**o.attributes, "shipping_fee": 12.0}})
+        for o in clean
+    ]  # fmt: skip
+    price = models["price"]
+    feats = order_feature_frame(shipped, load_reference(small_world))
+    assert (price.predict_frame(feats)["score"] >= price.threshold).mean() <= 0.02
+
+
 @pytest.mark.parametrize("issue_type", ["stock", "price"])
 def test_compiled_trees_score_like_the_booster(models, holdout, issue_type):
     """Loaded champions score with compiled trees; the numbers are the booster's own."""

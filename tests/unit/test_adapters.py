@@ -157,7 +157,7 @@ def _order(**attributes: object) -> Order:
 @pytest.mark.parametrize("channel", KNOWN_CHANNELS)
 def test_to_native_round_trips(channel: str) -> None:
     spec = SPECS[channel]
-    base = _order(platform_subsidy=10.0, baby_age_months=14, campaign="618")
+    base = _order(platform_subsidy=10.0, shipping_fee=8.0, baby_age_months=14, campaign="618")
     native_id = "1234567" if spec.id_is_int else "A-77"
     order = base.model_copy(update={"order_id": f"{spec.prefix}-{native_id}", "channel": channel})
     ids = {"MILK-A2-S3-900": "5550001", "MB-0001": "5550002"}
@@ -170,6 +170,9 @@ def test_to_native_round_trips(channel: str) -> None:
     ]
     assert (back.paid_amount, back.discount_amount) == (525.8, 20.0)
     assert back.attributes["platform_subsidy"] == 10.0 and back.attributes["campaign"] == "618"
+    assert back.attributes["shipping_fee"] == 8.0
+    if spec.shipping:  # the platform's own postage field
+        assert "shipping_fee" not in native
     assert back.address.text().endswith("文三路90号1幢501")
     if spec.masked:
         assert back.address.phone == "139****5678"

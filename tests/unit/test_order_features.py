@@ -251,6 +251,17 @@ def test_split_lines_of_one_sku_need_stock_and_count_against_the_limit_together(
     assert limited["qty_over_limit_max"] == pytest.approx(8 / 6)
 
 
+def test_postage_paid_is_no_total_mismatch(ref):
+    plain = order([("MILK-S1", 2, 290.0)], paid=580.0)
+    shipped = order([("MILK-S1", 2, 290.0)], paid=590.0, attributes={"shipping_fee": 10})
+    unexplained = order([("MILK-S1", 2, 290.0)], paid=590.0)
+    frame = order_feature_frame([plain, shipped, unexplained], ref)
+    cols = ["total_gap_ratio", "paid_over_expected_log10", "discount_depth"]
+    assert frame.loc[1, cols].tolist() == frame.loc[0, cols].tolist()
+    assert frame["expected_paid"].tolist() == [580.0, 590.0, 580.0]
+    assert frame.loc[2, "total_gap_ratio"] > 0
+
+
 def test_format_flags(ref):
     o = order(channel="weird_shop", warehouse="WH-XX")
     row = order_feature_frame([o], ref).iloc[0]
