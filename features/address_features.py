@@ -13,7 +13,7 @@ import pandas as pd
 
 from features.address_lexicon import EXACT, FORMER, FUZZY, SHORT, get_lexicon
 from features.address_parser import Analysis, analyse
-from features.address_text import phone_kind
+from features.address_text import main_number, phone_kind
 from ordersight.codes import codes_of
 from ordersight.gazetteer import CITY, COUNTY_SUFFIXES, DISTRICT, PROVINCE
 
@@ -101,7 +101,7 @@ def _row(a: Analysis) -> dict[str, float]:
     kind = phone_kind(a.phone)
     for column, name in _PHONE_COLUMNS:
         row[column] = kind == name
-    row["phone_len"] = len(_NOT_DIGIT.sub("", a.phone or ""))
+    row["phone_len"] = len(_NOT_DIGIT.sub("", main_number(a.phone or "")))
     for column, code in _PARSER_COLUMNS:
         row[column] = code in parsed.defects
     return row

@@ -13,13 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate, chain
 
-__all__ = ["CleanText", "clean_text", "phone_kind", "valid_phone"]
+__all__ = ["CleanText", "clean_text", "main_number", "phone_kind", "valid_phone"]
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # platforms mask the middle and keep the length: 138****8000, 0571****8888
 _MASKED = re.compile(r"^(1[3-9]\d\*{4}\d{4}|0\d{2,3}-?\*{3,6}\d{4})$")
 _PHONE_SPACING = re.compile(r"[\s()（）]")
 _PHONE_PREFIX = re.compile(r"^(\+?86-?|0086-?)")
+_GROUPED_MOBILE = re.compile(r"^1[3-9]\d-\d{4}-\d{4}$")
+_RELAYED_MOBILE = re.compile(r"^(1[3-9]\d{9}|1[3-9]\d\*{4}\d{4})(?:[-_#,，转]|ext\.?)\d{1,6}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?[1-9]\d{6,7}(-\d{1,5})?$")
 _PHONE_IN_TEXT = re.compile(
     r"(?<![\d*])(?:\+?86[-\s]?)?"
@@ -69,11 +71,22 @@ class CleanText:
     breaks: frozenset[int]
 
 
+def main_number(phone: str) -> str:
+    """The number to call, without spacing, country code, dashes between a mobile's groups
+    (138-0013-8000) or the extension of a platform's privacy number (13800138000-1234, 转1234:
+    marketplaces hide the buyer's own number behind one)."""
+    digits = _PHONE_PREFIX.sub("", _PHONE_SPACING.sub("", phone))
+    if _GROUPED_MOBILE.match(digits):
+        digits = digits.replace("-", "")
+    relayed = _RELAYED_MOBILE.match(digits)
+    return relayed.group(1) if relayed else digits
+
+
 def phone_kind(phone: str | None) -> str:
     """'mobile', 'masked', 'landline', 'invalid' or 'missing' for a receiver phone."""
     if phone is None or not phone.strip():
         return "missing"
-    digits = _PHONE_PREFIX.sub("", _PHONE_SPACING.sub("", phone))
+    digits = main_number(phone)
     if _MOBILE.match(digits):
         return "mobile"
     if _MASKED.match(digits) and 10 <= len(digits) <= 13:

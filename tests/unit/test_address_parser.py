@@ -191,8 +191,16 @@ def test_missing_levels_detail_and_unparseable() -> None:
         ("138****8000", "masked"),
         ("0571-88888888", "landline"),
         ("010-6552123", "landline"),
+        # marketplaces' privacy numbers: a relay number and the buyer's extension
+        ("13800138000-1234", "mobile"),
+        ("17012345678转5678", "mobile"),
+        ("138****8000-1234", "masked"),
+        ("138-0013-8000", "mobile"),
+        ("0571-88888888-123", "landline"),
         ("12800138000", "invalid"),
         ("1380013800", "invalid"),
+        ("138001380001", "invalid"),
+        ("400-800-8888", "invalid"),
         ("138*****8000", "invalid"),
         ("1346966438o", "invalid"),
         (None, "missing"),
@@ -201,6 +209,13 @@ def test_missing_levels_detail_and_unparseable() -> None:
 def test_phone_kinds(phone: str | None, kind: str) -> None:
     assert phone_kind(phone) == kind
     assert valid_phone(phone) == (kind in {"mobile", "masked", "landline"})
+
+
+def test_a_privacy_number_reads_like_a_mobile_to_the_model() -> None:
+    frame = address_feature_frame(
+        ["浙江省杭州市西湖区文三路1号"] * 2, ["13800138000", "13800138000-1234"]
+    )
+    assert frame.iloc[1].equals(frame.iloc[0])
 
 
 def test_bad_phone_is_a_defect() -> None:
