@@ -439,12 +439,10 @@ def _price_features(
     log_rel = np.minimum(np.abs(np.log10(rel)), 6)
     shipping = np.fromiter((_attr_float(o.attributes, SHIPPING_KEYS) for o in orders), float, n)
     shipping = _finite(shipping)
-    paid = (
-        np.fromiter(  # what the customer paid for the goods, postage aside
-            (np.nan if o.paid_amount is None else o.paid_amount for o in orders), float, n
-        )
-        - shipping
+    paid_total = np.fromiter(
+        (np.nan if o.paid_amount is None else o.paid_amount for o in orders), float, n
     )
+    paid = paid_total - shipping  # what the customer paid for the goods, postage aside
     subsidy = np.fromiter((_attr_float(o.attributes, SUBSIDY_KEYS) for o in orders), float, n)
     merchant = np.fromiter((o.discount_amount or 0.0 for o in orders), float, n)
     disc = merchant + _finite(subsidy)
