@@ -174,11 +174,11 @@ def _scan(s: str, lex: Lexicon, breaks: frozenset[int] = frozenset()) -> list[Me
             continue
         # 佛汕市南海区: 市南 after unread text is that word's suffix, not 市南区 (read 南海区)
         glued = i > last_end and s[i] in _LEFTOVER_SUFFIX and i not in breaks
+        before = out[-1] if out else None
         for length in prefixes[s[i : i + 2]]:
             cands = lex.forms.get(s[i : i + length]) if i + length <= n else None
             if glued and cands and all(k == SHORT for _, k in cands):
                 continue
-            before = out[-1] if out else None
             if cands and not _is_place_name(s, i + length, cands, breaks, lex, before):
                 hit = _yield_suffix(s, Mention(i, i + length, s[i : i + length], cands), lex)
                 out.append(hit)
@@ -591,7 +591,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     lex = _lexicon()
     clean = clean_text(text or "", lex.to_simplified)
     used_phone = phone or (clean.phones[0] if clean.phones else None)
-    outside = bool(_OUTSIDE_GAZETTEER.match(clean.compact))
+    outside = _OUTSIDE_GAZETTEER.match(clean.compact)
     blocks = [] if outside else _blocks(clean.compact, lex, clean.breaks)
     if not blocks:
         return _unparseable(clean, used_phone)
