@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from features.channel_prices import ChannelListPrices
 from features.order_reference import sku_key
 from ordersight.schema import Order, OrderLine
 
@@ -114,6 +115,8 @@ class RecentOrders:
     """
 
     window: timedelta = timedelta(hours=24)
+    # learnt from the same stream: each channel's usual list price per SKU
+    list_prices: ChannelListPrices = field(default_factory=ChannelListPrices)
     _by_key: dict[str, deque[_Seen]] = field(default_factory=dict)
     _latest: float = float("-inf")
     _added: int = 0

@@ -34,6 +34,7 @@ FLASH_KEYS = ("flash_sale", "is_flash_sale", "seckill")
 FLASH_STOCK_KEYS = ("flash_sale_stock",)  # units the campaign promised to sell
 SUBSIDY_KEYS = ("platform_subsidy",)  # paid by the platform, not the buyer: part of the discount
 SHIPPING_KEYS = ("shipping_fee",)  # postage the buyer paid on top of the goods
+LIST_TOLERANCE = 0.01  # an order list price within 1 % of the norm matches it (as the labels say)
 # Coupon-stacking policy: the share of goods value discounts may take, ordinary days / festivals.
 STACKING_CAP, STACKING_CAP_FESTIVAL = 0.20, 0.30
 AGE_KEYS = ("baby_age_months", "baby_age")
@@ -70,7 +71,8 @@ FEATURES: dict[str, str] = {
     "lines_below_floor": "lines priced below their SKU's price floor",
     "lines_below_cost": "lines priced below their SKU's cost",
     "unit_over_recent_min": "min over lines of unit_price / the SKU's recent history price",
-    "list_mismatch_max": "max over lines of |order list_price / catalog list_price - 1|",
+    "list_mismatch_max": "max over lines of |order list_price / (catalog list_price x the "
+    "channel's usual ratio for the SKU, features.channel_prices) - 1|; 0 within 1 %",
     "total_gap_ratio": "|paid - shipping - (sum qty*unit - discounts)| / sum qty*unit",
     "paid_over_expected_log10": "log10(paid / (sum qty*unit - discounts)); +-2 for fen/yuan slips",
     "discount_depth": "1 - paid / sum qty*catalog list",
@@ -263,6 +265,7 @@ def order_feature_columns(
     priced.update(list=price_of(idx.list_price), cost=price_of(idx.cost))
     priced.update(floor=price_of(idx.floor), recent=price_of(idx.recent_price))
     priced["list_value"] = np.where(gift, 0.0, cat(idx.list_price))
+    priced["list_norm"] = _channel_list_norms(orders, idx, recent, sku_i, priced, line_order)
     out.update(_price_features(orders, priced, starts, line_order))
 
     stage = cat(idx.stage)
@@ -287,6 +290,35 @@ def order_feature_columns(
     else:
         out["dup_same_channel"], out["dup_cross_channel"] = recent.observe(orders, adcodes)
     return _typed(out, n)
+
+
+def _channel_list_norms(
+    orders: Sequence[Order],
+    idx: ReferenceIndex,
+    recent: RecentOrders | None,
+    sku_i: np.ndarray,
+    priced: dict[str, np.ndarray],
+    line_order: np.ndarray,
+) -> np.ndarray:
+    """Per line, the list price its channel usually shows for the SKU, as a multiple of the
+    catalog's (1 without the order stream, or until the channel has shown its own price)."""
+    ratio = priced["olist"] / priced["list"]
+    norms = np.ones(len(ratio))
+    shown = np.flatnonzero(np.isfinite(ratio))  # lines with a list price of a known SKU
+    if recent is None or not len(shown):
+        return norms
+    channels = [orders[o].channel for o in line_order[shown].tolist()]
+    keys = list(zip(channels, idx.skus[sku_i[shown]].tolist(), strict=True))
+    norms[shown] = recent.list_prices.observe(keys, ratio[shown].tolist())
+    return norms
+
+
+def _list_mismatch(olist: np.ndarray, lst: np.ndarray, line: dict[str, np.ndarray]) -> np.ndarray:
+    """|order list ÷ the channel's usual list − 1|, 0 within ``LIST_TOLERANCE``: the demo world's
+    clean lines match the catalog exactly, so the trees split just above 0, and float residue
+    or a cent of rounding on a real order must not land on the wrong side."""
+    gap = np.abs(_ratio(olist, lst * line["list_norm"]) - 1)
+    return np.where(gap <= LIST_TOLERANCE, 0.0, gap)
 
 
 def _units_of_sku(qty: np.ndarray, sku_i: np.ndarray, line_order: np.ndarray) -> np.ndarray:
@@ -461,7 +493,7 @@ def _price_features(
         "lines_below_floor": _count(unit < line["floor"], starts),
         "lines_below_cost": _count(unit < cost, starts),
         "unit_over_recent_min": np.fmin.reduceat(_ratio(unit, line["recent"]), starts),
-        "list_mismatch_max": np.fmax.reduceat(np.abs(_ratio(line["olist"], lst) - 1), starts),
+        "list_mismatch_max": np.fmax.reduceat(_list_mismatch(line["olist"], lst, line), starts),
         "total_gap_ratio": _ratio(np.abs(paid - expected), gross),
         "paid_over_expected_log10": np.minimum(np.maximum(paid_log, -6), 6),
         "discount_depth": 1 - _ratio(paid, np.add.reduceat(qty * line["list_value"], starts)),

@@ -262,6 +262,31 @@ def test_postage_paid_is_no_total_mismatch(ref):
     assert frame.loc[2, "total_gap_ratio"] > 0
 
 
+def test_a_channel_listing_its_own_price_stops_being_a_mismatch(ref):
+    """With the order stream (a RecentOrders), a channel that lists MILK-S1 at 330 instead of
+    the catalog's 300 mismatches on its first orders only; one back at 300 mismatches again."""
+    listed = [
+        order([("MILK-S1", 1, 290.0)], oid=f"o{i}", phone=f"1380013{i:04d}") for i in range(8)
+    ]
+    for o in listed:
+        o.lines[0].list_price = 330.0
+    back = order([("MILK-S1", 1, 290.0)], oid="back", phone="13900000000")
+    back.lines[0].list_price = 300.0
+    recent = RecentOrders()
+    frame = order_feature_frame([*listed, back], ref, recent)
+    mismatch = frame["list_mismatch_max"].round(4).tolist()
+    assert mismatch[:5] == [0.1] * 5 and mismatch[5:8] == [0.0] * 3
+    assert mismatch[8] == round(1 - 300 / 330, 4)
+    alone = order_feature_frame(listed[-1:], ref)  # without the stream: the catalog is the norm
+    assert alone["list_mismatch_max"].round(4).tolist() == [0.1]
+
+
+def test_a_cent_of_rounding_is_no_list_mismatch(ref):
+    o = order([("MILK-S1", 1, 290.0)])
+    o.lines[0].list_price = 300.0 * (1 + 1e-12)
+    assert order_feature_frame([o], ref)["list_mismatch_max"].tolist() == [0.0]
+
+
 def test_format_flags(ref):
     o = order(channel="weird_shop", warehouse="WH-XX")
     row = order_feature_frame([o], ref).iloc[0]
