@@ -2,10 +2,11 @@
 
 A platform may list SKUs at its own prices (its 吊牌价 differs from the brand catalog's): that is
 the channel's price, not an error on every order it sends. The norm is the median of the recent
-ratios order list price ÷ catalog list price, for the (channel, SKU) pair once it has shown
-enough orders, else for the channel as a whole, so a consistent difference stops counting as a
-catalog mismatch after a few orders while a sudden change still counts. Like the duplicate index
-it is fed in order, the same way in training and serving.
+ratios order list price ÷ catalog list price when at least half of them differ from the
+catalog, for the (channel, SKU) pair once it has shown enough orders, else for the channel as a
+whole: a consistent difference stops counting as a catalog mismatch after a few orders, while a
+stray or sudden one still counts. Like the duplicate index it is fed in order, the same way in
+training and serving.
 """
 
 from __future__ import annotations
@@ -23,8 +24,32 @@ MIN_SEEN = 5  # ratios needed before the channel's own price counts
 TOLERANCE = 0.01  # a ratio this close to 1 is the catalog's price
 
 
-def _median(values: deque[float]) -> float:
-    return sorted(values)[len(values) // 2]
+def _off(ratio: float) -> bool:
+    return abs(ratio - 1) > TOLERANCE
+
+
+class _Recent:
+    """A pair's or a channel's recent ratios and how many of them are off the catalog."""
+
+    __slots__ = ("off", "ratios")
+
+    def __init__(self) -> None:
+        self.ratios: deque[float] = deque(maxlen=WINDOW)
+        self.off = 0
+
+    def norm(self) -> float | None:
+        """The median once ``MIN_SEEN`` ratios are known and at least half are off the catalog
+        (else the catalog's price, 1.0); None before ``MIN_SEEN``."""
+        n = len(self.ratios)
+        if n < MIN_SEEN:
+            return None
+        return sorted(self.ratios)[n // 2] if 2 * self.off >= n else 1.0
+
+    def add(self, ratio: float) -> None:
+        if len(self.ratios) == WINDOW:
+            self.off -= _off(self.ratios[0])
+        self.ratios.append(ratio)
+        self.off += _off(ratio)
 
 
 @dataclass
@@ -32,7 +57,7 @@ class ChannelListPrices:
     """Recent list-price ratios per (channel, SKU) and per channel, kept only once a ratio
     differed from the catalog (until then the catalog's price is the norm)."""
 
-    _ratios: dict[tuple[str, str] | str, deque[float]] = field(default_factory=dict)
+    _recent: dict[tuple[str, str] | str, _Recent] = field(default_factory=dict)
 
     def observe(self, keys: Sequence[tuple[str, str]], ratios: Sequence[float]) -> np.ndarray:
         """Per line, the usual ratio before this line (the pair's, else the channel's, else 1.0),
@@ -43,13 +68,13 @@ class ChannelListPrices:
                 continue
             norm = None
             for key in (pair, pair[0]):
-                seen = self._ratios.get(key)
-                if seen is None and abs(ratio - 1) > TOLERANCE:
-                    seen = self._ratios[key] = deque(maxlen=WINDOW)
-                if seen is None:
+                recent = self._recent.get(key)
+                if recent is None and _off(ratio):
+                    recent = self._recent[key] = _Recent()
+                if recent is None:
                     continue
-                if norm is None and len(seen) >= MIN_SEEN:
-                    norm = _median(seen)
-                seen.append(ratio)
+                if norm is None:
+                    norm = recent.norm()
+                recent.add(ratio)
             norms[j] = 1.0 if norm is None else norm
         return norms

@@ -23,10 +23,10 @@ def test_orders_at_the_catalog_price_keep_the_norm_and_cost_nothing() -> None:
     assert np.all(norms == 1.0)
     untouched = ChannelListPrices()
     untouched.observe([("jd", "A")] * 50, [1.0] * 50)
-    assert not untouched._ratios  # nothing is kept for pairs that match the catalog
+    assert not untouched._recent  # nothing is kept for pairs that match the catalog
 
 
 def test_no_list_price_is_skipped() -> None:
     prices = ChannelListPrices()
     assert prices.observe([("pdd", "A")] * 3, [float("nan")] * 3).tolist() == [1.0] * 3
-    assert not prices._ratios
+    assert not prices._recent
