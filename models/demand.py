@@ -150,6 +150,9 @@ def apply_residuals(table: pd.DataFrame, pred: np.ndarray, step: np.ndarray) -> 
     return dict(zip(QUANTILES, out.T, strict=True))
 
 
+MIN_HISTORY_DAYS = 2
+
+
 class DemandModel:
     """fit(history) → predict(horizon) giving q10 / q50 / q90 per date, sku and warehouse."""
 
@@ -191,6 +194,11 @@ class DemandModel:
         long = self.prepare(history)
         cfg = self.config
         days = int(long.groupby("unique_id").size().max())
+        if days < MIN_HISTORY_DAYS:  # no lag of any series is known: nothing to learn from
+            raise ValueError(
+                f"history: at least {MIN_HISTORY_DAYS} days are needed to forecast; the longest "
+                f"series has {days}"
+            )
         self._mlf = MLForecast(
             models={"lgb": lgb.LGBMRegressor(**lgbm_params(cfg))},
             num_threads=cfg.num_threads,

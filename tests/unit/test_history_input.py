@@ -52,6 +52,13 @@ def test_excel_encodings_are_read(tmp_path, encoding):
     assert set(forecast["sku"]) == {"奶粉-1段"} and set(forecast["warehouse_id"]) == {"上海仓"}
 
 
+def test_a_single_day_of_history_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="at least 2 days"):
+        forecast_file(_write(tmp_path, "date,sku,warehouse_id,qty\n2025-01-01,A,W1,3\n"))
+    forecast, _ = forecast_file(_write(tmp_path, GOOD), horizon=2)  # two days are enough
+    assert len(forecast) == 2
+
+
 def test_densify_counts_and_zero_fills_missing_days():
     frame = pd.DataFrame(
         {
