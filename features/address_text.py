@@ -27,7 +27,6 @@ _PHONE_IN_TEXT = re.compile(
     r"(?<![\d*])(?:\+?86[-\s]?)?"
     r"(1[3-9]\d{9}|1[3-9]\d[-\s]\d{4}[-\s]\d{4}|1[3-9]\d\*{4}\d{4}|0\d{2,3}-[1-9]\d{6,7})(?![\d*])"
 )
-_PHONE_GROUPING = re.compile(r"(?<=\d)[-\s](?=\d{4})")  # 138-0013-8000, 138 0013 8000
 _NOISE_IN_BRACKETS = re.compile(r"[(（\[【{<《]([^)）\]】}>》]{0,20})[)）\]】}>》]")
 _NOISE_WORDS = re.compile(
     r"电联|电话|联系|致电|送货|送到|放门|门卫|快递|代收|驿站|丰巢|工作日|周末|勿|请|先生|女士|小姐|收$"
@@ -121,10 +120,7 @@ def clean_text(raw: str, simplify: Callable[[str], str] | None = None) -> CleanT
     text = unicodedata.normalize("NFKC", raw).strip()
     if simplify:
         text = simplify(text)
-    phones = tuple(
-        _PHONE_GROUPING.sub("", m.group(1)) if m.group(1)[0] == "1" else m.group(1)
-        for m in _PHONE_IN_TEXT.finditer(text)
-    )
+    phones = tuple(m.group(1) for m in _PHONE_IN_TEXT.finditer(text))  # read via main_number
     before = len(text)
     text = _PHONE_IN_TEXT.sub(" ", text) if phones else text
     text = _COUNTY_PLACEHOLDER.sub(r"\1 ", _LABELS.sub(" ", text))

@@ -84,13 +84,8 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         Column("traffic", "float", required=False, min_value=0),
     ),
 }
-DUPLICATE = {
-    "catalog": "duplicate key",
-    "warehouses": "duplicate key",
-    "stock": "duplicate key",
-    # sales exports often have a row per order line: say what the file should hold
-    "history": "duplicate key (one row per day, SKU and warehouse: sum same-day rows first)",
-}
+# sales exports often have a row per order line: say what a history file should hold
+DUPLICATE_HINT = {"history": " (one row per day, SKU and warehouse: sum same-day rows first)"}
 KEYS: dict[str, tuple[str, ...]] = {
     "catalog": ("sku",),
     "warehouses": ("warehouse_id",),
@@ -146,7 +141,8 @@ def validate_frame(frame: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
         out[col.name] = typed
     dup = out.duplicated(list(KEYS[kind]), keep="first")
     for idx in dup[dup].index[:MAX_PROBLEMS]:
-        problems.append(Problem(int(idx) + 2, ",".join(KEYS[kind]), DUPLICATE[kind]))
+        problem = "duplicate key" + DUPLICATE_HINT.get(kind, "")
+        problems.append(Problem(int(idx) + 2, ",".join(KEYS[kind]), problem))
     if problems:
         problems.sort(key=lambda p: p.row or 0)
         raise ReferenceFileError(file, problems[:MAX_PROBLEMS])

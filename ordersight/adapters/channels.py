@@ -252,7 +252,7 @@ def write_order(
     elif subsidy:
         attrs["platform_subsidy"] = subsidy
     shipping = attrs.pop("shipping_fee", None) if spec.shipping else None
-    if spec.shipping and shipping:
+    if shipping:
         _set(out, spec.shipping, write_money(shipping, spec.money))
     months = attrs.pop("baby_age_months", None) if spec.baby else None
     if months is not None:
