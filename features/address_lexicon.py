@@ -25,10 +25,26 @@ from ordersight.gazetteer import (
     load_gazetteer,
 )
 
-__all__ = ["EXACT", "FORMER", "FUZZY", "KIND_WEIGHT", "SHORT", "Lexicon", "get_lexicon", "pinyin"]
+__all__ = [
+    *("EXACT", "FORMER", "FUZZY", "KIND_WEIGHT", "SHORT", "ZONE_SUFFIXES", "Lexicon"),
+    *("get_lexicon", "pinyin", "zone_after_city"),
+]
 
 EXACT, SHORT, FORMER, FUZZY = "exact", "short", "former", "fuzzy"
 KIND_WEIGHT = {EXACT: 1.0, SHORT: 0.9, FORMER: 0.85, FUZZY: 0.75}
+# the words that end a functional zone's name (苏州工业园区, 长沙经开区, 兰州新区)
+ZONE_SUFFIXES = (
+    "经开区",
+    "开发区",
+    "高新区",
+    "园区",
+    "新区",
+    "保税区",
+    "度假区",
+    "示范区",
+    "合作区",
+    "试验区",
+)
 _ONE_CHAR_SUFFIX = re.compile(r"[省市区县旗盟]$")
 _UPGRADE_SUFFIXES = ("县", "市")  # 撤县设区 / 撤市设区: the old name still appears on orders
 # 撤县设区 / 撤县设市 after the gazetteer's date: the new name is read as the same county
@@ -110,15 +126,21 @@ def _colloquial(name: str, aliases: set[str]) -> set[str]:
     return out - {name}
 
 
+def zone_after_city(zone: str, city_forms: tuple[str, ...]) -> str:
+    """A zone's name as written after its city, without the city its name repeats (苏州工业园区
+    → 工业园区), unless only the bare suffix would be left (兰州新区, 福州新区 stay whole)."""
+    for form in city_forms:
+        rest = zone[len(form) :]
+        if zone.startswith(form) and rest not in ZONE_SUFFIXES:
+            return rest
+    return zone
+
+
 def _zone_forms(zone: Zone, gaz: Gazetteer) -> set[str]:
     """A zone as written after its city: the usual form and the official name without the city
     (武汉东湖新技术开发区 → 东湖新技术开发区)."""
     city = gaz[zone.city]
-    official = next(
-        (zone.full_name[len(p) :] for p in (city.name, city.short) if zone.full_name.startswith(p)),
-        zone.full_name,
-    )
-    return {zone.name, official}
+    return {zone.name, zone_after_city(zone.full_name, (city.name, city.short))}
 
 
 def simplified_table(gaz: Gazetteer) -> dict[int, int]:

@@ -34,7 +34,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from features.address_lexicon import EXACT, FORMER, FUZZY, KIND_WEIGHT, SHORT, Lexicon, pinyin
+from features.address_lexicon import (
+    EXACT,
+    FORMER,
+    FUZZY,
+    KIND_WEIGHT,
+    SHORT,
+    ZONE_SUFFIXES,
+    Lexicon,
+    pinyin,
+    zone_after_city,
+)
 from features.address_lexicon import get_lexicon as _lexicon
 from features.address_text import SEPARATORS, CleanText, clean_text, phone_kind
 from ordersight.codes import CODES
@@ -45,7 +55,7 @@ __all__ = ["Analysis", "Mention", "analyse", "parse_address", "parse_addresses"]
 
 # functional zones (经开区, 高新区, 工业园区, 郑东新区 …) are written where the district goes and
 # the platforms' region pickers list them under their city, but they have no adcode
-_ZONE_SUFFIX = "经开区|开发区|高新区|园区|新区|保税区|度假区|示范区|合作区|试验区"
+_ZONE_SUFFIX = "|".join(ZONE_SUFFIXES)
 _ZONE = re.compile(
     rf"(?:(?![路街道巷弄号镇乡村区市县])[\u4e00-\u9fff]){{0,8}}?(?P<suffix>{_ZONE_SUFFIX})(?![路街巷弄])"
 )
@@ -182,9 +192,22 @@ def _scan(s: str, lex: Lexicon, breaks: frozenset[int] = frozenset()) -> list[Me
             if cands and not _is_place_name(s, i + length, cands, breaks, lex, before):
                 hit = _yield_suffix(s, Mention(i, i + length, s[i : i + length], cands), lex)
                 out.append(hit)
-                last_end = hit.end
+                last_end = _known_zone_end(s, hit, lex)
                 break
     return out
+
+
+def _known_zone_end(s: str, m: Mention, lex: Lexicon) -> int:
+    """Where a known zone of the city ``m`` names ends, when one follows it, else ``m.end``: the
+    names inside a zone's name are no regions (贵阳贵安新区 is not 保定's 安新县)."""
+    cities = [code for code, _ in m.cands if lex.level[code] == CITY]
+    zone = _ZONE.match(s, m.end) if cities else None
+    if zone:
+        for code in cities:
+            city = lex.gazetteer[code]
+            if (code, zone_after_city(zone[0], (city.name, city.short))) in lex.zone_hosts:
+                return zone.end()
+    return m.end
 
 
 def _hamming1(a: str, b: str) -> bool:
@@ -255,16 +278,6 @@ def _before_zone(s: str, block: list[Mention], lex: Lexicon) -> None:
         whole = _zone_at(s, block[-2].end, block[-2], lex)
         if whole and whole.end() == zone.end():
             block.pop()
-
-
-def _zone_name(zone: str, city: str, lex: Lexicon) -> str:
-    """The zone as written after its city, without the city its official name repeats
-    (苏州工业园区 → 工业园区), so one zone always reads the same."""
-    region = lex.gazetteer[city]
-    for form in (region.name, region.short):
-        if zone.startswith(form) and _ZONE.fullmatch(zone, len(form)):
-            return zone[len(form) :]
-    return zone
 
 
 def _fill(s: str, pos: int, end: int, block: list[Mention], lex: Lexicon) -> int:
@@ -611,7 +624,8 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     last = max(block, key=lambda m: m.end)
     zone = _zone_at(clean.compact, last.end, last, lex) if lex.level[best] == CITY else None
     if zone:  # the zone fills the county level
-        names = (*names[:DISTRICT], _zone_name(zone[0], best, lex))
+        city = lex.gazetteer[best]
+        names = (*names[:DISTRICT], zone_after_city(zone[0], (city.name, city.short)))
         adcode = lex.zone_hosts.get((best, names[DISTRICT]), adcode)
         missing.discard(DISTRICT)
     detail = _detail(clean, zone.end() if zone else last.end)

@@ -1,8 +1,9 @@
 """China's administrative divisions (province / city / district) from cpca's adcodes.csv.
 
-cpca ships adcode, name and coordinates for ~3,200 divisions. We add the hierarchy, short names
-(浙江, 杭州, 萧山), former names and a few newer divisions (``data/region_changes.csv``), and
-great-circle distances. The generator and the address parser share this one module.
+cpca ships adcode, name and coordinates for ~3,200 divisions as of about 2017. We add the hierarchy,
+short names (浙江, 杭州, 萧山), former names, the divisions changed since, up to the 2023 division
+codes (``data/region_changes.csv``: new, renamed, merged and moved), and great-circle distances.
+The generator and the address parser share this one module.
 """
 
 from __future__ import annotations

@@ -144,17 +144,52 @@ def test_what_follows_a_district_is_detail(
 @pytest.mark.parametrize(
     ("text", "adcode"),
     [
-        ("广西壮族自治区百色市田阳区百育镇1号", "451021"),  # 田阳县 → 田阳区 (2019)
-        ("广西壮族自治区百色市平果市马头镇1号", "451023"),  # 平果县 → 平果市 (2019)
-        ("福建省三明市沙县区凤岗街道1号", "350427"),  # 沙县 → 沙县区 (2021)
+        ("广西壮族自治区百色市田阳区百育镇1号", "451003"),  # 田阳县 → 田阳区 (2019, in the table)
+        ("福建省三明市沙县区凤岗街道1号", "350405"),  # 沙县 → 沙县区 (2021, in the table)
+        ("浙江省杭州市桐庐区城南街道1号", "330122"),  # not upgraded yet: read as 桐庐县
+        ("浙江省温州市苍南市灵溪镇1号", "330327"),  # likewise 苍南县
     ],
 )
-def test_a_county_upgraded_after_the_gazetteer_is_the_same_county(text: str, adcode: str) -> None:
-    """Counties become districts or cities every year; the new name must not read as a short
-    name with a stray suffix."""
+def test_a_county_upgraded_to_a_district_or_city_is_the_same_county(text: str, adcode: str) -> None:
+    """Counties become districts or cities every year: the change table holds those up to the
+    2023 division codes, and a later one must still read as the county, not as a short name with
+    a stray suffix."""
     p = parse_address(text)
     assert p.adcode == adcode and p.defects == ()
     assert p.detail and p.detail[0] not in "区市"
+
+
+@pytest.mark.parametrize(
+    ("text", "district", "adcode"),
+    [
+        ("江苏省淮安市清江浦区淮海路1号", "清江浦区", "320812"),  # 清河区 + 清浦区 (2016)
+        ("江西省上饶市广信区旭日街道1号", "广信区", "361104"),  # not 广丰区: 上饶县 (2019)
+        ("河北省邢台市信都区中兴路8号", "信都区", "130503"),  # 桥西区 renamed (2020)
+        ("山西省长治市潞州区英雄中路1号", "潞州区", "140403"),  # not 潞城: 城区 + 郊区 (2018)
+        ("吉林省长春市公主岭市岭东街道1号", "公主岭市", "220184"),  # from 四平 to 长春 (2020)
+        ("西藏自治区那曲市色尼区浙江中路1号", "色尼区", "540602"),  # 那曲地区 → 那曲市 (2017)
+    ],
+)
+def test_divisions_newer_than_cpca_are_known(text: str, district: str, adcode: str) -> None:
+    """cpca's table predates these; before the change table had them they read as a missing
+    level, a typo of a neighbour (广丰区, 潞城市) or a region conflict."""
+    p = parse_address(text)
+    assert (p.district, p.adcode, p.defects) == (district, adcode, ())
+
+
+@pytest.mark.parametrize(
+    ("text", "district"),
+    [
+        ("浙江省杭州市江干区凯旋路1号", "上城区"),  # merged in 2021
+        ("山西省晋中市太谷县明星路1号", "太谷区"),
+        ("河北省邢台市桥东区新华路1号", "襄都区"),
+    ],
+)
+def test_a_retired_division_reads_as_its_successor_by_a_former_name(
+    text: str, district: str
+) -> None:
+    p = parse_address(text)
+    assert p.district == district and "ADDR_FORMER_NAME" in p.defects
 
 
 @pytest.mark.parametrize(
