@@ -571,6 +571,11 @@ def _resolve(signature: Signature, area_city: str | None) -> _Resolution:
     missing = {r.level for r in gaz.chain(best)} - covered
     if lex.level[best] < DISTRICT and gaz.children.get(best):
         missing.add(DISTRICT)
+    parent = gaz[best].parent
+    if DISTRICT in covered and parent and lex.level[parent] == PROVINCE:
+        # a county under its province (潜江, 琼海, 石河子) stands at the city level too, and the
+        # platforms' pickers write it at both (湖北省 潜江市 潜江市): not a repetition
+        covered.add(CITY)
     return _Resolution(
         ranked=tuple(ranked),
         n_hypotheses=n_hyps,

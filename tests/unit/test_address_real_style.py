@@ -178,6 +178,21 @@ def test_divisions_newer_than_cpca_are_known(text: str, district: str, adcode: s
 
 
 @pytest.mark.parametrize(
+    ("text", "adcode"),
+    [
+        ("湖北省潜江市潜江市园林街道人民路1号", "429005"),
+        ("海南省 琼海市 琼海市 嘉积镇人民路1号", "469002"),
+        ("新疆维吾尔自治区石河子市石河子市北一路1号", "659001"),
+    ],
+)
+def test_a_county_under_its_province_may_stand_at_city_and_county(text: str, adcode: str) -> None:
+    """Platform pickers write a 省直辖 county at both levels, as its standard names do."""
+    p = parse_address(text)
+    assert (p.adcode, p.defects) == (adcode, ())
+    assert "ADDR_REDUNDANT" in parse_address(text.replace("市", "市" + p.district, 1)).defects
+
+
+@pytest.mark.parametrize(
     ("text", "district"),
     [
         ("浙江省杭州市江干区凯旋路1号", "上城区"),  # merged in 2021

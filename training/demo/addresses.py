@@ -47,6 +47,7 @@ ZONE_SHARE = 0.3  # clean addresses in a zone's host district that name the zone
 # clean addresses of a county or county-level city (昆山市, 桐庐县, 土默特左旗) typed without its
 # prefecture city, as people usually write them (江苏省昆山市…, 浙江省桐庐县…, 义乌市稠城街道…)
 COUNTY_LEVEL_SHARE = 0.4
+PICKER_REPEATS_COUNTY = 0.5  # platform addresses of 潜江市 that repeat it below the province
 
 
 @dataclass
@@ -112,8 +113,8 @@ class AddressMaker:
         if style != "picker":
             p = rng.choice([province, province, self.gaz[adcode[:2] + "0000"].short])
             c = rng.choice([city, city, city, self.gaz.lookup(city)[0].short])
-        if city == district:  # 省直辖县级市 such as 潜江市
-            d = None
+        if city == district:  # 省直辖县级市 such as 潜江市: some pickers repeat it as the county
+            d = district if style == "picker" and rng.random() < PICKER_REPEATS_COUNTY else None
         zone = self._zone(adcode, rng) if code is None else None
         d = zone or d
         hand_typed = code is None and style != "picker"
