@@ -7,13 +7,22 @@ Nothing is half-loaded: callers swap the new frame in only after the whole file 
 from __future__ import annotations
 
 import io
+import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import fuzz, process
 
+log = logging.getLogger("ordersight.reference")
 MAX_PROBLEMS = 20
+# how ERP and spreadsheet exports write numbers and days: ¥1,299.00, 199元, 2025年1月5日
+_MONEY = re.compile(r"^(?:¥|￥|RMB|CNY)\s*|\s*元$", re.IGNORECASE)
+_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+_CHINESE_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?")
+NEAR_MISS = 80  # a header this close (rapidfuzz ratio) to a column the file lacks is a typo of it
 HISTORY_DAYS = 60  # history kept for serving features (velocity: 7 days, prices: 28)
 
 
@@ -98,6 +107,9 @@ def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     """Typed column and a mask of cells that failed to convert (blank optional cells pass)."""
     text = series.astype("string").str.strip()
     blank = text.isna() | (text == "")
+    if col.kind in {"int", "float"}:
+        text = text.str.replace(_MONEY, "", regex=True)
+        text = text.where(~text.str.fullmatch(_THOUSANDS).fillna(False), text.str.replace(",", ""))
     if col.kind in {"str", "adcode"}:
         out = text
         bad = pd.Series(False, index=series.index)
@@ -105,6 +117,7 @@ def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
             bad = ~blank & ~text.fillna("").str.fullmatch(r"\d{6}(\d{6})?")
             out = text.str.slice(0, 6)
     elif col.kind == "date":  # a day: 2025-01-05 10:00 and 2025-01-05 15:30 are one key
+        text = text.str.replace(_CHINESE_DATE, r"\1-\2-\3", regex=True)
         out = pd.to_datetime(text, errors="coerce", format="mixed").dt.normalize()
         bad = ~blank & out.isna()
     else:
@@ -118,14 +131,20 @@ def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
 def validate_frame(frame: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
     """Validate and type a raw (all-string) frame against ``SCHEMAS[kind]``."""
     schema = SCHEMAS[kind]
-    known = {c.name for c in schema}
+    frame = frame.rename(columns=_header)
     problems: list[Problem] = []
     missing = [c.name for c in schema if c.required and c.name not in frame.columns]
-    unknown = [c for c in frame.columns if c not in known]
     problems += [Problem(1, c, "required column missing") for c in missing]
-    problems += [Problem(1, c, "unknown column") for c in unknown]
+    absent = [c.name for c in schema if c.name not in frame.columns]
+    extra = [c for c in frame.columns if c not in {col.name for col in schema}]
+    for name in extra:
+        near = process.extractOne(name, absent, scorer=fuzz.ratio, score_cutoff=NEAR_MISS)
+        if near:
+            problems.append(Problem(1, name, f"unknown column (did you mean {near[0]!r}?)"))
     if problems:
         raise ReferenceFileError(file, problems)
+    if extra:  # exports carry more (brand, barcode, 规格): kept out, not a reason to refuse
+        log.info("%s: columns ignored: %s", file, ", ".join(map(str, extra)))
     if frame.empty:
         raise ReferenceFileError(file, [Problem(None, None, "file has no data rows")])
     out = pd.DataFrame(index=frame.index)
@@ -147,6 +166,11 @@ def validate_frame(frame: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
         problems.sort(key=lambda p: p.row or 0)
         raise ReferenceFileError(file, problems[:MAX_PROBLEMS])
     return _finish(out, kind)
+
+
+def _header(name: object) -> str:
+    """A header as the schema spells it: ' List Price' and 'list-price' are list_price."""
+    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
 
 
 def _finish(out: pd.DataFrame, kind: str) -> pd.DataFrame:

@@ -54,10 +54,28 @@ def test_bad_cell_is_reported_with_spreadsheet_row_and_column(
     assert problems(write(tmp_path, "stock.csv", text), "stock")[0] == where
 
 
-def test_missing_and_unknown_columns(tmp_path: Path) -> None:
+def test_missing_columns_and_typos_of_known_ones_are_refused(tmp_path: Path) -> None:
     text = "warehouse_id,sku,on_hand,in_transit,colour\nWH-SH,A,1,0,red\n"
-    found = problems(write(tmp_path, "stock.csv", text), "stock")
-    assert (1, "reserved") in found and (1, "colour") in found
+    assert problems(write(tmp_path, "stock.csv", text), "stock") == [(1, "reserved")]
+    typo = CATALOG.replace("price_floor", "price_flor")  # optional: would be dropped unseen
+    assert problems(write(tmp_path, "catalog.csv", typo), "catalog") == [(1, "price_flor")]
+
+
+def test_exports_from_elsewhere_load(tmp_path: Path) -> None:
+    """Other columns, headers in other case or spacing, money and days as spreadsheets and ERP
+    exports write them."""
+    catalog = (
+        " SKU ,Name,Category,List Price,cost,brand,barcode\n"
+        'MILK-1,奶粉,infant_formula,"¥1,299.00",150元,a2,6900000000001\n'
+    )
+    got = read_csv(write(tmp_path, "catalog.csv", catalog), "catalog")
+    assert got[["sku", "list_price", "cost"]].values.tolist() == [["MILK-1", 1299.0, 150]]
+    assert "brand" not in got.columns
+    history = 'date,sku,warehouse_id,qty\n2025年1月5日,A,WH-SH,"1,200"\n2025/1/6,A,WH-SH,3\n'
+    got = read_csv(write(tmp_path, "history.csv", history), "history")
+    assert got["date"].dt.day.tolist() == [5, 6] and got["qty"].tolist() == [1200, 3]
+    bad = history.replace('"1,200"', '"1,20"')  # not a thousands separator: still refused
+    assert problems(write(tmp_path, "history.csv", bad), "history") == [(2, "qty")]
 
 
 def test_bad_date_and_adcode(tmp_path: Path) -> None:
