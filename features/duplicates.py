@@ -31,6 +31,12 @@ _PHONES = re.compile(
 )
 _ADMIN = re.compile(r"^.*?(?:自治区|特别行政区|自治州|地区|自治县|自治旗|省|市|区|县|旗|盟)")
 _AFTER_LAST_DIGIT = re.compile(r"(?<=\d)\D*$")
+# delivery notes typed after the address without brackets (…妈妈驿站放门口, …号送货前打电话)
+_TRAILING_NOTE = re.compile(
+    r"(?:(?:请|麻烦)?(?:放|送)[在到]?家?(?:门口|快递柜|丰巢|菜鸟驿站|驿站|前台|门卫|物业|传达室)"
+    r"|(?:请|麻烦)?(?:送货前|送达前|到了?)[请先]*(?:打|致)?电话|(?:请)?电联|电话联系"
+    r"|工作日送|周末送|送货上门)+$"
+)
 _NOT_PHONE_CHAR = re.compile(r"[^\d*]")
 
 
@@ -50,10 +56,13 @@ def address_key(text: str, adcode: str | None = None) -> str:
     """The part of an address that identifies a door, comparable across channels.
 
     The text is cut after its last number (house / room), which drops trailing notes and
-    receiver names (…2208送货前打电话 → …2208). With a parsed ``adcode`` the region words are
-    replaced by the code, since channels spell them differently (浙江 / 浙江省, missing city).
+    receiver names (…2208送货前打电话 → …2208), and loses a trailing delivery note where no
+    number ends the door (…妈妈驿站放门口 → …妈妈驿站). With a parsed ``adcode`` the region
+    words are replaced by the code, since channels spell them differently (浙江 / 浙江省, missing
+    city).
     """
     core = normalise_address(text)
+    core = _TRAILING_NOTE.sub("", core) or core
     core = _AFTER_LAST_DIGIT.sub("", core) or core
     if not adcode:
         return core
