@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ordersight.codes import IssueType
 
@@ -21,6 +22,21 @@ KNOWN_CHANNELS: tuple[str, ...] = (
     "xiaohongshu",
     "offline_pos",
 )
+# how other systems name the same channels: case, spacing, domains and Chinese names
+CHANNEL_ALIASES: dict[str, str] = {
+    **dict.fromkeys(("app", "own", "官方app", "品牌app", "自有app", "官网"), "own_app"),
+    **dict.fromkeys(
+        ("mini", "mini_program", "miniprogram", "weapp", "小程序", "微信小程序"), "own_mini"
+    ),
+    **dict.fromkeys(("天猫", "天猫旗舰店", "tmall.com", "tm"), "tmall"),
+    **dict.fromkeys(("京东", "jd.com", "jingdong", "京东自营", "京东pop"), "jd"),
+    **dict.fromkeys(("抖音", "抖店", "抖音小店", "dy"), "douyin"),
+    **dict.fromkeys(("拼多多", "pinduoduo", "pdd.com"), "pdd"),
+    **dict.fromkeys(("快手", "快手小店", "kwai", "ks"), "kuaishou"),
+    **dict.fromkeys(("小红书", "xhs", "red", "rednote"), "xiaohongshu"),
+    **dict.fromkeys(("门店", "线下", "线下门店", "pos", "store", "offline"), "offline_pos"),
+}
+_DAY_FIRST = re.compile(r"^(\d{4})[/.年](\d{1,2})[/.月](\d{1,2})日?")
 
 
 class OrderAddress(BaseModel):
@@ -77,6 +93,24 @@ class Order(BaseModel):
     paid_amount: float | None = Field(default=None, ge=0)
     discount_amount: float | None = Field(default=None, ge=0)
     attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _known_channel(cls, value: Any) -> Any:
+        """'Tmall', 'JD.com', '京东' are the shipped channels, not unknown ones sent to review."""
+        if not isinstance(value, str) or value in KNOWN_CHANNELS:
+            return value
+        key = re.sub(r"[\s\-]+", "_", value.strip().lower())
+        return key if key in KNOWN_CHANNELS else CHANNEL_ALIASES.get(key, value)
+
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _dashed_day(cls, value: Any) -> Any:
+        """2025/1/5 10:00 and 2025年1月5日 as ISO days (what exports and spreadsheets write)."""
+        if isinstance(value, str) and (m := _DAY_FIRST.match(value.strip())):
+            y, mo, d = m.groups()
+            return f"{y}-{int(mo):02d}-{int(d):02d}{value.strip()[m.end() :]}"
+        return value
 
 
 class Candidate(BaseModel):

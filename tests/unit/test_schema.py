@@ -1,10 +1,11 @@
-"""trusted(): the scorer's unvalidated construction must equal what validation would build."""
+"""The order schema reads what other systems write; trusted() builds what validation would."""
 
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
-from ordersight.schema import Evidence, Issue, trusted
+from ordersight.schema import Evidence, Issue, Order, trusted
 
 VALUES = {
     "type": "price",
@@ -28,3 +29,31 @@ def test_trusted_names_a_missing_field():
     values = {k: v for k, v in VALUES.items() if k != "evidence"}
     with pytest.raises(TypeError, match="evidence"):
         trusted(Issue, **values)
+
+
+ORDER = {
+    "order_id": "o-1",
+    "channel": "tmall",
+    "created_at": "2025-01-05T10:00:00+08:00",
+    "address": {"raw": "浙江省杭州市西湖区文三路90号501"},
+    "lines": [{"sku": "A", "qty": 1, "unit_price": 10.0}],
+}
+
+
+@pytest.mark.parametrize(
+    ("written", "channel"),
+    [("TMALL", "tmall"), ("天猫", "tmall"), ("JD.com", "jd"), ("京东", "jd"),
+     (" Own App ", "own_app"), ("微信小程序", "own_mini"), ("拼多多", "pdd"),
+     ("小红书", "xiaohongshu"), ("门店", "offline_pos"), ("wholesale", "wholesale")],
+)  # fmt: skip
+def test_other_systems_names_of_a_channel_are_that_channel(written: str, channel: str) -> None:
+    """Else every order of 'Tmall' would be an unknown channel, sent to review."""
+    assert Order.model_validate({**ORDER, "channel": written}).channel == channel
+
+
+@pytest.mark.parametrize("written", ["2025/1/5 10:00", "2025年1月5日 10:00:00", "2025.01.05 10:00"])
+def test_a_day_written_with_slashes_or_in_chinese_is_read(written: str) -> None:
+    created = Order.model_validate({**ORDER, "created_at": written}).created_at
+    assert (created.year, created.month, created.day, created.hour) == (2025, 1, 5, 10)
+    with pytest.raises(ValidationError, match="created_at"):
+        Order.model_validate({**ORDER, "created_at": "2025/13/45"})
