@@ -87,14 +87,12 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         Column("date", "date"),
         Column("sku", "str"),
         Column("warehouse_id", "str"),
-        Column("qty", "float", min_value=0),
+        Column("qty", "float"),  # a return is a negative row (a day nets at 0 or more)
         Column("price", "float", required=False, min_value=0),
         Column("promo", "float", required=False),
         Column("traffic", "float", required=False, min_value=0),
     ),
 }
-# sales exports often have a row per order line: say what a history file should hold
-DUPLICATE_HINT = {"history": " (one row per day, SKU and warehouse: sum same-day rows first)"}
 KEYS: dict[str, tuple[str, ...]] = {
     "catalog": ("sku",),
     "warehouses": ("warehouse_id",),
@@ -158,14 +156,34 @@ def validate_frame(frame: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
             value = frame.at[idx, col.name]
             problems.append(Problem(int(idx) + 2, col.name, f"invalid value {value!r}"))
         out[col.name] = typed
-    dup = out.duplicated(list(KEYS[kind]), keep="first")
-    for idx in dup[dup].index[:MAX_PROBLEMS]:
-        problem = "duplicate key" + DUPLICATE_HINT.get(kind, "")
-        problems.append(Problem(int(idx) + 2, ",".join(KEYS[kind]), problem))
+    if kind == "history":  # exports seldom hold one row per key: summed, not refused
+        out = _daily(out)
+    else:
+        dup = out.duplicated(list(KEYS[kind]), keep="first")
+        for idx in dup[dup].index[:MAX_PROBLEMS]:
+            problems.append(Problem(int(idx) + 2, ",".join(KEYS[kind]), "duplicate key"))
     if problems:
         problems.sort(key=lambda p: p.row or 0)
         raise ReferenceFileError(file, problems[:MAX_PROBLEMS])
     return _finish(out, kind)
+
+
+def _daily(history: pd.DataFrame) -> pd.DataFrame:
+    """One row per day, SKU and warehouse, as sales exports rarely are (a row per order line or
+    per channel, returns as negative rows): units summed and netted at 0, the price weighted by
+    the units sold, the day's promotion and traffic as their largest row (repeated per line)."""
+    keys = list(KEYS["history"])
+    if history.duplicated(keys).any():
+        sold = history["qty"].clip(lower=0)
+        paid = history["price"] * sold if "price" in history else sold * 0
+        frame = history.assign(_sold=sold, _paid=paid)
+        agg = {"qty": "sum", "_sold": "sum", "_paid": "sum"}
+        agg |= {c: "max" for c in ("promo", "traffic", "price") if c in history}
+        out = frame.groupby(keys, as_index=False, sort=False).agg(agg)
+        if "price" in history:
+            out["price"] = (out["_paid"] / out["_sold"]).where(out["_sold"] > 0, out["price"])
+        history = out[list(history.columns)]
+    return history.assign(qty=history["qty"].clip(lower=0))
 
 
 def _header(name: object) -> str:

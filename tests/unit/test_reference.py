@@ -115,3 +115,16 @@ def test_demo_world_files_load(small_world: Path) -> None:
     ref = ReferenceData.from_dir(small_world)
     assert len(ref.catalog) >= 500 and len(ref.stock) > 0
     assert len(read_csv(small_world / "history.csv", "history")) > 0
+
+
+def test_a_history_export_is_read_as_one_row_per_day_sku_and_warehouse(tmp_path: Path) -> None:
+    """A row per order line, a time of day and a return: one day of 4 units at 16 on average."""
+    text = (
+        "date,sku,warehouse_id,qty,price,traffic\n"
+        "2025-01-05 09:00,A,WH-SH,2,10,100\n2025-01-05 12:00,A,WH-SH,3,20,100\n"
+        "2025-01-05,A,WH-SH,-1,10,100\n2025-01-06,A,WH-SH,-2,10,50\n2025-01-06,B,WH-SH,1,5,50\n"
+    )
+    got = read_csv(write(tmp_path, "history.csv", text), "history")
+    rows = got.assign(date=got["date"].dt.day).values.tolist()
+    assert rows == [[5, "A", "WH-SH", 4, 16.0, 100], [6, "A", "WH-SH", 0, 10.0, 50],
+                    [6, "B", "WH-SH", 1, 5.0, 50]]  # fmt: skip
