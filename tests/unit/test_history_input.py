@@ -24,14 +24,12 @@ def _write(tmp_path: Path, text: str) -> Path:
 @pytest.mark.parametrize(
     ("text", "row", "column"),
     [
-        (GOOD + "2025-01-02,A,W1,5\n", 4, "date,sku,warehouse_id"),
-        (GOOD + "2025-01-02 15:30:00,A,W1,5\n", 4, "date,sku,warehouse_id"),  # same day
-        (GOOD + "2025-01-03,A,W1,-2\n", 4, "qty"),
+        (GOOD + "2025-01-03,A,W1,two\n", 4, "qty"),
         (GOOD + "2025-13-45,A,W1,2\n", 4, "date"),
-        ("date,sku,warehouse_id,qty,colour\n2025-01-01,A,W1,3,red\n", 1, "colour"),
+        ("date,sku,warehouse,qty\n2025-01-01,A,W1,3\n", 1, "warehouse_id"),
         ("date,sku,qty\n2025-01-01,A,3\n", 1, "warehouse_id"),
     ],
-    ids=["duplicate", "duplicate-day", "negative", "bad-date", "unknown-column", "missing-column"],
+    ids=["bad-number", "bad-date", "near-miss-column", "missing-column"],
 )
 def test_bad_files_are_rejected_with_row_and_column(tmp_path, text, row, column):
     with pytest.raises(ReferenceFileError) as err:
@@ -39,6 +37,16 @@ def test_bad_files_are_rejected_with_row_and_column(tmp_path, text, row, column)
     first = err.value.problems[0]
     assert (first.row, first.column) == (row, column)
     assert "history.csv" in str(err.value) and column in str(err.value)
+
+
+def test_an_export_with_line_rows_returns_and_other_columns_is_read(tmp_path):
+    """Same-day rows are summed (a return nets against the day), an unknown column is left out."""
+    text = (
+        GOOD.replace("qty\n", "qty,colour\n").replace(",3\n", ",3,red\n").replace(",4\n", ",4,\n")
+    )
+    text += "2025-01-02 15:30:00,A,W1,5,\n2025-01-02,A,W1,-2,\n"
+    forecast, summary = forecast_file(_write(tmp_path, text), horizon=2)
+    assert summary["n_rows_in"] == 2 and len(forecast) == 2
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
