@@ -105,7 +105,7 @@ def test_bad_inputs_exit_2(env: Path, tmp_path: Path) -> None:
     assert runner.invoke(app, ["score", str(tmp_path / "missing.jsonl")]).exit_code == 2
     history = tmp_path / "h.csv"
     history.write_text(
-        "date,sku,warehouse_id,qty\n2025-01-01,A,W,1\n2025-01-01,A,W,2\n", encoding="utf-8"
+        "date,sku,warehouse_id,qty\n2025-01-01,A,W,1\n2025-01-02,A,W,two\n", encoding="utf-8"
     )
     result = runner.invoke(app, ["forecast", "--history", str(history)])
-    assert result.exit_code == 2 and "row 3" in result.output
+    assert result.exit_code == 2 and "row 3" in result.output and "qty" in result.output
