@@ -66,7 +66,7 @@ _NOT_REGION_AFTER = re.compile(
     rf"(?P<zone>{_ZONE_SUFFIX})|"  # 江北新区 (南京) is a zone, not 江北区
     rf"(?P<named_zone>(?:{_ZONE_QUALIFIER})(?:{_ZONE_SUFFIX}))|"
     r"[东西南北中]?(路|街|大街|大道|道|巷|弄|里|胡同|桥)|广场|公园|小区|花园|新村|大厦|中学|小学|大学|"
-    r"医院|商场|银行|机场|车站|站|镇|乡|村|苑|府|庭|阁|轩|湾|园|公寓|家园"
+    r"医院|商场|银行|机场|车站|站|镇|乡|村|苑|府|庭|阁|轩|湾|园|公寓|家园|门"
 )
 _SUFFIXED = re.compile(
     r"([\u4e00-\u9fff]{2,7}?)(特别行政区|自治区|自治州|自治县|地区|省|市|区|县|旗|盟)"
@@ -335,18 +335,19 @@ def _sound_alike(block: list[Mention], lex: Lexicon) -> list[Mention]:
 def _closed(s: str, block: list[Mention], m: Mention, lex: Lexicon) -> bool:
     """After a district, a bare short form that names somewhere else is the start of the detail
     (宝山区金沙华庭: 金沙 is a housing estate here, not 金沙县; 宝安西乡: a street, not 西乡县),
-    and so is the city named again at the start of its zone's official name (黄埔区广州经济技术
-    开发区). After a district written short, only a name in another province counts: a sibling
-    district (杭州西湖余杭) stays a conflict."""
+    and so is the city named again as the start of a place's name (福田区深圳北站, 蜀山区合肥万达
+    广场, 内黄县安阳新城, 黄埔区广州经济技术开发区) unless one of its districts follows. After a
+    district written short, only a name in another province counts: a sibling district
+    (杭州西湖余杭) stays a conflict."""
     last = block[-1]
     if any(k != SHORT for _, k in m.cands):
         return False
     if not all(k in (EXACT, SHORT) and lex.level[c] == DISTRICT for c, k in last.cands):
         return False
     seen = {a for b in block for c, _ in b.cands for a in lex.ancestors[c]}
-    if any(c in seen for c, _ in m.cands):
-        zone = lex.level[m.cands[0][0]] < DISTRICT and _ZONE.match(s, m.end)
-        return bool(zone) and not _longest_at(s, m.end, lex)  # not the district again
+    if any(c in seen for c, _ in m.cands):  # the city again: a place named after it, unless
+        codes = {c for c, _ in m.cands}  # one of its districts follows (杭州西湖区 again)
+        return not any(codes & lex.ancestors[c] - {c} for c, _ in _longest_at(s, m.end, lex))
     if any(k == SHORT for _, k in last.cands):
         return not any(c[:2] + "0000" in seen for c, _ in m.cands)
     return True

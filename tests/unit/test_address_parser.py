@@ -97,8 +97,11 @@ def test_grouped_phones_and_postcodes_are_not_detail(pasted: str) -> None:
     assert "ADDR_BAD_PHONE" not in p.defects  # the pasted phone, digits joined, is valid
 
 
-def test_repeated_segments_are_redundant_not_detail() -> None:
-    p = parse_address("杭州市余杭区杭州市余杭区文一西路969号")
+@pytest.mark.parametrize(
+    "text", ["杭州市余杭区杭州市余杭区文一西路969号", "浙江杭州余杭区杭州余杭区文一西路969号"]
+)
+def test_repeated_segments_are_redundant_not_detail(text: str) -> None:
+    p = parse_address(text)
     assert p.adcode == "330110"
     assert p.detail == "文一西路969号"
     assert "ADDR_REDUNDANT" in p.defects

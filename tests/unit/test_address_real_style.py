@@ -131,6 +131,13 @@ def test_an_official_district_beside_or_named_like_a_zone_stays_a_district(
         # words that start like a repeated suffix
         ("重庆市巫溪县县城1号", "巫溪县", "500238", "县城1号"),
         ("浙江省杭州市西湖区区政府1号", "西湖区", "330106", "区政府1号"),
+        # a place named after the city (a station, a mall, an estate), not the city again
+        ("广东省深圳市福田区深圳北站东广场1号", "福田区", "440304", "深圳北站东广场1号"),
+        ("安徽省合肥市蜀山区合肥万达广场3号楼", "蜀山区", "340104", "合肥万达广场3号楼"),
+        ("河南省安阳市内黄县安阳新城18号", "内黄县", "410527", "安阳新城18号"),
+        # Beijing's gates bear district names, old (宣武, 崇文) and current (朝阳)
+        ("北京市西城区宣武门外大街10号", "西城区", "110102", "宣武门外大街10号"),
+        ("北京市朝阳区朝阳门外大街1号", "朝阳区", "110105", "朝阳门外大街1号"),
     ],
 )  # fmt: skip
 def test_what_follows_a_district_is_detail(
@@ -139,6 +146,7 @@ def test_what_follows_a_district_is_detail(
     p = parse_address(text)
     assert (p.district, p.adcode, p.detail) == (district, adcode, detail)
     assert not {"ADDR_REGION_CONFLICT", "ADDR_TYPO", "ADDR_REDUNDANT"} & set(p.defects)
+    assert "ADDR_FORMER_NAME" not in p.defects
 
 
 @pytest.mark.parametrize(
