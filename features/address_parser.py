@@ -76,10 +76,15 @@ _DETAIL_TOKEN = re.compile(
 )
 _SUFFIX_AT_END = re.compile(r"(特别行政区|自治区|自治州|自治县|地区|省|市|区|县|旗|盟)$")
 _LEFTOVER_SUFFIX = frozenset("省市区县")
-# words that start like a leftover suffix (巫溪县县城, 杭州市市民中心): detail, not a second 县 / 市
+# words that start like a leftover suffix (巫溪县县城, 杭州市市民中心, 番禺区市桥街道, 萧山区市心
+# 中路, 县前街, XX县人民医院, 市一中): detail, not a second 县 / 市
+_INSTITUTION_WORDS = ("政府", "委", "府", "人民", "第", "实验", "中医", "妇幼")
+_PLACE_WORDS = ("城", "道", "场", "民", "政", "中心", "桥", "心", "前", "后")
 _WORDS_LIKE_SUFFIX = (
-    *("县城", "县道", "县政府", "县委", "市场", "市区", "市民", "市政", "市中心", "市委"),
-    *("区域", "区政府", "区委", "省道"),
+    *(c + w for c in "省市区县" for w in _INSTITUTION_WORDS),
+    *(c + w for c in "市县" for w in _PLACE_WORDS),
+    *(c + n + "中" for c in "市县区" for n in "一二三四五六七八九"),
+    *("市区", "区域", "省道", "省直"),
 )
 _NOWHERE: frozenset[str] = frozenset()
 _ADDRESS_CODES = tuple(code for code in CODES if code.startswith("ADDR_"))  # defects in this order

@@ -131,6 +131,9 @@ def test_an_official_district_beside_or_named_like_a_zone_stays_a_district(
         # words that start like a repeated suffix
         ("重庆市巫溪县县城1号", "巫溪县", "500238", "县城1号"),
         ("浙江省杭州市西湖区区政府1号", "西湖区", "330106", "区政府1号"),
+        ("广东省广州市番禺区市桥街道大北路1号", "番禺区", "440113", "市桥街道大北路1号"),
+        ("浙江省杭州市萧山区市心中路1号", "萧山区", "330109", "市心中路1号"),
+        ("河南省南阳市淅川县县人民医院", "淅川县", "411326", "县人民医院"),
         # a place named after the city (a station, a mall, an estate), not the city again
         ("广东省深圳市福田区深圳北站东广场1号", "福田区", "440304", "深圳北站东广场1号"),
         ("安徽省合肥市蜀山区合肥万达广场3号楼", "蜀山区", "340104", "合肥万达广场3号楼"),
