@@ -134,7 +134,8 @@ def validate_frame(frame: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
     missing = [c.name for c in schema if c.required and c.name not in frame.columns]
     problems += [Problem(1, c, "required column missing") for c in missing]
     absent = [c.name for c in schema if c.name not in frame.columns]
-    extra = [c for c in frame.columns if c not in {col.name for col in schema}]
+    known = {c.name for c in schema}
+    extra = [c for c in frame.columns if c not in known]
     for name in extra:
         near = process.extractOne(name, absent, scorer=fuzz.ratio, score_cutoff=NEAR_MISS)
         if near:
@@ -174,11 +175,12 @@ def _daily(history: pd.DataFrame) -> pd.DataFrame:
     the units sold, the day's promotion and traffic as their largest row (repeated per line)."""
     keys = list(KEYS["history"])
     if history.duplicated(keys).any():
-        sold = history["qty"].clip(lower=0)
-        paid = history["price"] * sold if "price" in history else sold * 0
-        frame = history.assign(_sold=sold, _paid=paid)
-        agg = {"qty": "sum", "_sold": "sum", "_paid": "sum"}
-        agg |= {c: "max" for c in ("promo", "traffic", "price") if c in history}
+        agg = {"qty": "sum"} | {c: "max" for c in ("promo", "traffic", "price") if c in history}
+        frame = history
+        if "price" in history:
+            sold = history["qty"].clip(lower=0)
+            frame = history.assign(_sold=sold, _paid=history["price"] * sold)
+            agg |= {"_sold": "sum", "_paid": "sum"}
         out = frame.groupby(keys, as_index=False, sort=False).agg(agg)
         if "price" in history:
             out["price"] = (out["_paid"] / out["_sold"]).where(out["_sold"] > 0, out["price"])
