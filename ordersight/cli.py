@@ -121,10 +121,14 @@ def parse_address(
 ) -> None:
     """Print parsed addresses as JSON lines."""
     from features.address import parse_addresses
+    from ordersight.reference import decode_text
 
     if (text is None) == (file is None):
         raise _fail("give an address TEXT or --file, not both", BAD_INPUT)
-    lines = [text] if text is not None else file.read_text(encoding="utf-8").splitlines()  # type: ignore[union-attr]
+    try:  # a file saved by Excel or Notepad on Chinese Windows: BOM or GBK
+        lines = [text] if file is None else decode_text(file.read_bytes()).splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"{file}: {exc}", BAD_INPUT) from exc
     lines = [ln for ln in lines if ln.strip()]
     for parsed in parse_addresses(lines):
         sys.stdout.write(parsed.model_dump_json() + "\n")

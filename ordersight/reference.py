@@ -205,14 +205,14 @@ def read_csv(path: Path | str, kind: str) -> pd.DataFrame:
     """Read and validate one reference CSV; raises ReferenceFileError naming file, row, column."""
     path = Path(path)
     try:
-        text = _decode(path.read_bytes())
+        text = decode_text(path.read_bytes())
         raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ReferenceFileError(path.name, [Problem(None, None, str(exc))]) from exc
     return validate_frame(raw, kind, path.name)
 
 
-def _decode(data: bytes) -> str:
+def decode_text(data: bytes) -> str:
     """UTF-8 (with or without Excel's BOM), else GB18030: Excel in China saves CSV as GBK, which
     GB18030 contains. A file that is neither raises UnicodeDecodeError."""
     try:

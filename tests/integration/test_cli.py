@@ -68,10 +68,18 @@ def test_parse_address_prints_json_lines(tmp_path: Path) -> None:
     parsed = json.loads(result.stdout.strip())
     assert (parsed["city"], parsed["district"]) == ("杭州市", "萧山区")
     infile = tmp_path / "a.txt"
-    infile.write_text("北京市朝阳区建国路1号\n广东省深圳市南山区科技园1栋\n", encoding="utf-8")
-    lines = runner.invoke(app, ["parse-address", "--file", str(infile)]).stdout.strip().splitlines()
-    assert [json.loads(x)["district"] for x in lines] == ["朝阳区", "南山区"]
+    for encoding in ("utf-8", "utf-8-sig", "gbk"):  # as Notepad or Excel save it
+        text = "北京市朝阳区建国路1号\r\n\r\n广东省深圳市南山区科技园1栋\r\n"
+        infile.write_bytes(text.encode(encoding))
+        out = runner.invoke(app, ["parse-address", "--file", str(infile)]).stdout
+        rows = [json.loads(x) for x in out.strip().splitlines()]
+        assert [(r["province"], r["district"]) for r in rows] == [
+            ("北京市", "朝阳区"),
+            ("广东省", "南山区"),
+        ]
     assert runner.invoke(app, ["parse-address"]).exit_code == 2
+    missing = str(tmp_path / "none.txt")
+    assert runner.invoke(app, ["parse-address", "--file", missing]).exit_code == 2
 
 
 def test_rules_check_and_replay(env: Path, tmp_path: Path) -> None:
