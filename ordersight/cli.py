@@ -108,7 +108,10 @@ def score(
 
     if not infile.exists():
         raise _fail(f"{infile}: no such file", BAD_INPUT)
-    counts = score_file(infile, out, get_settings())
+    try:
+        counts = score_file(infile, out, get_settings())
+    except UnicodeDecodeError as exc:  # JSON lines are UTF-8 (RFC 8259)
+        raise _fail(f"{infile}: not UTF-8 ({exc.reason} at byte {exc.start})", BAD_INPUT) from exc
     console.print(counts)
     if counts.get("invalid"):
         raise typer.Exit(BAD_INPUT)

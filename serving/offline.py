@@ -38,7 +38,7 @@ def build_scorer(settings: Settings, rules_file: Path | None = None) -> Scorer:
 
 def read_orders(path: Path) -> Iterator[tuple[int, Order | str]]:
     """(line number, Order or an error message naming the field) per non-empty line."""
-    with path.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8-sig") as fh:  # a BOM (Windows editors) is not part of line 1
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue

@@ -42,7 +42,7 @@ def test_help_lists_every_contract_command() -> None:
 def test_score_file_same_shape_as_api(env: Path, tmp_path: Path) -> None:
     infile = tmp_path / "in.jsonl"
     lines = (env / "orders.jsonl").read_text(encoding="utf-8").splitlines()[:50]
-    infile.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    infile.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")  # a BOM, as Notepad saves
     out = tmp_path / "out.jsonl"
     result = runner.invoke(app, ["score", str(infile), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -111,6 +111,10 @@ def test_rules_check_and_replay(env: Path, tmp_path: Path) -> None:
 def test_bad_inputs_exit_2(env: Path, tmp_path: Path) -> None:
     assert runner.invoke(app, ["train", "--only", "nope"]).exit_code == 2
     assert runner.invoke(app, ["score", str(tmp_path / "missing.jsonl")]).exit_code == 2
+    gbk = tmp_path / "gbk.jsonl"
+    gbk.write_bytes('{"order_id": "订单"}\n'.encode("gbk"))
+    result = runner.invoke(app, ["score", str(gbk)])
+    assert result.exit_code == 2 and "UTF-8" in result.output
     history = tmp_path / "h.csv"
     history.write_text(
         "date,sku,warehouse_id,qty\n2025-01-01,A,W,1\n2025-01-02,A,W,two\n", encoding="utf-8"
