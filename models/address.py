@@ -12,12 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+import numpy as np
 import pandas as pd
 
 from features.address import FEATURES, address_feature_frame
 from models.tabular import IssueModel
 
 __all__ = ["AddressDefectModel"]
+
+UNPARSEABLE = "ADDR_UNPARSEABLE"
 
 
 @dataclass
@@ -30,6 +33,16 @@ class AddressDefectModel(IssueModel):
     # same door: a flagged address comes back, and its evidence with it. (Order rows carry stock
     # and prices of the moment and rarely repeat.)
     EXPLAIN_MEMO: ClassVar[int] = 16_384
+
+    def code_matrix(self, x: np.ndarray, score: np.ndarray) -> np.ndarray:
+        """As :meth:`IssueModel.code_matrix`, but ADDR_UNPARSEABLE only where the parser read no
+        region: whether it did is the parser's to say (a short district alone, 萧山 宁围街道…,
+        was once called unparseable, and its suggestion lost)."""
+        out = super().code_matrix(x, score)
+        if UNPARSEABLE in self.codes:
+            read = x[:, self.feature_names.index("has_adcode")] > 0
+            out[read, self.codes.index(UNPARSEABLE)] = 0.0
+        return out
 
     def predict_texts(
         self, texts: Sequence[str], phones: Sequence[str | None] | None = None

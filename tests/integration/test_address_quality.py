@@ -51,3 +51,12 @@ def test_saved_model_scores_like_the_trained_one(trained: dict[str, Any], tmp_pa
     top = loaded.explain(address_feature_frame(texts, phones))
     assert len(top) == 3 and all(len(row) == 3 for row in top)
     assert {name for row in top for name, _ in row} <= set(loaded.feature_names)
+
+
+def test_unparseable_only_where_the_parser_read_no_region(trained: dict[str, Any]) -> None:
+    """The model picks the code, but whether a region was read is the parser's to say."""
+    model: AddressDefectModel = trained["model"]
+    texts = ["萧山 宁围街道 鸿宁路1988号", "昆山 花桥镇 绿地大道", "阳光花园12栋302"]
+    out = model.predict_texts(texts)
+    assert (out.loc[:1, "ADDR_UNPARSEABLE"] == 0).all()
+    assert out.loc[2, "ADDR_UNPARSEABLE"] > 0  # no region at all: unparseable stays possible
