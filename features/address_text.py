@@ -20,6 +20,8 @@ _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _MASKED = re.compile(r"^(1[3-9]\d\*{4}\d{4}|0\d{2,3}-?\*{3,6}\d{4})$")
 _PHONE_SPACING = re.compile(r"[\s()（）]")
 _PHONE_PREFIX = re.compile(r"^(\+?86-?|0086-?)")
+_MORE_NUMBERS = re.compile(r"\s*[,，/;；、]\s*(?=\+?\d)")  # a second number after the first
+_MOBILE_START = re.compile(r"1[3-9]\d")
 _GROUPED_MOBILE = re.compile(r"^1[3-9]\d-\d{4}-\d{4}$")
 _RELAYED_MOBILE = re.compile(r"^(1[3-9]\d{9}|1[3-9]\d\*{4}\d{4})(?:[-_#,，转]|ext\.?)\d{1,6}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?[1-9]\d{6,7}(-\d{1,5})?$")
@@ -73,8 +75,13 @@ class CleanText:
 def main_number(phone: str) -> str:
     """The number to call, without spacing, country code, dashes between a mobile's groups
     (138-0013-8000) or the extension of a platform's privacy number (13800138000-1234, 转1234:
-    marketplaces hide the buyer's own number behind one)."""
-    digits = _PHONE_PREFIX.sub("", _PHONE_SPACING.sub("", phone))
+    marketplaces hide the buyer's own number behind one); of several (13800138000/010-…), the
+    first."""
+    first = _MORE_NUMBERS.split(phone.strip(), maxsplit=1)[0]  # "138…,010-…": the first
+    spaced = _PHONE_SPACING.sub("", first)
+    digits = _PHONE_PREFIX.sub("", spaced)
+    if digits != spaced and digits[:1] != "0" and not _MOBILE_START.match(digits):
+        digits = "0" + digits  # +86 21 6234 5678: an area code loses its 0 after +86
     if _GROUPED_MOBILE.match(digits):
         digits = digits.replace("-", "")
     relayed = _RELAYED_MOBILE.match(digits)

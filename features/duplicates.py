@@ -38,6 +38,7 @@ _TRAILING_NOTE = re.compile(
     r"|工作日送|周末送|送货上门)+$"
 )
 _NOT_PHONE_CHAR = re.compile(r"[^\d*]")
+_COUNTRY_CODE = re.compile(r"^(?:0086|86)(?=1\d{2}[\d*]{4}\d{4}$)")  # +86 138…: the mobile
 
 
 def normalise_address(text: str) -> str:
@@ -83,7 +84,7 @@ def _customer_key(order: Order) -> str:
 
 @lru_cache(maxsize=65_536)
 def _phone_key(phone: str) -> str | None:
-    digits = _NOT_PHONE_CHAR.sub("", phone)
+    digits = _COUNTRY_CODE.sub("", _NOT_PHONE_CHAR.sub("", phone))
     if len(digits) >= 8 and digits[:3].isdigit() and digits[-4:].isdigit():
         return "p" + digits[:3] + digits[-4:]
     return None

@@ -200,6 +200,14 @@ def test_missing_levels_detail_and_unparseable() -> None:
         ("138****8000-1234", "masked"),
         ("138-0013-8000", "mobile"),
         ("0571-88888888-123", "landline"),
+        # several numbers in one field (ERP exports: mobile, landline): the first one
+        ("13800138000,13900139000", "mobile"),
+        ("13800138000/010-62345678", "mobile"),
+        ("1380013800/13900139000", "invalid"),
+        # international form: an area code loses its 0 after +86
+        ("+86 21 6234 5678", "landline"),
+        ("+86 10 6234 5678", "landline"),
+        ("+86 138****8000", "masked"),
         ("12800138000", "invalid"),
         ("1380013800", "invalid"),
         ("138001380001", "invalid"),

@@ -386,6 +386,8 @@ def test_masked_and_full_phones_are_the_same_receiver():
     other = order(channel="tmall", phone="138****8001")
     assert fingerprint(full, "330106") == fingerprint(masked, "330106")
     assert fingerprint(other, "330106") != fingerprint(full, "330106")
+    international = order(channel="own_mini", phone="+86 138 0013 8000")
+    assert fingerprint(international, "330106") == fingerprint(masked, "330106")
 
 
 def test_categories_and_region_codes_for_compliance_rules(ref):
