@@ -22,6 +22,9 @@ MAX_PROBLEMS = 20
 _MONEY = re.compile(r"^(?:¥|￥|RMB|CNY)\s*|\s*元$", re.IGNORECASE)
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 _CHINESE_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?")
+# an infant-formula stage as catalogs write it: 3段, 三段, Stage 3, S3
+_STAGE = re.compile(r"^(?:stage\s*|s)?([1-9一二三四])\s*段?$", re.IGNORECASE)
+_STAGE_DIGITS = str.maketrans("一二三四", "1234")
 NEAR_MISS = 80  # a header this close (rapidfuzz ratio) to a column the file lacks is a typo of it
 HISTORY_DAYS = 60  # history kept for serving features (velocity: 7 days, prices: 28)
 
@@ -105,6 +108,8 @@ def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     """Typed column and a mask of cells that failed to convert (blank optional cells pass)."""
     text = series.astype("string").str.strip()
     blank = text.isna() | (text == "")
+    if col.name == "stage":
+        text = text.str.replace(_STAGE, r"\1", regex=True).str.translate(_STAGE_DIGITS)
     if col.kind in {"int", "float"}:
         text = text.str.replace(_MONEY, "", regex=True)
         text = text.where(~text.str.fullmatch(_THOUSANDS).fillna(False), text.str.replace(",", ""))

@@ -65,11 +65,14 @@ def test_exports_from_elsewhere_load(tmp_path: Path) -> None:
     """Other columns, headers in other case or spacing, money and days as spreadsheets and ERP
     exports write them."""
     catalog = (
-        " SKU ,Name,Category,List Price,cost,brand,barcode\n"
-        'MILK-1,奶粉,infant_formula,"¥1,299.00",150元,a2,6900000000001\n'
+        " SKU ,Name,Category,List Price,cost,Stage,brand,barcode\n"
+        'MILK-1,奶粉,infant_formula,"¥1,299.00",150元,3段,a2,6900000000001\n'
+        "MILK-2,奶粉,infant_formula,299,150,Stage 1,a2,6900000000002\n"
+        "MILK-3,奶粉,infant_formula,299,150,二段,a2,6900000000003\n"
     )
     got = read_csv(write(tmp_path, "catalog.csv", catalog), "catalog")
-    assert got[["sku", "list_price", "cost"]].values.tolist() == [["MILK-1", 1299.0, 150]]
+    assert got[["sku", "list_price", "cost"]].values.tolist()[0] == ["MILK-1", 1299.0, 150]
+    assert got["stage"].tolist() == [3, 1, 2]
     assert "brand" not in got.columns
     history = 'date,sku,warehouse_id,qty\n2025年1月5日,A,WH-SH,"1,200"\n2025/1/6,A,WH-SH,3\n'
     got = read_csv(write(tmp_path, "history.csv", history), "history")
