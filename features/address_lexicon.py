@@ -19,6 +19,7 @@ from pypinyin import lazy_pinyin
 from ordersight.gazetteer import (
     DISTRICT,
     Gazetteer,
+    Region,
     Zone,
     city_facts,
     functional_zones,
@@ -126,10 +127,10 @@ def _colloquial(name: str, aliases: set[str]) -> set[str]:
     return out - {name}
 
 
-def zone_after_city(zone: str, city_forms: tuple[str, ...]) -> str:
+def zone_after_city(zone: str, city: Region) -> str:
     """A zone's name as written after its city, without the city its name repeats (苏州工业园区
     → 工业园区), unless only the bare suffix would be left (兰州新区, 福州新区 stay whole)."""
-    for form in city_forms:
+    for form in (city.name, city.short):
         rest = zone[len(form) :]
         if zone.startswith(form) and rest not in ZONE_SUFFIXES:
             return rest
@@ -139,8 +140,7 @@ def zone_after_city(zone: str, city_forms: tuple[str, ...]) -> str:
 def _zone_forms(zone: Zone, gaz: Gazetteer) -> set[str]:
     """A zone as written after its city: the usual form and the official name without the city
     (武汉东湖新技术开发区 → 东湖新技术开发区)."""
-    city = gaz[zone.city]
-    return {zone.name, zone_after_city(zone.full_name, (city.name, city.short))}
+    return {zone.name, zone_after_city(zone.full_name, gaz[zone.city])}
 
 
 def simplified_table(gaz: Gazetteer) -> dict[int, int]:

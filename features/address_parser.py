@@ -209,8 +209,7 @@ def _known_zone_end(s: str, m: Mention, lex: Lexicon) -> int:
     zone = _ZONE.match(s, m.end) if cities else None
     if zone:
         for code in cities:
-            city = lex.gazetteer[code]
-            if (code, zone_after_city(zone[0], (city.name, city.short))) in lex.zone_hosts:
+            if (code, zone_after_city(zone[0], lex.gazetteer[code])) in lex.zone_hosts:
                 return zone.end()
     return m.end
 
@@ -635,8 +634,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     last = max(block, key=lambda m: m.end)
     zone = _zone_at(clean.compact, last.end, last, lex) if lex.level[best] == CITY else None
     if zone:  # the zone fills the county level
-        city = lex.gazetteer[best]
-        names = (*names[:DISTRICT], zone_after_city(zone[0], (city.name, city.short)))
+        names = (*names[:DISTRICT], zone_after_city(zone[0], lex.gazetteer[best]))
         adcode = lex.zone_hosts.get((best, names[DISTRICT]), adcode)
         missing.discard(DISTRICT)
     detail = _detail(clean, zone.end() if zone else last.end)

@@ -23,7 +23,8 @@ _PHONE_PREFIX = re.compile(r"^(\+?86-?|0086-?)")
 _MORE_NUMBERS = re.compile(r"\s*[,，/;；、]\s*(?=\+?\d)")  # a second number after the first
 _MOBILE_START = re.compile(r"1[3-9]\d")
 _GROUPED_MOBILE = re.compile(r"^1[3-9]\d-\d{4}-\d{4}$")
-_RELAYED_MOBILE = re.compile(r"^(1[3-9]\d{9}|1[3-9]\d\*{4}\d{4})(?:[-_#,，转]|ext\.?)\d{1,6}$")
+# (an extension after a comma is split off as a second number by _MORE_NUMBERS first)
+_RELAYED_MOBILE = re.compile(r"^(1[3-9]\d{9}|1[3-9]\d\*{4}\d{4})(?:[-_#转]|ext\.?)\d{1,6}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?[1-9]\d{6,7}(-\d{1,5})?$")
 _PHONE_IN_TEXT = re.compile(
     r"(?<![\d*])(?:\+?86[-\s]?)?"

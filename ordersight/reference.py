@@ -16,12 +16,13 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from ordersight.schema import DAY_FIRST, dashed_day, name_key
+
 log = logging.getLogger("ordersight.reference")
 MAX_PROBLEMS = 20
-# how ERP and spreadsheet exports write numbers and days: ¥1,299.00, 199元, 2025年1月5日
+# how ERP and spreadsheet exports write numbers: ¥1,299.00, 199元
 _MONEY = re.compile(r"^(?:¥|￥|RMB|CNY)\s*|\s*元$", re.IGNORECASE)
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
-_CHINESE_DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?")
 # an infant-formula stage as catalogs write it: 3段, 三段, Stage 3, S3
 _STAGE = re.compile(r"^(?:stage\s*|s)?([1-9一二三四])\s*段?$", re.IGNORECASE)
 _STAGE_DIGITS = str.maketrans("一二三四", "1234")
@@ -120,7 +121,7 @@ def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
             bad = ~blank & ~text.fillna("").str.fullmatch(r"\d{6}(\d{6})?")
             out = text.str.slice(0, 6)
     elif col.kind == "date":  # a day: 2025-01-05 10:00 and 2025-01-05 15:30 are one key
-        text = text.str.replace(_CHINESE_DATE, r"\1-\2-\3", regex=True)
+        text = text.str.replace(DAY_FIRST, dashed_day, regex=True)  # 2025年1月5日
         out = pd.to_datetime(text, errors="coerce", format="mixed").dt.normalize()
         bad = ~blank & out.isna()
     else:
@@ -134,7 +135,7 @@ def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
 def validate_frame(frame: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
     """Validate and type a raw (all-string) frame against ``SCHEMAS[kind]``."""
     schema = SCHEMAS[kind]
-    frame = frame.rename(columns=_header)
+    frame = frame.rename(columns=lambda name: name_key(str(name)))
     problems: list[Problem] = []
     missing = [c.name for c in schema if c.required and c.name not in frame.columns]
     problems += [Problem(1, c, "required column missing") for c in missing]
@@ -191,11 +192,6 @@ def _daily(history: pd.DataFrame) -> pd.DataFrame:
             out["price"] = (out["_paid"] / out["_sold"]).where(out["_sold"] > 0, out["price"])
         history = out[list(history.columns)]
     return history.assign(qty=history["qty"].clip(lower=0))
-
-
-def _header(name: object) -> str:
-    """A header as the schema spells it: ' List Price' and 'list-price' are list_price."""
-    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
 
 
 def _finish(out: pd.DataFrame, kind: str) -> pd.DataFrame:

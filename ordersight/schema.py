@@ -36,7 +36,20 @@ CHANNEL_ALIASES: dict[str, str] = {
     **dict.fromkeys(("小红书", "xhs", "red", "rednote"), "xiaohongshu"),
     **dict.fromkeys(("门店", "线下", "线下门店", "pos", "store", "offline"), "offline_pos"),
 }
-_DAY_FIRST = re.compile(r"^(\d{4})[/.年](\d{1,2})[/.月](\d{1,2})日?")
+# a day as exports and spreadsheets write it: 2025/1/5, 2025.1.5, 2025年1月5日
+DAY_FIRST = re.compile(r"^(\d{4})[/.年](\d{1,2})[/.月](\d{1,2})日?")
+_SPACING = re.compile(r"[\s\-]+")
+
+
+def dashed_day(match: re.Match[str]) -> str:
+    """A :data:`DAY_FIRST` match as an ISO day (2025-01-05), for ``re.sub``."""
+    y, mo, d = match.groups()
+    return f"{y}-{int(mo):02d}-{int(d):02d}"
+
+
+def name_key(text: str) -> str:
+    """A name as the schema spells keys: ' List Price', 'list-price' → list_price."""
+    return _SPACING.sub("_", text.strip().lower())
 
 
 class OrderAddress(BaseModel):
@@ -100,16 +113,15 @@ class Order(BaseModel):
         """'Tmall', 'JD.com', '京东' are the shipped channels, not unknown ones sent to review."""
         if not isinstance(value, str) or value in KNOWN_CHANNELS:
             return value
-        key = re.sub(r"[\s\-]+", "_", value.strip().lower())
+        key = name_key(value)
         return key if key in KNOWN_CHANNELS else CHANNEL_ALIASES.get(key, value)
 
     @field_validator("created_at", mode="before")
     @classmethod
     def _dashed_day(cls, value: Any) -> Any:
         """2025/1/5 10:00 and 2025年1月5日 as ISO days (what exports and spreadsheets write)."""
-        if isinstance(value, str) and (m := _DAY_FIRST.match(value.strip())):
-            y, mo, d = m.groups()
-            return f"{y}-{int(mo):02d}-{int(d):02d}{value.strip()[m.end() :]}"
+        if isinstance(value, str) and DAY_FIRST.match(value.strip()):
+            return DAY_FIRST.sub(dashed_day, value.strip())
         return value
 
 
