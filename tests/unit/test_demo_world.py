@@ -133,6 +133,23 @@ def test_stock_labels_follow_the_snapshot(small_world: Path, labels: pd.DataFram
     assert checked > 0
 
 
+def test_clean_orders_carry_real_rounding_and_gaps_of_a_yuan_are_labeled(
+    labels: pd.DataFrame, orders: list[Order]
+) -> None:
+    """Tills drop the jiao (抹零) and coupons leave a fen on clean orders, as on real ones; a
+    gap of a yuan or more is PRICE_TOTAL_MISMATCH."""
+    flagged = set(labels.loc[labels["code"] == "PRICE_TOTAL_MISMATCH", "order_id"])
+    rounded = set()
+    for order in orders:
+        goods = sum(x.qty * x.unit_price for x in order.lines)
+        subsidy = order.attributes.get("platform_subsidy", 0.0)
+        gap = abs(order.paid_amount - (goods - (order.discount_amount or 0.0) - subsidy))
+        assert (gap >= 1.0) == (order.order_id in flagged)
+        if 0.005 < gap < 1.0:
+            rounded.add(order.channel)
+    assert flagged and {"offline_pos", "tmall"} <= rounded
+
+
 def test_duplicates_repeat_an_earlier_order(labels: pd.DataFrame, orders: list[Order]) -> None:
 
     by_id = {o.order_id: o for o in orders}

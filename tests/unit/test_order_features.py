@@ -262,6 +262,21 @@ def test_postage_paid_is_no_total_mismatch(ref):
     assert frame.loc[2, "total_gap_ratio"] > 0
 
 
+def test_rounding_under_a_yuan_is_no_total_mismatch(ref):
+    """A till dropping the jiao and fen (抹零: 580.93 → 580) or a coupon's per-line fen is
+    rounding; a yuan or more is a gap, in either direction."""
+    lines = [("MILK-S1", 1, 290.0), ("TV-55", 1, 290.93)]
+    exact = order(lines, paid=580.93)
+    till = order(lines, paid=580.0)
+    coupon = order(lines, paid=560.95, discount=20.0)
+    short, over = order(lines, paid=579.93), order(lines, paid=582.0)
+    frame = order_feature_frame([exact, till, coupon, short, over], ref)
+    cols = ["total_gap_ratio", "paid_over_expected_log10"]
+    assert frame.loc[:2, cols].to_numpy().tolist() == [[0.0, 0.0]] * 3
+    assert frame.loc[3, "total_gap_ratio"] == pytest.approx(1.0 / 580.93)
+    assert frame.loc[3, "paid_over_expected_log10"] < 0 < frame.loc[4, "paid_over_expected_log10"]
+
+
 def test_a_channel_listing_its_own_price_stops_being_a_mismatch(ref):
     """With the order stream (a RecentOrders), a channel that lists MILK-S1 at 330 instead of
     the catalog's 300 mismatches on its first orders only; one back at 300 mismatches again."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from features.calendar import promo_season
+from features.orders import PAID_TOLERANCE
 from ordersight.schema import Order
 
 STAGE_MONTHS = {1: (0, 6), 2: (6, 12), 3: (12, 36), 4: (36, 10_000)}
@@ -88,8 +89,8 @@ def price_codes(order: Order, catalog: dict[str, tuple[float, float, float]]) ->
     discount = order.discount_amount or 0.0
     if (
         order.paid_amount is not None
-        and abs(order.paid_amount - (goods - discount - subsidy)) > 0.01
-    ):
+        and abs(order.paid_amount - (goods - discount - subsidy)) >= PAID_TOLERANCE
+    ):  # a smaller gap is rounding (抹零, a coupon's per-line fen)
         found.append("PRICE_TOTAL_MISMATCH")
     if goods > 0 and (discount + subsidy) / goods > coupon_cap(order.created_at.date()) + 1e-9:
         found.append("PRICE_STACKED_DISCOUNT")

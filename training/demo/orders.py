@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from features.orders import PAID_TOLERANCE
 from training.demo import vocab
 from training.demo.labels import STAGE_MONTHS, StockBook, coupon_cap
 
@@ -26,6 +27,9 @@ BABY_CHANNELS = {"own_app", "own_mini", "tmall", "jd", "offline_pos"}
 FLASH_CHANNELS = {"tmall", "douyin", "pdd", "kuaishou"}
 SUBSIDY_CHANNELS = {"tmall": 0.2, "jd": 0.2, "douyin": 0.3, "pdd": 0.45, "kuaishou": 0.3,
                     "xiaohongshu": 0.15}  # fmt: skip
+TILL_CHANNELS = {"offline_pos"}
+TILL_ROUNDING = 0.4  # store orders whose till dropped the fen or the jiao (抹零)
+COUPON_ROUNDING = 0.3  # multi-line orders with a coupon whose per-line shares round off a fen
 CHANNEL_PRICE = {"pdd": 0.97, "douyin": 0.98, "kuaishou": 0.98, "offline_pos": 1.02}
 HOUR_WEIGHTS = [2, 1, 0.5, 0.3, 0.2, 0.3, 0.8, 1.5, 2.5, 3.5, 4, 4, 3.5, 3.5, 4, 4, 3.5, 3,
                 3, 3.5, 5, 6, 6, 4]  # fmt: skip
@@ -149,6 +153,7 @@ def inject_price(rng: random.Random, code: str, draft: dict, catalog: dict[str, 
     if code == "PRICE_TOTAL_MISMATCH":
         goods = draft["paid"] + draft["discount"] + draft["subsidy"]
         gap = rng.choice([rng.choice([6.0, 8.0, 10.0, 12.0]), goods * rng.uniform(0.05, 0.3)])
+        gap = max(gap, 2 * PAID_TOLERANCE)  # a smaller gap is rounding, not a mismatch
         sign = -1 if draft["paid"] > gap and rng.random() < 0.6 else 1
         draft["paid"] = _fen(draft["paid"] + sign * gap)
     elif code == "PRICE_STACKED_DISCOUNT":
@@ -165,6 +170,16 @@ def settle(draft: dict) -> None:
     if draft["discount"] + draft["subsidy"] > goods:
         draft["discount"], draft["subsidy"] = 0.0, 0.0
     draft["paid"] = _fen(goods - draft["discount"] - draft["subsidy"])
+
+
+def round_paid(rng: random.Random, draft: dict, channel: str) -> None:
+    """Clean rounding real orders carry: a till drops the fen or the jiao (抹零), and a coupon
+    shared over several lines leaves a fen or two; both stay under ``PAID_TOLERANCE``."""
+    paid, n_lines = draft["paid"], len(draft["lines"])
+    if channel in TILL_CHANNELS and paid >= 10 and rng.random() < TILL_ROUNDING:
+        draft["paid"] = _fen(math.floor(paid) if rng.random() < 0.5 else math.floor(paid * 10) / 10)
+    elif draft["discount"] > 0 and n_lines > 1 and rng.random() < COUPON_ROUNDING:
+        draft["paid"] = _fen(paid + rng.choice([-1, 1]) * 0.01 * rng.randint(1, n_lines))
 
 
 def fit_stock(draft: dict, book: StockBook, adcode: str) -> None:

@@ -229,6 +229,7 @@ def _finish(sk, demand, products, book, tight, maker, people, by_region, rates, 
         rng, _goods(draft), channel, draft["created_at"]
     )
     O.settle(draft)
+    O.round_paid(rng, draft, channel)
     if code and code.startswith("PRICE_"):
         O.inject_price(rng, code, draft, products)
     formula = [products[x["sku"]].stage for x in draft["lines"] if products[x["sku"]].stage]
