@@ -74,6 +74,7 @@ _SUFFIXED = re.compile(
 _DETAIL_TOKEN = re.compile(
     r"路|街|道|巷|弄|号|栋|幢|楼|单元|室|村|组|小区|大厦|花园|苑|园|公寓|广场|座"
 )
+_DIGIT = re.compile(r"\d")
 _SUFFIX_AT_END = re.compile(r"(特别行政区|自治区|自治州|自治县|地区|省|市|区|县|旗|盟)$")
 _LEFTOVER_SUFFIX = frozenset("省市区县")
 # words that start like a leftover suffix (巫溪县县城, 杭州市市民中心, 番禺区市桥街道, 萧山区市心
@@ -477,7 +478,18 @@ def _detail(clean: CleanText, end: int) -> str:
 def _usable_detail(detail: str) -> bool:
     if len(detail) < 2:
         return False
-    return bool(re.search(r"\d", detail) or _DETAIL_TOKEN.search(detail)) or len(detail) >= 5
+    return _names_a_door(detail) or len(detail) >= 5
+
+
+def _names_a_door(text: str) -> bool:
+    return bool(_DIGIT.search(text) or _DETAIL_TOKEN.search(text))
+
+
+def _detail_before(clean: CleanText, start: int) -> str | None:
+    """Text before the region block when it names a door (文三路90号 西湖区 杭州市 浙江省: exports
+    that join detail, district, city and province in that order); a pasted name does not."""
+    head = clean.text[: clean.origin[start]].strip("".join(SEPARATORS)).strip() if start else ""
+    return head if len(head) >= 2 and _names_a_door(head) else None
 
 
 def _noise(block: Sequence[Mention], consistent: set[int], best: str, lex: Lexicon) -> set[int]:
@@ -638,6 +650,8 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         adcode = lex.zone_hosts.get((best, names[DISTRICT]), adcode)
         missing.discard(DISTRICT)
     detail = _detail(clean, zone.end() if zone else last.end)
+    if not _usable_detail(detail):
+        detail = _detail_before(clean, block[0].start) or detail
     starts = {m.start for m in block}
     stray = [
         k

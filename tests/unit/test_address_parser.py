@@ -57,6 +57,21 @@ def test_detail_is_what_follows_the_regions() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "adcode", "detail"),
+    [
+        ("文三路90号3幢501, 西湖区, 杭州市, 浙江省", "330106", "文三路90号3幢501"),
+        ("臺北路88號 湖北省武漢市江岸區", "420102", "台北路88号"),
+        ("张三 西湖区 杭州市 浙江省", "330106", None),  # a pasted name names no door
+    ],
+)
+def test_detail_written_before_the_regions(text: str, adcode: str, detail: str | None) -> None:
+    """Exports that join detail, district, city and province in that order."""
+    p = parse_address(text)
+    assert (p.adcode, p.detail) == (adcode, detail)
+    assert ("ADDR_DETAIL_MISSING" in p.defects) == (detail is None)
+
+
+@pytest.mark.parametrize(
     "noisy",
     [
         "浙江省 杭州市 西湖区 文三路90号",
