@@ -97,6 +97,50 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         Column("traffic", "float", required=False, min_value=0),
     ),
 }
+# Other systems' headers for the schema's columns (Chinese ERP and marketplace exports, common
+# English ones), as name_key spells them; used only where the file lacks the schema's own name.
+_SKU = "商品编码 货品编码 商品编号 商家编码 sku编码 货号 sku_code sku_id item_code product_code"
+_WAREHOUSE = "仓库编码 仓库代码 仓库编号 仓库id 仓库 warehouse warehouse_code wh_id"
+_ALIASES: dict[str, dict[str, str]] = {
+    "catalog": {
+        "sku": _SKU,
+        "name": "商品名称 货品名称 品名 product_name item_name",
+        "category": "类目 品类 分类 商品类目 商品分类",
+        "list_price": "吊牌价 标价 零售价 建议零售价 市场价 retail_price msrp",
+        "cost": "成本 成本价 进货价 采购价 cost_price",
+        "price_floor": "最低价 最低售价 底价 限价 min_price floor_price",
+        "stage": "段位 段数 阶段 奶粉段位",
+        "max_qty_per_order": "限购 限购数量 单笔限购 purchase_limit max_qty",
+    },
+    "warehouses": {
+        "warehouse_id": "仓库编码 仓库代码 仓库编号 仓库id warehouse_code wh_id",
+        "name": "仓库名称 名称 warehouse_name",
+        "adcode": "行政区划代码 区划代码 地区编码 区县编码",
+        "lon": "经度 longitude lng",
+        "lat": "纬度 latitude",
+        "capacity_units": "容量 库容 仓容 capacity",
+    },
+    "stock": {
+        "warehouse_id": _WAREHOUSE,
+        "sku": _SKU,
+        "on_hand": "在库 在库数量 库存 库存数量 实物库存 现有库存 qty_on_hand inventory",
+        "reserved": "占用 占用库存 锁定 锁定库存 预占 预占库存 已占用 allocated",
+        "in_transit": "在途 在途库存 在途数量 transit",
+    },
+    "history": {
+        "date": "日期 销售日期 下单日期 业务日期 day order_date sales_date",
+        "sku": _SKU,
+        "warehouse_id": _WAREHOUSE,
+        "qty": "销量 数量 销售数量 件数 units quantity sales sold",
+        "price": "单价 售价 成交价 成交均价 平均售价 unit_price",
+        "promo": "促销 是否促销 活动 promotion",
+        "traffic": "流量 访客数 uv 浏览量 visitors",
+    },
+}
+HEADER_ALIASES: dict[str, dict[str, str]] = {
+    kind: {alias: name for name, words in spec.items() for alias in words.split()}
+    for kind, spec in _ALIASES.items()
+}
 KEYS: dict[str, tuple[str, ...]] = {
     "catalog": ("sku",),
     "warehouses": ("warehouse_id",),
@@ -136,6 +180,7 @@ def validate_frame(frame: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
     """Validate and type a raw (all-string) frame against ``SCHEMAS[kind]``."""
     schema = SCHEMAS[kind]
     frame = frame.rename(columns=lambda name: name_key(str(name)))
+    frame = frame.rename(columns=_aliased(list(frame.columns), HEADER_ALIASES[kind]))
     problems: list[Problem] = []
     missing = [c.name for c in schema if c.required and c.name not in frame.columns]
     problems += [Problem(1, c, "required column missing") for c in missing]
@@ -173,6 +218,17 @@ def validate_frame(frame: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
         problems.sort(key=lambda p: p.row or 0)
         raise ReferenceFileError(file, problems[:MAX_PROBLEMS])
     return _finish(out, kind)
+
+
+def _aliased(columns: list[str], aliases: dict[str, str]) -> dict[str, str]:
+    """Renames of other systems' headers (商品编码 → sku) to schema names the file lacks; of two
+    aliases of one name, the first column is taken and the other ignored."""
+    renames: dict[str, str] = {}
+    for column in columns:
+        target = aliases.get(column)
+        if target and target not in columns and target not in renames.values():
+            renames[column] = target
+    return renames
 
 
 def _daily(history: pd.DataFrame) -> pd.DataFrame:

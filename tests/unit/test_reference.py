@@ -81,6 +81,46 @@ def test_exports_from_elsewhere_load(tmp_path: Path) -> None:
     assert problems(write(tmp_path, "history.csv", bad), "history") == [(2, "qty")]
 
 
+@pytest.mark.parametrize(
+    ("kind", "ours", "theirs"),
+    [
+        (
+            "stock",
+            STOCK,
+            "仓库编码,商品编码,在库数量,占用库存,在途数量\nWH-SH,A,10,2,0\nWH-SH,B,5,0,3\n",
+        ),
+        (
+            "catalog",
+            CATALOG,
+            "货号,商品名称,类目,吊牌价,成本价,最低价,段位,限购\n"
+            "MILK-1,奶粉,infant_formula,298,150,240,3,6\nFD-1,大米,food,69,30,,,\n",
+        ),  # fmt: skip
+        (
+            "warehouses",
+            WAREHOUSES,
+            "仓库编码,仓库名称,行政区划代码,经度,纬度,库容\nWH-SH,上海仓,310118,121.1,31.1,1000\n",
+        ),  # fmt: skip
+        (
+            "history",
+            "date,sku,warehouse_id,qty,price\n2025-01-05,A,WH-SH,3,9.9\n",
+            "销售日期,SKU Code,仓库,销量,成交价\n2025-01-05,A,WH-SH,3,9.9\n",
+        ),  # fmt: skip
+    ],
+)
+def test_chinese_erp_headers_read_as_the_schema(
+    tmp_path: Path, kind: str, ours: str, theirs: str
+) -> None:
+    """Exports from Chinese ERPs and marketplaces name the columns their own way."""
+    expected = read_csv(write(tmp_path, "ours.csv", ours), kind)
+    got = read_csv(write(tmp_path, "theirs.csv", theirs), kind)
+    assert got.equals(expected)
+
+
+def test_a_header_alias_never_replaces_the_schemas_own_column(tmp_path: Path) -> None:
+    text = "sku,货号,warehouse_id,on_hand,reserved,in_transit\nA,OLD-A,WH-SH,1,0,0\n"
+    assert read_csv(write(tmp_path, "stock.csv", text), "stock")["sku"].tolist() == ["A"]
+
+
 def test_bad_date_and_adcode(tmp_path: Path) -> None:
     history = "date,sku,warehouse_id,qty\n2025-01-01,A,WH-SH,3\n2025-13-45,A,WH-SH,1\n"
     assert problems(write(tmp_path, "history.csv", history), "history") == [(3, "date")]
