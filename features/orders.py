@@ -465,6 +465,25 @@ def _split_plans(
     return plans
 
 
+def _coupon_off_units(
+    merchant: np.ndarray, markdown: np.ndarray, paid_gap: np.ndarray
+) -> np.ndarray:
+    """The merchant discount taken off the lines' total, 0 where it is already in the unit prices.
+
+    Some systems report as ``discount_amount`` the markdown from the list prices to the unit
+    prices (Σ qty·(list − unit), as CONTRACT §2's example does) and paid is then the lines' total
+    less any subsidy; ``paid_gap`` is paid − (lines − subsidy). Only a paid amount that fits that
+    reading and not the other one is read so.
+    """
+    inside = (
+        (merchant > 0)
+        & (np.abs(merchant - markdown) < PAID_TOLERANCE)
+        & (np.abs(paid_gap) < PAID_TOLERANCE)
+        & ~(np.abs(paid_gap + merchant) < PAID_TOLERANCE)
+    )
+    return np.where(inside, 0.0, merchant)
+
+
 def _price_features(
     orders: Sequence[Order],
     line: dict[str, np.ndarray],
@@ -484,8 +503,10 @@ def _price_features(
     paid = paid_total - shipping  # what the customer paid for the goods, postage aside
     subsidy = np.fromiter((_attr_float(o.attributes, SUBSIDY_KEYS) for o in orders), float, n)
     merchant = np.fromiter((o.discount_amount or 0.0 for o in orders), float, n)
-    disc = merchant + _finite(subsidy)
     gross = np.add.reduceat(qty * unit, starts)
+    markdown = np.add.reduceat(qty * _nan_to(line["olist"] - unit, 0.0), starts)
+    merchant = _coupon_off_units(merchant, markdown, paid - gross + _finite(subsidy))
+    disc = merchant + _finite(subsidy)
     promo = np.fromiter((promo_season(o.created_at) for o in orders), np.int64, n)
     expected = gross - disc
     gap = np.abs(paid - expected)

@@ -277,6 +277,22 @@ def test_rounding_under_a_yuan_is_no_total_mismatch(ref):
     assert frame.loc[3, "paid_over_expected_log10"] < 0 < frame.loc[4, "paid_over_expected_log10"]
 
 
+def test_a_discount_already_in_the_unit_prices_is_not_taken_off_again(ref):
+    """CONTRACT §2's example reports as discount_amount the markdown from list to unit prices
+    (2 × (298 − 268) = 60) and pays the lines' total (536); the usual reading (a coupon off the
+    lines: paid 476) stays right, and a paid amount fitting neither is a gap."""
+    orders = []
+    for paid in (536.0, 476.0, 500.0):
+        o = order([("MILK-S1", 2, 268.0)], paid=paid, discount=60.0)
+        o.lines[0].list_price = 298.0
+        orders.append(o)
+    frame = order_feature_frame(orders, ref)
+    assert frame["total_gap_ratio"].tolist()[:2] == [0.0, 0.0]
+    assert frame["expected_paid"].tolist() == [536.0, 476.0, 476.0]
+    assert frame["discount_share"].tolist() == [0.0, 60 / 536, 60 / 536]
+    assert frame.loc[2, "total_gap_ratio"] == pytest.approx(24 / 536)
+
+
 def test_a_channel_listing_its_own_price_stops_being_a_mismatch(ref):
     """With the order stream (a RecentOrders), a channel that lists MILK-S1 at 330 instead of
     the catalog's 300 mismatches on its first orders only; one back at 300 mismatches again."""

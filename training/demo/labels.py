@@ -86,7 +86,7 @@ def price_codes(order: Order, catalog: dict[str, tuple[float, float, float]]) ->
             found.append("PRICE_CATALOG_MISMATCH")
     goods = sum(line.qty * line.unit_price for line in order.lines)
     subsidy = float(order.attributes.get("platform_subsidy", 0.0))
-    discount = order.discount_amount or 0.0
+    discount = _coupon_off_lines(order, goods, subsidy)
     if (
         order.paid_amount is not None
         and abs(order.paid_amount - (goods - discount - subsidy)) >= PAID_TOLERANCE
@@ -95,6 +95,27 @@ def price_codes(order: Order, catalog: dict[str, tuple[float, float, float]]) ->
     if goods > 0 and (discount + subsidy) / goods > coupon_cap(order.created_at.date()) + 1e-9:
         found.append("PRICE_STACKED_DISCOUNT")
     return list(dict.fromkeys(found))
+
+
+def _coupon_off_lines(order: Order, goods: float, subsidy: float) -> float:
+    """The discount taken off the lines' total: 0 where ``discount_amount`` is the markdown
+    already in the unit prices (Σ qty·(list − unit), as CONTRACT §2's example reports it) and
+    paid is the lines' total less the subsidy, which the other reading does not fit."""
+    discount = order.discount_amount or 0.0
+    paid = order.paid_amount
+    markdown = sum(
+        x.qty * (x.list_price - x.unit_price)
+        for x in order.lines
+        if x.list_price is not None and not x.gift and x.unit_price > 0
+    )
+    inside = (
+        paid is not None
+        and discount > 0
+        and abs(discount - markdown) < PAID_TOLERANCE
+        and abs(paid - (goods - subsidy)) < PAID_TOLERANCE
+        and abs(paid - (goods - discount - subsidy)) >= PAID_TOLERANCE
+    )
+    return 0.0 if inside else discount
 
 
 def compliance_codes(order: Order, catalog: dict[str, tuple[int | None, int | None]]) -> list[str]:
