@@ -41,6 +41,9 @@ class ReferenceIndex:
     skus: np.ndarray
     wh_ids: np.ndarray
     wh_pos: dict[str, int]
+    # sku_key of a warehouse's id or name → column, for orders from systems that write the
+    # warehouse in another case or by its name (杭州仓); ambiguous spellings are left out
+    wh_by_key: dict[str, int]
     wh_lon: np.ndarray
     wh_lat: np.ndarray
     on_hand: np.ndarray  # (n_sku, n_wh); a missing stock row is zero stock
@@ -82,6 +85,10 @@ def _build_index(ref: ReferenceData) -> ReferenceIndex:
     wh = ref.warehouses.reset_index(drop=True)
     wh_ids = wh["warehouse_id"].astype(str).to_numpy()
     wh_pos = {w: i for i, w in enumerate(wh_ids)}
+    names = [(sku_key(w), i) for i, w in enumerate(wh_ids)]
+    names += [(sku_key(str(w)), i) for i, w in enumerate(wh["name"]) if isinstance(w, str) and w]
+    spelled = Counter(key for key, _ in dict.fromkeys(names))
+    wh_by_key = {key: i for key, i in names if spelled[key] == 1}
     shape = (len(skus), len(wh_ids))
     mats = {c: np.zeros(shape) for c in ("on_hand", "reserved", "in_transit")}
     st = ref.stock
@@ -110,6 +117,7 @@ def _build_index(ref: ReferenceData) -> ReferenceIndex:
         skus=skus,
         wh_ids=wh_ids,
         wh_pos=wh_pos,
+        wh_by_key=wh_by_key,
         wh_lon=pd.to_numeric(wh["lon"]).to_numpy(dtype=float),
         wh_lat=pd.to_numeric(wh["lat"]).to_numpy(dtype=float),
         velocity=velocity,

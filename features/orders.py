@@ -258,6 +258,8 @@ def order_feature_columns(
         dtype=np.int64,
         count=n,
     )
+    for j in np.flatnonzero(given == -2).tolist():  # rare: the warehouse in another spelling
+        given[j] = idx.wh_by_key.get(sku_key(orders[j].warehouse_id or ""), -2)
     out["unknown_warehouse"] = (given == -2).astype(np.int64)
     units = _units_of_sku(qty, sku_i, line_order) if m > n else qty  # split lines of one SKU
     stock = _stock_features(idx, orders, adcodes, given, sku_i, known, units, starts, line_order)

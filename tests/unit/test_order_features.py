@@ -325,6 +325,13 @@ def test_format_flags(ref):
     assert np.isnan(row.qty_over_available_max) and row.sourcing_warehouse is None
 
 
+def test_a_warehouse_written_by_name_or_in_another_case_is_that_warehouse(ref):
+    spelled = [order(warehouse=w) for w in ("WH-BJ", "wh-bj ", "北京仓", "上海仓")]
+    frame = order_feature_frame(spelled, ref)
+    assert frame["unknown_warehouse"].tolist() == [0, 0, 0, 1]
+    assert frame["sourcing_warehouse"].tolist() == ["WH-BJ"] * 3 + [None]
+
+
 def test_no_warehouses_means_no_stock_evidence(ref):
     bare = ReferenceData(ref.catalog, ref.warehouses.iloc[:0], ref.stock.iloc[:0])
     row = order_feature_frame([order()], bare, adcodes=["330106"]).iloc[0]
