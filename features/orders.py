@@ -18,6 +18,7 @@ import pandas as pd
 from features.calendar import promo_season
 from features.duplicates import RecentOrders
 from features.order_reference import ReferenceIndex, coords, reference_index, sku_key
+from ordersight.baby_age import declared_months
 from ordersight.reference import ReferenceData
 from ordersight.schema import KNOWN_CHANNELS, Order, OrderLine
 
@@ -42,7 +43,6 @@ LIST_TOLERANCE = 0.01  # an order list price within 1 % of the norm matches it (
 PAID_TOLERANCE = 1.0
 # Coupon-stacking policy: the share of goods value discounts may take, ordinary days / festivals.
 STACKING_CAP, STACKING_CAP_FESTIVAL = 0.20, 0.30
-AGE_KEYS = ("baby_age_months", "baby_age")
 _FLOAT_MAX = np.finfo(float).max
 
 FEATURES: dict[str, str] = {
@@ -149,6 +149,14 @@ def _attr_float(attrs: dict, keys: tuple[str, ...]) -> float:
             except (TypeError, ValueError):
                 return np.nan
     return np.nan
+
+
+def _declared_age(order: Order) -> float:
+    """The baby's age in months on the order's day, however the order declares it (NaN if not)."""
+    if not order.attributes:
+        return np.nan
+    months = declared_months(order.attributes, order.created_at.date())
+    return np.nan if months is None else months
 
 
 def _count(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -278,7 +286,7 @@ def order_feature_columns(
     out.update(_price_features(orders, priced, starts, line_order))
 
     stage = cat(idx.stage)
-    age = np.fromiter((_attr_float(o.attributes, AGE_KEYS) for o in orders), float, n)
+    age = np.fromiter((_declared_age(o) for o in orders), float, n)
     lo = np.full(m, np.nan)
     hi = np.full(m, np.nan)
     for s, (a, b) in STAGE_AGE_MONTHS.items():

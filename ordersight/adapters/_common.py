@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from ordersight import baby_age
 
 CST = timezone(timedelta(hours=8), "CST")
 LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -156,16 +157,12 @@ def load_sku_map(path: Path | str) -> dict[tuple[str, str], str]:
         return {(r["channel"], r["platform_sku_id"]): r["sku"] for r in csv.DictReader(fh)}
 
 
-_AGE = re.compile(r"^\s*(?:(\d+)\s*岁)?\s*(?:(\d+)\s*个?月)?\s*$")
-
-
 def age_text_months(text: str, channel: str, field: str) -> int:
     """ "1岁3个月" / "8个月" / "2岁" → months."""
-    match = _AGE.match(str(text))
-    if not match or not any(match.groups()):
+    months = baby_age.age_text_months(str(text))
+    if months is None:
         raise AdapterError(channel, field, f"not a baby age: {text!r}")
-    years, months = (int(g) if g else 0 for g in match.groups())
-    return years * 12 + months
+    return months
 
 
 def months_text(months: int) -> str:

@@ -31,6 +31,7 @@ from ordersight.adapters._common import (
     parse_time,
 )
 from ordersight.adapters.lines import LineSpec, read_lines, read_money, write_lines, write_money
+from ordersight.baby_age import months_since
 from ordersight.schema import Order, OrderAddress
 
 ADDRESS_FIELDS = ("province", "city", "district", "town", "detail", "receiver", "phone")
@@ -127,8 +128,7 @@ def _baby_months(payload: Mapping[str, Any], spec: ChannelSpec, created: date) -
             born = date.fromisoformat(str(value))
         except ValueError:
             raise AdapterError(spec.name, spec.baby, f"not a date: {value!r}") from None
-        months = (created.year - born.year) * 12 + created.month - born.month
-        return months - (created.day < born.day)
+        return months_since(born, created)
     if kind.startswith("json:"):
         value = json_attr(value, spec.name, spec.baby).get(kind[5:])
         if value is None:

@@ -357,6 +357,26 @@ def test_compliance_stage_age_and_limit(ref):
     assert rows.province_adcode.tolist() == ["330000", None]
 
 
+@pytest.mark.parametrize(
+    ("attributes", "months"),
+    [
+        ({"baby_age_months": 4}, 4),
+        ({"宝宝月龄": "4个月"}, 4),
+        ({"baby_age": "0岁6个月"}, 6),
+        ({"baby_birthday": "2025-07-20"}, 3),  # on T0, 2025-11-11: three whole months
+        ({"宝宝生日": "2025年7月1日"}, 4),
+        ({"baby_age": "不详", "baby_birthday": "2025/7/1"}, 4),
+        ({"baby_age": "不详"}, None),
+    ],
+)
+def test_a_baby_age_declared_as_other_systems_write_it(ref, attributes, months):
+    row = order_feature_frame([order([("MILK-S3", 1, 280.0)], attributes=attributes)], ref)
+    if months is None:
+        assert np.isnan(row.loc[0, "baby_age_months"]) and row.loc[0, "stage_age_mismatch"] == 0
+    else:
+        assert row.loc[0, "baby_age_months"] == months and row.loc[0, "stage_age_mismatch"] == 1
+
+
 def test_batch_equals_singles(ref):
     batch = [
         order([("MILK-S1", k + 1, 250.0 + k)], oid=f"o{k}", paid=100.0 * k, at=T0 + timedelta(k))
