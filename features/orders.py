@@ -31,10 +31,12 @@ STAGE_AGE_MONTHS: dict[int, tuple[float, float]] = {
     3: (12, 36),
     4: (36, 999),
 }
-FLASH_KEYS = ("flash_sale", "is_flash_sale", "seckill")
-FLASH_STOCK_KEYS = ("flash_sale_stock",)  # units the campaign promised to sell
-SUBSIDY_KEYS = ("platform_subsidy",)  # paid by the platform, not the buyer: part of the discount
-SHIPPING_KEYS = ("shipping_fee",)  # postage the buyer paid on top of the goods
+# attribute keys, the adapters' first, then other systems' names for the same thing
+FLASH_KEYS = ("flash_sale", "is_flash_sale", "seckill", "is_seckill", "秒杀")
+FLASH_STOCK_KEYS = ("flash_sale_stock", "seckill_stock", "秒杀库存")  # units promised to sell
+# paid by the platform, not the buyer: part of the discount
+SUBSIDY_KEYS = ("platform_subsidy", "platform_discount", "平台补贴", "平台优惠")
+SHIPPING_KEYS = ("shipping_fee", "postage", "freight", "运费", "邮费")  # postage paid on top
 LIST_TOLERANCE = 0.01  # an order list price within 1 % of the norm matches it (as the labels say)
 # A paid amount less than one yuan away from what the lines and discounts make is rounding, not a
 # mismatch: stores drop the jiao and fen at the till (抹零) and marketplaces round each line's

@@ -255,10 +255,12 @@ def test_postage_paid_is_no_total_mismatch(ref):
     plain = order([("MILK-S1", 2, 290.0)], paid=580.0)
     shipped = order([("MILK-S1", 2, 290.0)], paid=590.0, attributes={"shipping_fee": 10})
     unexplained = order([("MILK-S1", 2, 290.0)], paid=590.0)
-    frame = order_feature_frame([plain, shipped, unexplained], ref)
+    elsewhere = order([("MILK-S1", 2, 290.0)], paid=590.0, attributes={"运费": "10"})
+    frame = order_feature_frame([plain, shipped, unexplained, elsewhere], ref)
     cols = ["total_gap_ratio", "paid_over_expected_log10", "discount_depth"]
     assert frame.loc[1, cols].tolist() == frame.loc[0, cols].tolist()
-    assert frame["expected_paid"].tolist() == [580.0, 590.0, 580.0]
+    assert frame.loc[3, cols].tolist() == frame.loc[0, cols].tolist()
+    assert frame["expected_paid"].tolist() == [580.0, 590.0, 580.0, 590.0]
     assert frame.loc[2, "total_gap_ratio"] > 0
 
 
