@@ -13,7 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate, chain
 
-__all__ = ["CleanText", "clean_text", "main_number", "phone_kind", "valid_phone"]
+__all__ = [
+    "CleanText",
+    "clean_text",
+    "drop_trailing_name",
+    "main_number",
+    "phone_kind",
+    "valid_phone",
+]
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # platforms mask the middle and keep the length: 138****8000, 0571****8888
@@ -115,7 +122,8 @@ def _drop_noise_brackets(text: str) -> str:
     return _NOISE_IN_BRACKETS.sub(repl, text)
 
 
-def _drop_trailing_name(text: str) -> str:
+def drop_trailing_name(text: str) -> str:
+    """The text without a receiver's name pasted at its end (…妈妈驿站 向妍勤)."""
     match = _TRAILING_NAME.search(text)
     if match and match.group(1)[0] in _SURNAMES:
         return text[: match.start()]
@@ -134,7 +142,7 @@ def clean_text(raw: str, simplify: Callable[[str], str] | None = None) -> CleanT
     text = _COUNTY_PLACEHOLDER.sub(r"\1 ", _LABELS.sub(" ", text))
     text = _drop_noise_brackets(text)
     text = _COUNTRY.sub("", text.strip())
-    text = _drop_trailing_name(text).strip()
+    text = drop_trailing_name(text).strip()
     runs = [m.span() for m in _KEPT_RUN.finditer(text)]
     origin = tuple(chain.from_iterable(range(start, end) for start, end in runs))
     compact = "".join(text[start:end] for start, end in runs)

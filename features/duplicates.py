@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from features.address_text import drop_trailing_name
 from features.channel_prices import ChannelListPrices
 from features.order_reference import sku_key
 from ordersight.schema import Order, OrderLine
@@ -45,11 +46,11 @@ def normalise_address(text: str) -> str:
     """Address text without notes, phones, spacing, punctuation, width or case differences.
 
     Channels write the same address as one raw string or as split fields joined with spaces, in
-    full- or half-width characters, with bracketed delivery notes or the receiver's phone; none
-    of that makes it a different address.
+    full- or half-width characters, with bracketed delivery notes or the receiver's name and
+    phone pasted after it; none of that makes it a different address.
     """
     text = _PHONES.sub("", _BRACKETS.sub("", unicodedata.normalize("NFKC", text)))
-    return _NOISE.sub("", text).lower()
+    return _NOISE.sub("", drop_trailing_name(text)).lower()
 
 
 @lru_cache(maxsize=65_536)
