@@ -20,6 +20,7 @@ __all__ = [
     "SPRING_FESTIVAL",
     "calendar_frame",
     "days_after",
+    "days_after_festival",
     "days_to",
     "is_holiday",
     "is_workday",
@@ -117,6 +118,12 @@ def _signed_gaps(dates: pd.DatetimeIndex, name: str) -> tuple[np.ndarray, np.nda
     to = np.where((pos >= len(anchors)) | (to < 0), MAX_DAYS, to)
     after = np.where((prev_pos < 0) | (after < 0), MAX_DAYS, after)
     return np.minimum(to, MAX_DAYS), np.minimum(after, MAX_DAYS)
+
+
+def days_after_festival(dates: pd.DatetimeIndex) -> np.ndarray:
+    """Days since the latest of 618, 双11, 双12 and the Spring Festival (capped at MAX_DAYS)."""
+    index = pd.DatetimeIndex(dates)
+    return np.min([_signed_gaps(index, name)[1] for name in (*FESTIVALS, "spring")], axis=0)
 
 
 def days_to(name: str) -> Callable[[pd.DatetimeIndex], np.ndarray]:

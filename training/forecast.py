@@ -20,9 +20,9 @@ from models.demand import (
     DemandConfig,
     DemandModel,
     apply_residuals,
+    calibration_table,
     can_calibrate,
     lgbm_params,
-    residual_table,
 )
 from models.demand import build_mlforecast as mlforecast_kwargs
 from models.registry import RegistryPort
@@ -278,8 +278,7 @@ def fit_predict_dask(
             refit=False,
             static_features=[],
         ).compute()
-        step = (pd.to_datetime(cv["ds"]) - pd.to_datetime(cv["cutoff"])).dt.days.to_numpy()
-        calibration = residual_table(cv["y"].to_numpy(), cv["lgb"].to_numpy(), step)
+        calibration = calibration_table(cv)
     fcst.fit(ddf, static_features=[])
     x_ddf = dd.from_pandas(x_df, npartitions=partitions)
     raw = fcst.predict(horizon, X_df=x_ddf).compute()

@@ -26,7 +26,7 @@ def _write(tmp_path: Path, text: str) -> Path:
     [
         (GOOD + "2025-01-03,A,W1,two\n", 4, "qty"),
         (GOOD + "2025-13-45,A,W1,2\n", 4, "date"),
-        ("date,sku,warehouse,qty\n2025-01-01,A,W1,3\n", 1, "warehouse_id"),
+        ("date,sku,warehose_id,qty\n2025-01-01,A,W1,3\n", 1, "warehouse_id"),
         ("date,sku,qty\n2025-01-01,A,3\n", 1, "warehouse_id"),
     ],
     ids=["bad-number", "bad-date", "near-miss-column", "missing-column"],

@@ -1,0 +1,46 @@
+"""Forecast calibration: backtest residuals shift and spread the point forecast, except that
+windows mostly in the weeks after a festival give the spread only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.demand import apply_residuals, calibration_table
+
+
+def _cv(first_day: str) -> pd.DataFrame:
+    """A backtest over 28 days in which actuals run at about half the forecast."""
+    rng = np.random.default_rng(0)
+    days = pd.date_range(first_day, periods=28)
+    cutoff = days[0] - pd.Timedelta(days=1)
+    pred = np.full((40, 28), 20.0)
+    y = np.round(pred * rng.uniform(0.3, 0.7, size=pred.shape))
+    return pd.DataFrame(
+        {
+            "ds": np.tile(days, 40),
+            "cutoff": cutoff,
+            "y": y.ravel(),
+            "lgb": pred.ravel(),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("first_day", "shifted"),
+    [
+        ("2024-09-01", True),  # an ordinary autumn: the model's bias is corrected
+        ("2024-11-12", False),  # the lull after 双11: not a bias of the days ahead
+        ("2025-02-01", False),  # after the Spring Festival (2025-01-29)
+    ],
+)
+def test_the_level_is_learnt_from_ordinary_windows_only(first_day: str, shifted: bool) -> None:
+    table = calibration_table(_cv(first_day))
+    q10, q50, q90 = (apply_residuals(table, np.array([20.0]), np.array([3]))[q][0]
+                     for q in ("q10", "q50", "q90"))  # fmt: skip
+    assert q10 < q50 < q90  # the spread is kept either way
+    if shifted:
+        assert q50 == pytest.approx(10.0, rel=0.25)
+    else:
+        assert q50 == pytest.approx(20.0)
