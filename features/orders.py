@@ -85,7 +85,8 @@ FEATURES: dict[str, str] = {
     "paid_over_expected_log10": "log10(paid / (sum qty*unit - discounts)); +-2 for fen/yuan "
     "slips; 0 for a gap under the rounding tolerance",
     "discount_depth": "1 - paid / sum qty*catalog list",
-    "discount_share": "discounts (merchant discount_amount + platform_subsidy) / sum qty*unit",
+    "discount_share": "discounts (merchant discount_amount, unless it is the markdown already in "
+    "the unit prices, + platform_subsidy) / sum qty*unit",
     "promo_season": "1 in the 618 (Jun 1-18), 双11 (Oct 20-Nov 11) and 双12 (Dec 10-12) windows",
     "discount_over_cap": "discount_share / the stacking cap of the day (20 %, 30 % in festivals)",
     "unit_ratio_log10_max": "max over lines of |log10(unit / catalog list)| (x100 slips = 2)",
