@@ -210,6 +210,8 @@ def validate_frame(frame: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
         out[col.name] = typed
     if kind == "history":  # exports seldom hold one row per key: summed, not refused
         out = _daily(out)
+    elif kind == "stock":  # WMS exports list stock per lot or bin: summed, not refused
+        out = out.groupby(list(KEYS[kind]), as_index=False, sort=False).sum()
     else:
         dup = out.duplicated(list(KEYS[kind]), keep="first")
         for idx in dup[dup].index[:MAX_PROBLEMS]:

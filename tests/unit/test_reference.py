@@ -44,7 +44,6 @@ def test_valid_files_load_with_types(tmp_path: Path) -> None:
         (STOCK.replace("WH-SH,B,5,0,3", "WH-SH,B,-5,0,3"), (3, "on_hand")),
         (STOCK.replace("WH-SH,B,5,0,3", "WH-SH,B,5,zero,3"), (3, "reserved")),
         (STOCK.replace("WH-SH,A,10,2,0", "WH-SH,A,10.5,2,0"), (2, "on_hand")),
-        (STOCK.replace("WH-SH,B", "WH-SH,A"), (3, "warehouse_id,sku")),
         (STOCK.replace("WH-SH,B,5,0,3", ",B,5,0,3"), (3, "warehouse_id")),
     ],
 )
@@ -52,6 +51,19 @@ def test_bad_cell_is_reported_with_spreadsheet_row_and_column(
     tmp_path: Path, text: str, where: tuple[int, str]
 ) -> None:
     assert problems(write(tmp_path, "stock.csv", text), "stock")[0] == where
+
+
+def test_a_catalog_listing_a_sku_twice_is_refused(tmp_path: Path) -> None:
+    twice = CATALOG + "MILK-1,奶粉,infant_formula,299,150,240,3,6\n"
+    assert problems(write(tmp_path, "catalog.csv", twice), "catalog") == [(4, "sku")]
+
+
+def test_stock_listed_per_lot_is_summed_per_warehouse_and_sku(tmp_path: Path) -> None:
+    """WMS exports list stock per lot or bin (批次, 库位): one SKU's rows in a warehouse add up."""
+    per_lot = STOCK + "WH-SH,A,4,1,2\n"
+    stock = read_csv(write(tmp_path, "stock.csv", per_lot), "stock").set_index("sku")
+    assert len(stock) == 2
+    assert stock.loc["A", ["on_hand", "reserved", "in_transit"]].tolist() == [14, 3, 2]
 
 
 def test_missing_columns_and_typos_of_known_ones_are_refused(tmp_path: Path) -> None:
