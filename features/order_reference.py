@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from ordersight.gazetteer import load_gazetteer
 from ordersight.reference import ReferenceData
 
-__all__ = ["ReferenceIndex", "coords", "reference_index", "sku_key"]
+__all__ = ["ReferenceIndex", "reference_index", "sku_key"]
 
 VELOCITY_DAYS = 7  # recent sales velocity = mean daily qty over the last week of history
 PRICE_DAYS = 28  # recent price = qty-weighted mean history price over the last four weeks
@@ -157,14 +155,3 @@ def _history_signals(
         keep = pos.notna()
         price[pos[keep].astype(int)] = mean.to_numpy()[keep]
     return velocity, price
-
-
-@lru_cache(maxsize=8192)
-def coords(adcode: str) -> tuple[float, float]:
-    """(lon, lat) of a division, trying district, then city, then province codes."""
-    gaz = load_gazetteer()
-    for code in (adcode[:6], adcode[:4] + "00", adcode[:2] + "0000"):
-        if code in gaz.regions:
-            region = gaz.regions[code]
-            return region.lon, region.lat
-    return np.nan, np.nan

@@ -17,8 +17,9 @@ import pandas as pd
 
 from features.calendar import promo_season
 from features.duplicates import RecentOrders
-from features.order_reference import ReferenceIndex, coords, reference_index, sku_key
+from features.order_reference import ReferenceIndex, reference_index, sku_key
 from ordersight.baby_age import declared_months
+from ordersight.gazetteer import coords
 from ordersight.reference import ReferenceData
 from ordersight.schema import KNOWN_CHANNELS, Order, OrderLine
 

@@ -245,3 +245,13 @@ def load_gazetteer() -> Gazetteer:
     """The process-wide gazetteer (read-only, built once)."""
     changes = _change_rows()
     return Gazetteer(build_regions(_cpca_rows(), changes), retired=retired_codes(changes))
+
+
+@lru_cache(maxsize=8192)
+def coords(adcode: str) -> tuple[float, float]:
+    """(lon, lat) of a division, trying district, then city, then province codes; NaN if none."""
+    regions = load_gazetteer().regions
+    for code in (adcode[:6], adcode[:4] + "00", adcode[:2] + "0000"):
+        if code in regions:
+            return regions[code].lon, regions[code].lat
+    return math.nan, math.nan

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from ordersight.gazetteer import coords
 from ordersight.schema import DAY_FIRST, dashed_day, name_key
 
 log = logging.getLogger("ordersight.reference")
@@ -36,6 +37,7 @@ class Column:
     kind: str  # "str" | "int" | "float" | "date" | "adcode"
     required: bool = True
     min_value: float | None = None
+    max_value: float | None = None
 
 
 @dataclass
@@ -76,8 +78,9 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         Column("warehouse_id", "str"),
         Column("name", "str"),
         Column("adcode", "adcode"),
-        Column("lon", "float"),
-        Column("lat", "float"),
+        # optional: a warehouse list without coordinates is placed at its adcode's division
+        Column("lon", "float", required=False, min_value=73, max_value=136),  # China's extent
+        Column("lat", "float", required=False, min_value=3, max_value=54),
         Column("capacity_units", "int", min_value=0),
     ),
     "stock": (
@@ -204,10 +207,15 @@ def validate_frame(frame: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
         typed, bad = _coerce(frame[col.name], col)
         if col.min_value is not None and col.kind in {"int", "float"}:
             bad |= typed.notna() & (typed < col.min_value)
+        if col.max_value is not None:
+            bad |= typed.notna() & (typed > col.max_value)
         for idx in bad[bad].index[:MAX_PROBLEMS]:
             value = frame.at[idx, col.name]
             problems.append(Problem(int(idx) + 2, col.name, f"invalid value {value!r}"))
         out[col.name] = typed
+    if kind == "warehouses":
+        out, unplaced = _placed(out)
+        problems += unplaced
     if kind == "history":  # exports seldom hold one row per key: summed, not refused
         out = _daily(out)
     elif kind == "stock":  # WMS exports list stock per lot or bin: summed, not refused
@@ -220,6 +228,24 @@ def validate_frame(frame: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
         problems.sort(key=lambda p: p.row or 0)
         raise ReferenceFileError(file, problems[:MAX_PROBLEMS])
     return _finish(out, kind)
+
+
+def _placed(warehouses: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+    """Coordinates from the gazetteer where a row gives none (its adcode's district, else city);
+    a row with neither coordinates nor a known adcode is a problem."""
+    out = warehouses.copy()
+    for name in ("lon", "lat"):
+        if name not in out:
+            out[name] = np.nan
+    missing = out["lon"].isna() | out["lat"].isna()
+    problems = []
+    for idx in out.index[missing]:
+        adcode = out.at[idx, "adcode"]
+        lon, lat = coords(adcode if isinstance(adcode, str) else "")
+        if np.isnan(lon):
+            problems.append(Problem(int(idx) + 2, "lon", "no coordinates and an unknown adcode"))
+        out.loc[idx, ["lon", "lat"]] = lon, lat
+    return out, problems
 
 
 def _aliased(columns: list[str], aliases: dict[str, str]) -> dict[str, str]:

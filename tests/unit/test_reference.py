@@ -66,6 +66,21 @@ def test_stock_listed_per_lot_is_summed_per_warehouse_and_sku(tmp_path: Path) ->
     assert stock.loc["A", ["on_hand", "reserved", "in_transit"]].tolist() == [14, 3, 2]
 
 
+def test_warehouses_without_coordinates_are_placed_at_their_division(tmp_path: Path) -> None:
+    text = "warehouse_id,name,adcode,capacity_units\nWH-HZ,杭州仓,330106,1000\nWH-X,某仓,990000,1\n"
+    assert problems(write(tmp_path, "warehouses.csv", text), "warehouses") == [(3, "lon")]
+    placed = read_csv(write(tmp_path, "w.csv", text.rsplit("WH-X", 1)[0]), "warehouses")
+    assert placed[["lon", "lat"]].round(0).values.tolist() == [[120.0, 30.0]]  # 西湖区
+
+
+def test_coordinates_outside_china_are_refused(tmp_path: Path) -> None:
+    swapped = WAREHOUSES.replace("121.1,31.1", "31.1,121.1")
+    assert problems(write(tmp_path, "warehouses.csv", swapped), "warehouses") == [
+        (2, "lon"),
+        (2, "lat"),
+    ]
+
+
 def test_missing_columns_and_typos_of_known_ones_are_refused(tmp_path: Path) -> None:
     text = "warehouse_id,sku,on_hand,in_transit,colour\nWH-SH,A,1,0,red\n"
     assert problems(write(tmp_path, "stock.csv", text), "stock") == [(1, "reserved")]
