@@ -11,7 +11,7 @@ import unicodedata
 from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -20,11 +20,10 @@ import numpy as np
 from features.address_text import drop_trailing_name
 from features.channel_prices import ChannelListPrices
 from features.order_reference import sku_key
-from ordersight.schema import Order, OrderLine
+from ordersight.schema import CHINA, Order, OrderLine
 
 __all__ = ["RecentOrders", "address_key", "fingerprint", "normalise_address"]
 
-_CHINA = timezone(timedelta(hours=8))
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _BRACKETS = re.compile(r"[(（\[【<《{][^)）\]】>》}]*[)）\]】>》}]")
 _PHONES = re.compile(
@@ -187,5 +186,5 @@ class RecentOrders:
 def _timestamp(value: datetime) -> float:
     """Seconds since the epoch; naive times are taken as China time (UTC+8)."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=_CHINA)
+        value = value.replace(tzinfo=CHINA)
     return value.timestamp()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ordersight.codes import IssueType
 
+CHINA = timezone(timedelta(hours=8))
 Channel = str  # unknown channels are allowed; adapters ship for KNOWN_CHANNELS
 KNOWN_CHANNELS: tuple[str, ...] = (
     "own_app",
@@ -123,6 +124,13 @@ class Order(BaseModel):
         if isinstance(value, str) and DAY_FIRST.match(value.strip()):
             return DAY_FIRST.sub(dashed_day, value.strip())
         return value
+
+    @field_validator("created_at")
+    @classmethod
+    def _china_time(cls, value: datetime) -> datetime:
+        """A time in another zone (an epoch, …Z) as China time, the zone the order's day, its
+        festival window and a baby's age in months are counted in; a naive time already is."""
+        return value.astimezone(CHINA) if value.tzinfo is not None else value
 
 
 class Candidate(BaseModel):

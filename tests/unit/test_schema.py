@@ -57,3 +57,11 @@ def test_a_day_written_with_slashes_or_in_chinese_is_read(written: str) -> None:
     assert (created.year, created.month, created.day, created.hour) == (2025, 1, 5, 10)
     with pytest.raises(ValidationError, match="created_at"):
         Order.model_validate({**ORDER, "created_at": "2025/13/45"})
+
+
+@pytest.mark.parametrize("written", [1736042400, 1736042400000, "2025-01-05T02:00:00Z"])
+def test_a_time_in_another_zone_is_china_time(written: int | str) -> None:
+    """An epoch or a UTC time is the same instant on China's clock, where the order's day (its
+    festival window, a baby's age in months) is counted."""
+    created = Order.model_validate({**ORDER, "created_at": written}).created_at
+    assert created.isoformat() == "2025-01-05T10:00:00+08:00"
