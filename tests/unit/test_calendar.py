@@ -22,6 +22,10 @@ def test_festival_distances():
     june = calendar_frame(pd.DatetimeIndex(["2025-06-01"]))
     assert june["days_to_618"].iloc[0] == 17
     assert calendar_frame(pd.DatetimeIndex(["2025-01-27"]))["days_to_spring"].iloc[0] == 2
+    # any festival: after 双11 the next is 双12; 2025-07-01 is 13 days after 618
+    around = calendar_frame(pd.DatetimeIndex(["2025-11-12", "2025-07-01"]))
+    assert around["days_to_festival"].tolist() == [30, 60]
+    assert around["days_after_festival"].tolist() == [1, 13]
 
 
 def test_years_outside_published_schedule_still_work():
