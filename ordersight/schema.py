@@ -130,7 +130,12 @@ class Order(BaseModel):
     def _china_time(cls, value: datetime) -> datetime:
         """A time in another zone (an epoch, …Z) as China time, the zone the order's day, its
         festival window and a baby's age in months are counted in; a naive time already is."""
-        return value.astimezone(CHINA) if value.tzinfo is not None else value
+        if value.tzinfo is None:
+            return value
+        try:
+            return value.astimezone(CHINA)
+        except OverflowError:  # 9999-12-31T23:59-05:00 has no China time
+            raise ValueError("out of the range of dates") from None
 
 
 class Candidate(BaseModel):

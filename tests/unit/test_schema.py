@@ -65,3 +65,8 @@ def test_a_time_in_another_zone_is_china_time(written: int | str) -> None:
     festival window, a baby's age in months) is counted."""
     created = Order.model_validate({**ORDER, "created_at": written}).created_at
     assert created.isoformat() == "2025-01-05T10:00:00+08:00"
+
+
+def test_a_time_with_no_china_time_is_refused_by_name() -> None:
+    with pytest.raises(ValidationError, match="created_at"):
+        Order.model_validate({**ORDER, "created_at": "9999-12-31T23:59:59-05:00"})
