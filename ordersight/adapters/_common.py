@@ -9,14 +9,14 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ordersight import baby_age
+from ordersight.schema import CHINA
 
-CST = timezone(timedelta(hours=8), "CST")
 LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
 COMPACT_FORMAT = "%Y%m%d%H%M%S"
 
@@ -94,20 +94,20 @@ def parse_time(value: Any, channel: str, field: str, kind: str) -> datetime:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError
             seconds = value / 1000 if kind == "epoch_ms" else value
-            return datetime.fromtimestamp(seconds, UTC).astimezone(CST)
+            return datetime.fromtimestamp(seconds, UTC).astimezone(CHINA)
         text = str(value)
         if kind in {"iso", "iso_cst"}:
             stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            return (stamp if stamp.tzinfo else stamp.replace(tzinfo=CST)).astimezone(CST)
+            return (stamp if stamp.tzinfo else stamp.replace(tzinfo=CHINA)).astimezone(CHINA)
         fmt = LOCAL_FORMAT if kind == "local" else COMPACT_FORMAT
-        return datetime.strptime(text, fmt).replace(tzinfo=CST)
+        return datetime.strptime(text, fmt).replace(tzinfo=CHINA)
     except (ValueError, OverflowError, OSError):
         raise AdapterError(channel, field, f"not a {kind} time: {value!r}") from None
 
 
 def format_time(stamp: datetime, kind: str) -> Any:
     """Inverse of :func:`parse_time`."""
-    stamp = stamp.astimezone(CST)
+    stamp = stamp.astimezone(CHINA)
     if kind == "epoch_s":
         return int(stamp.timestamp())
     if kind == "epoch_ms":

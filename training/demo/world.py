@@ -16,10 +16,10 @@ import pandas as pd
 from rich.progress import Progress
 
 from ordersight.adapters import SPECS, adapt, to_native
-from ordersight.adapters._common import CST, mask_phone
+from ordersight.adapters._common import mask_phone
 from ordersight.codes import type_of
 from ordersight.gazetteer import load_gazetteer
-from ordersight.schema import Order
+from ordersight.schema import CHINA, Order
 from training.demo import labels as L
 from training.demo import orders as O
 from training.demo import vocab
@@ -185,7 +185,7 @@ def _finish(sk, demand, products, book, tight, maker, people, by_region, rates, 
     code, channel = sk["code"], sk["channel"]
     cid = _person_for(sk, maker, people, by_region, book, rng)
     adcode = sk["adcode"]
-    day = datetime.combine(demand.dates[sk["t"]].date(), datetime.min.time(), CST)
+    day = datetime.combine(demand.dates[sk["t"]].date(), datetime.min.time(), CHINA)
     primary = products[sk["sku"]]
     nearest = book.by_distance[adcode][0]
     if code in {"STOCK_INSUFFICIENT", "STOCK_RESERVED"}:
