@@ -1,8 +1,9 @@
 """Surface-form index over the gazetteer for the address parser, built once per process.
 
 Real order addresses name regions in many ways: full names (杭州市), short forms (杭州, 萧山),
-autonomous-area names without the ethnic part (新疆, 塔什库尔干), former names (襄樊, 鄞县) and the
-county / city names of districts that were upgraded (萧山市, 余杭县 → 萧山区, 余杭区). Every form
+autonomous-area names without the ethnic part (新疆, 塔什库尔干), former names (襄樊, 鄞县), the
+county / city names of districts that were upgraded (萧山市, 余杭县 → 萧山区, 余杭区), and the names
+autonomous counties and banners go by (长阳县, 鄂温克旗, 科左中旗). Every form
 maps to the adcodes it may mean with the kind of match, so the parser can weigh the evidence.
 A pinyin index over short names catches sound-alike typos (溪湖 → 西湖).
 """
@@ -105,8 +106,41 @@ _EXTRA_ALIASES = {
 }
 
 
+# what people write for long county and banner names, beyond what the rules give (科左中旗 is
+# 科尔沁左翼中旗, 莫旗 莫力达瓦达斡尔族自治旗): the names the areas go by, so they count as written
+_ABBREVIATIONS = {
+    "前郭尔罗斯蒙古族自治县": ("前郭县", "前郭"),
+    "喀喇沁左翼蒙古族自治县": ("喀左县", "喀左"),
+    "莫力达瓦达斡尔族自治旗": ("莫旗",),
+    "科尔沁左翼中旗": ("科左中旗",),
+    "科尔沁左翼后旗": ("科左后旗",),
+    "科尔沁右翼前旗": ("科右前旗",),
+    "科尔沁右翼中旗": ("科右中旗",),
+    "土默特左旗": ("土左旗",),
+    "土默特右旗": ("土右旗",),
+    "达尔罕茂明安联合旗": ("达茂旗",),
+    "察哈尔右翼前旗": ("察右前旗",),
+    "察哈尔右翼中旗": ("察右中旗",),
+    "察哈尔右翼后旗": ("察右后旗",),
+    "阿拉善左旗": ("阿左旗",),
+    "阿拉善右旗": ("阿右旗",),
+    "东乌珠穆沁旗": ("东乌旗",),
+    "西乌珠穆沁旗": ("西乌旗",),
+    "苏尼特左旗": ("东苏旗",),
+    "苏尼特右旗": ("西苏旗",),
+    "新巴尔虎左旗": ("新左旗",),
+    "新巴尔虎右旗": ("新右旗",),
+    "陈巴尔虎旗": ("陈旗",),
+    "鄂托克前旗": ("鄂前旗",),
+    "乌拉特前旗": ("乌前旗",),
+    "乌拉特中旗": ("乌中旗",),
+    "乌拉特后旗": ("乌后旗",),
+}
+
+
 def _aliases(name: str, short: str) -> set[str]:
-    """Short forms of one name: gazetteer short, one-char suffix dropped, ethnic part dropped."""
+    """Short forms of one name: gazetteer short, one-char suffix dropped, ethnic part dropped
+    (a name that is the ethnic group's own keeps it without 族: 鄂温克族自治旗 → 鄂温克)."""
     out = {short}
     bare = _ONE_CHAR_SUFFIX.sub("", name)
     if len(bare) >= 2:
@@ -115,8 +149,21 @@ def _aliases(name: str, short: str) -> set[str]:
         match = _ETHNIC.search(name)
         if match and match.start() >= 2:
             out.add(name[: match.start()])
+        elif match and match.start() == 0 and match[0].endswith("族"):
+            out.add(match[0][:-1])
     out.discard(name)
     return {a for a in out if len(a) >= 2}
+
+
+def _names_in_use(name: str, aliases: set[str]) -> set[str]:
+    """The names an autonomous county or banner goes by, in everyday use and on its own signs:
+    its place name with the suffix (长阳县 for 长阳土家族自治县, 鄂温克旗), and the abbreviations
+    above. Not a nonstandard name: it keeps the suffix and names one county."""
+    out = set(_ABBREVIATIONS.get(name, ()))
+    for suffix in ("县", "旗"):
+        if name.endswith("自治" + suffix):
+            out.update(a + suffix for a in aliases if "自治" not in a and not a.endswith(suffix))
+    return out - {name}
 
 
 def _colloquial(name: str, aliases: set[str]) -> set[str]:
@@ -174,6 +221,8 @@ def build_lexicon(gaz: Gazetteer, facts: dict[str, tuple[float, str]] | None = N
         aliases = _aliases(region.name, region.short)
         for alias in aliases | _colloquial(region.name, aliases):
             add(alias, code, SHORT)
+        for form in _names_in_use(region.name, aliases):
+            add(form, code, EXACT)
         for old in region.former:
             for form in _aliases(old, old) | {old}:
                 add(form, code, FORMER)

@@ -268,6 +268,53 @@ def test_every_district_of_the_gazetteer_round_trips() -> None:
     assert len(wrong) <= 4, wrong[:10]
 
 
+# the names autonomous counties and banners go by, as people (and the counties' own signs) write
+# them: the place name and the suffix, or a common abbreviation
+@pytest.mark.parametrize(
+    ("text", "adcode"),
+    [
+        ("湖北省宜昌市长阳县龙舟坪镇龙舟大道1号", "420528"),
+        ("重庆市石柱县南宾街道万安街6号", "500240"),
+        ("重庆秀山县中和街道凤鸣路3号", "500241"),
+        ("河北省承德市围场县围场镇木兰路5号", "130828"),
+        ("辽宁省本溪市本溪县小市镇1号", "210521"),
+        ("浙江省丽水市景宁县鹤溪街道人民中路8号", "331127"),
+        ("广西柳州市融水县融水镇寿星路2号", "450225"),
+        ("广西桂林市龙胜县龙胜镇桂龙路1号", "450328"),
+        ("广东省清远市连山县吉田镇鹿鸣路1号", "441825"),
+        ("海南省陵水县椰林镇城南路1号", "469028"),
+        ("海南昌江县石碌镇人民北路2号", "469026"),
+        ("云南省红河州河口县河口镇人民路4号", "532532"),
+        ("新疆喀什地区塔什库尔干县红其拉甫路1号", "653131"),
+        ("新疆伊犁州察布查尔县察布查尔镇1号", "654022"),
+        ("甘肃省临夏州东乡县锁南镇1号", "622926"),
+        ("甘肃省临夏州积石山县吹麻滩镇1号", "622927"),
+        ("内蒙古呼伦贝尔市鄂温克旗巴彦托海镇1号", "150724"),
+        ("内蒙古呼伦贝尔市鄂伦春旗阿里河镇1号", "150723"),
+        ("黑龙江省大庆市杜尔伯特县泰康镇1号", "230624"),
+        ("四川省乐山市峨边县沙坪镇1号", "511132"),
+        # abbreviations
+        ("内蒙古通辽市科左中旗保康镇建设路1号", "150521"),
+        ("内蒙古呼伦贝尔市莫旗尼尔基镇纳文大街1号", "150722"),
+        ("内蒙古锡林郭勒盟东乌旗乌里雅斯太镇1号", "152525"),
+        ("吉林省松原市前郭县平凤乡富强村3组", "220721"),
+        ("辽宁省朝阳市喀左县大城子街道利州路8号", "211324"),
+    ],
+)
+def test_autonomous_counties_by_the_names_they_go_by(text: str, adcode: str) -> None:
+    """Not a nonstandard name: the county's own name keeps its suffix and names one county.
+    Before, 县 was left at the head of the detail and the order held as ADDR_NONSTANDARD_NAME."""
+    parsed = parse_address(text)
+    assert parsed.adcode == adcode
+    assert parsed.defects == ()
+    assert parsed.detail and parsed.detail[0] not in "县旗"
+
+
+def test_an_autonomous_county_name_alone_still_needs_context() -> None:
+    """The place name without its suffix stays a short name (长阳 like 海淀)."""
+    assert "ADDR_NONSTANDARD_NAME" in parse_address("湖北省宜昌市长阳龙舟坪镇龙舟大道1号").defects
+
+
 def test_batch_equals_single_and_results_cannot_change_the_cache() -> None:
     texts = ["朝阳区建国路88号", "浙江省杭州市西湖区文三路1号", "朝阳区建国路88号"]
     batch = parse_addresses(texts, ["13800138000", None, "13800138000"])
