@@ -48,7 +48,7 @@ from features.address_lexicon import (
 from features.address_lexicon import get_lexicon as _lexicon
 from features.address_text import SEPARATORS, CleanText, clean_text, phone_kind
 from ordersight.codes import CODES
-from ordersight.gazetteer import CITY, DISTRICT, PROVINCE
+from ordersight.gazetteer import CITY, COUNTY_SUFFIXES, DISTRICT, PROVINCE
 from ordersight.schema import Candidate, ParsedAddress, trusted
 
 __all__ = ["Analysis", "Mention", "analyse", "parse_address", "parse_addresses"]
@@ -620,6 +620,18 @@ def _resolve(signature: Signature, area_city: str | None) -> _Resolution:
     )
 
 
+def _incomplete(missing: set[int], best: str, lex: Lexicon) -> bool:
+    """Whether a level the address needs is left out: the county level (where the city has
+    counties), or the city above an urban district (西湖区文三路: which city's?). Not the province
+    alone (杭州市滨江区… names it), nor the prefecture above a county or county-level city (桐庐县,
+    昆山市), as the people who live there write them."""
+    if DISTRICT in missing:
+        return True
+    name = lex.gazetteer[best].name
+    county_level = lex.level[best] == DISTRICT and name.endswith(COUNTY_SUFFIXES)
+    return CITY in missing and not county_level
+
+
 @lru_cache(maxsize=65_536)
 def analyse(text: str, phone: str | None = None) -> Analysis:
     """Parse one address and keep the evidence (cached: orders repeat addresses a lot)."""
@@ -661,7 +673,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         and not clean.compact.startswith(_WORDS_LIKE_SUFFIX, m.end)
     ]
     flags = {
-        "ADDR_MISSING_LEVEL": bool(missing),
+        "ADDR_MISSING_LEVEL": _incomplete(missing, best, lex),
         "ADDR_NONSTANDARD_NAME": r.short_district or SHORT in stray,
         "ADDR_TYPO": FUZZY in r.kinds or EXACT in stray,
         "ADDR_FORMER_NAME": FORMER in r.kinds,

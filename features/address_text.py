@@ -46,7 +46,7 @@ _NOISE_WORDS = re.compile(
 _LABELS = re.compile(
     r"(邮编|邮政编码)[:：]?\s*\d{6}|"
     r"(收货人|收件人|联系人|姓名|联系电话|手机号码|手机号|手机|电话|详细地址|收货地址|所在地区|地址)[:：]?"
-    r"|(省|自治区)?直辖县级(行政区划|行政单位)?|市辖区"
+    r"|(省|自治区)?直辖县(级(行政区划|行政单位)?)?|市辖区"
 )
 # the pickers' 县 level of a municipality's counties (重庆市 县 城口县), not 县城 (the county town)
 # unless it is 城口县

@@ -26,7 +26,9 @@ PREFIX: dict[str, IssueType] = {
 
 CODES: dict[str, str] = {
     # address
-    "ADDR_MISSING_LEVEL": "Province, city or district missing; completed from the gazetteer",
+    "ADDR_MISSING_LEVEL": (
+        "District, or the city above an urban district, missing; completed from the gazetteer"
+    ),
     "ADDR_NONSTANDARD_NAME": "Region written without its suffix or as a short form",
     "ADDR_TYPO": "A region name has a typo or a sound-alike character",
     "ADDR_FORMER_NAME": "A region is written by a former name",

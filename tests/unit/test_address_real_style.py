@@ -261,14 +261,27 @@ def test_a_city_without_counties_is_complete_at_city_level(
     assert p.defects == ()
 
 
-def test_leaving_out_the_province_reads_the_same_for_every_kind_of_county_level() -> None:
-    """东莞市长安镇… and 苏州工业园区… look to the model like 广州市天河区…: the province is
-    left out, the county level is there (a district, a zone, or none to have)."""
-    texts = ["广州市天河区华夏路10号", "东莞市长安镇长青路5号", "苏州工业园区金鸡湖大道88号"]
-    for p in parse_addresses(texts):
-        assert p.defects == ("ADDR_MISSING_LEVEL",)
-    frame = address_feature_frame([*texts, "杭州市文三路90号"])
+def test_leaving_out_the_province_is_no_missing_level() -> None:
+    """广州市天河区…, 东莞市长安镇… and 苏州工业园区… name their province through the city, as
+    most typed addresses do; the county level is there (a district, a zone, or none to have).
+    A county or county-level city without its prefecture is written so by its people too. The
+    county level left out, or the city above an urban district, is still a missing level."""
+    complete = [
+        "广州市天河区华夏路10号",
+        "东莞市长安镇长青路5号",
+        "苏州工业园区金鸡湖大道88号",
+        "浙江省义乌市稠城街道工人西路1号",
+        "江苏省昆山市花桥镇绿地大道88号",
+        "桐庐县富春路2号",
+    ]
+    for p in parse_addresses(complete):
+        assert p.defects == (), p
+    incomplete = ["杭州市文三路90号", "浙江省西湖区文三路90号", "鄞州区钱湖北路8号"]
+    for p in parse_addresses(incomplete):
+        assert "ADDR_MISSING_LEVEL" in p.defects, p
+    frame = address_feature_frame([*complete[:3], incomplete[0]])
     assert frame["has_district"].tolist() == [1, 1, 1, 0]
+    assert frame["wrote_province"].tolist() == [0, 0, 0, 0]
 
 
 @pytest.mark.parametrize(
