@@ -1,10 +1,14 @@
 """Global LightGBM demand model over all SKU × warehouse series (mlforecast), with quantiles.
 
 One model learns from every series at once, so a new or sparse series borrows the weekly cycle,
-holiday and festival effects of the others. The target is log1p(qty): scale-free across slow and
-fast movers. The quantiles come from held-out residuals: a rolling-origin backtest inside ``fit``
-collects log-scale errors, grouped by forecast level and horizon week, and their 10 / 50 / 90 %
-quantiles turn the point forecast into calibrated q10 / q50 / q90 for slow and fast movers alike.
+holiday and festival effects of the others. The target is log1p(qty) less its series' mean: the
+trees learn how a day departs from the series' own level, not the level itself, so a fast mover
+is not pulled toward the leaf of slower ones (with the plain log1p target, 14 days of 30 smooth
+Poisson series gave WAPE 0.48 against AutoETS's 0.34).
+
+The quantiles come from held-out residuals: a rolling-origin backtest inside ``fit`` collects
+log-scale errors, grouped by forecast level and horizon week, and their 10 / 50 / 90 % quantiles
+turn the point forecast into calibrated q10 / q50 / q90 for slow and fast movers alike.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import coreforecast.scalers
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from mlforecast import MLForecast
 from mlforecast.lag_transforms import RollingMean, RollingStd
-from mlforecast.target_transforms import GlobalSklearnTransformer
+from mlforecast.target_transforms import GlobalSklearnTransformer, LocalStandardScaler
 from sklearn.preprocessing import FunctionTransformer
 
 from features.calendar import CALENDAR_FEATURES, days_after_festival
@@ -60,6 +65,22 @@ def _log1p_transform() -> GlobalSklearnTransformer:
     )
 
 
+class _SeriesMean(coreforecast.scalers.LocalStandardScaler):
+    """Each series' mean, not its spread: a promotion or a festival is one shift in log space
+    for every series, and dividing by each series' spread would make it a different one."""
+
+    def fit(self, ga: Any) -> _SeriesMean:
+        super().fit(ga)
+        self.stats_[:, 1] = 1.0
+        return self
+
+
+class LocalCentre(LocalStandardScaler):
+    """mlforecast target transform: subtract each series' mean (see :class:`_SeriesMean`)."""
+
+    scaler_factory = _SeriesMean
+
+
 def build_mlforecast(config: DemandConfig, history_days: int | None = None) -> dict[str, Any]:
     """Keyword arguments shared by the single-machine and the Dask forecaster.
 
@@ -81,7 +102,7 @@ def build_mlforecast(config: DemandConfig, history_days: int | None = None) -> d
             if (kept := [fn for fn in fns if lag + fn.window_size <= usable])
         },
         "date_features": list(CALENDAR_FEATURES),
-        "target_transforms": [_log1p_transform()],
+        "target_transforms": [_log1p_transform(), LocalCentre()],
     }
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from models.demand import DemandConfig
@@ -76,3 +78,37 @@ def test_plan_beats_no_plan_and_naive_split_on_held_out_orders(small_world):
     assert ours["mean_km"] < naive["mean_km"] * 1.02
     assert ours["total_cost"] < naive["total_cost"]
     assert all(w["stock_scale"] > 0 for w in result["windows"])
+
+
+def _made_elsewhere(days: int, seed: int, n_series: int = 30) -> pd.DataFrame:
+    """A shop's short history, not our demo world's: smooth Poisson series, each with its own
+    level (a random walk) and its own weekly cycle, no festival, price or promo."""
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2025-03-03", periods=days)
+    t = np.arange(days)
+    frames = []
+    for s in range(n_series):
+        level = rng.gamma(2.0, 5.0) * np.exp(np.cumsum(rng.normal(0, 0.02, days)))
+        week = 1 + 0.3 * np.sin(2 * np.pi * t / 7 + rng.uniform(0, 2 * np.pi))
+        qty = rng.poisson(level * week).astype(float)
+        frames.append(
+            pd.DataFrame({"date": dates, "sku": f"S{s:02d}", "warehouse_id": "W1", "qty": qty})
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.parametrize("days", [28, 42])
+def test_short_histories_made_elsewhere_are_forecast_as_well_as_autoets(days: int) -> None:
+    """Two and four weeks of history, then 14 days held out (three draws). With the plain log1p
+    target the trees pulled every series toward the few levels their leaves hold: WAPE 0.40
+    against AutoETS's 0.35 on two weeks; the target less each series' mean gives 0.34."""
+    ours, ets, naive = [], [], []
+    for seed in (1, 2, 3):
+        report = backtest(
+            _made_elsewhere(days, seed), windows=1, horizon=14, config=DemandConfig(horizon=14)
+        )["overall"]
+        ours.append(report["ours"]["wape"])
+        ets.append(report["AutoETS"]["wape"])
+        naive.append(report["SeasonalNaive"]["wape"])
+    assert np.mean(ours) <= 1.03 * np.mean(ets), (ours, ets)
+    assert np.mean(ours) < np.mean(naive), (ours, naive)
