@@ -94,13 +94,18 @@ class Lexicon:
         return text.translate(self.simplify) if self.traditional.search(text) else text
 
 
-# colloquial forms no rule gives: 内蒙, and the one-syllable 州 names of long prefectures
+# colloquial forms no rule gives: 内蒙, the one-syllable 州 names of long prefectures
 _EXTRA_ALIASES = {
     "内蒙古自治区": ("内蒙",),
     "巴音郭楞蒙古自治州": ("巴州",),
     "博尔塔拉蒙古自治州": ("博州",),
     "克孜勒苏柯尔克孜自治州": ("克州",),
     "西双版纳傣族自治州": ("版纳",),
+    # the spoken 市 names of long city names (呼市赛罕区, 乌市天山区)
+    "呼和浩特市": ("呼市",),
+    "乌鲁木齐市": ("乌市",),
+    "哈尔滨市": ("哈市",),
+    "齐齐哈尔市": ("齐市",),
     # the state-level new area of 雄县, 容城县 and 安新县 (保定), where pickers put the city
     "保定市": ("雄安新区", "雄安"),
 }

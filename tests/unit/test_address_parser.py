@@ -187,6 +187,9 @@ def test_population_prior_fills_but_stays_ambiguous_and_a_landline_decides() -> 
         ("济南市中区经七路", ("山东省", "济南市", "市中区")),
         ("江苏省南通市海门市海门街道", ("江苏省", "南通市", "海门区")),  # 撤市设区 (2020)
         ("深圳市龙华区民治街道", ("广东省", "深圳市", "龙华区")),  # newer than cpca's table
+        ("呼市新城区新华大街1号", ("内蒙古自治区", "呼和浩特市", "新城区")),  # not 西安's
+        ("新疆乌市天山区解放北路100号", ("新疆维吾尔自治区", "乌鲁木齐市", "天山区")),
+        ("黑龙江哈市南岗区西大直街92号", ("黑龙江省", "哈尔滨市", "南岗区")),
     ],
 )
 def test_real_world_forms(text: str, expected: tuple) -> None:
