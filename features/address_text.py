@@ -48,10 +48,10 @@ _LABELS = re.compile(
     r"(收货人|收件人|联系人|姓名|联系电话|手机号码|手机号|手机|电话|详细地址|收货地址|所在地区|地址)[:：]?"
     r"|(省|自治区)?直辖县(级(行政区划|行政单位)?)?|市辖区"
 )
-# the pickers' 县 level of a municipality's counties (重庆市 县 城口县), not 县城 (the county town)
-# unless it is 城口县
+# the pickers' 县 level of a municipality's counties (重庆市 县 城口县, 重庆市县酉阳土家族苗族
+# 自治县), not 县城 (the county town) unless it is 城口县
 _COUNTY_PLACEHOLDER = re.compile(
-    r"((?:北京|天津|重庆)市)[\s,，/-]*县(?!城(?!口))(?=[\s,，/-]*[\u4e00-\u9fff]{1,6}?县)"
+    r"((?:北京|天津|重庆)市)[\s,，/-]*县(?!城(?!口))(?=[\s,，/-]*[\u4e00-\u9fff]{1,14}?县)"
 )
 _COUNTRY = re.compile(r"^(中华人民共和国|中国大陆|中国)")
 SEPARATORS = frozenset(" \t\r\n-_—–~,，、/\\|;；:：.。·#＃'\"“”‘’()（）[]【】{}<>《》+*")

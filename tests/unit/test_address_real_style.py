@@ -126,6 +126,7 @@ def test_an_official_district_beside_or_named_like_a_zone_stays_a_district(
         # the pickers' 县 level of a municipality's counties
         ("重庆市县城口县葛城街道1号", "城口县", "500229", "葛城街道1号"),
         ("重庆,重庆市,县,巫溪县,柏杨街道1号", "巫溪县", "500238", "柏杨街道1号"),
+        ("重庆市县酉阳土家族苗族自治县龙潭镇1号", "酉阳土家族苗族自治县", "500242", "龙潭镇1号"),
         # 雄安新区 stands where the city goes (its counties are 保定's)
         ("河北省雄安新区容城县奥威路1号", "容城县", "130629", "奥威路1号"),
         # words that start like a repeated suffix
