@@ -80,7 +80,7 @@ _LEFTOVER_SUFFIX = frozenset("省市区县")
 # words that start like a leftover suffix (巫溪县县城, 杭州市市民中心, 番禺区市桥街道, 萧山区市心
 # 中路, 县前街, XX县人民医院, 市一中): detail, not a second 县 / 市
 _INSTITUTION_WORDS = ("政府", "委", "府", "人民", "第", "实验", "中医", "妇幼")
-_PLACE_WORDS = ("城", "道", "场", "民", "政", "中心", "桥", "心", "前", "后")
+_PLACE_WORDS = ("城", "道", "场", "民", "政", "中心", "中街", "桥", "心", "前", "后")
 _WORDS_LIKE_SUFFIX = (
     *(c + w for c in "省市区县" for w in _INSTITUTION_WORDS),
     *(c + w for c in "市县" for w in _PLACE_WORDS),

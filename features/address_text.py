@@ -54,6 +54,9 @@ _COUNTY_PLACEHOLDER = re.compile(
     r"((?:北京|天津|重庆)市)[\s,，/-]*县(?!城(?!口))(?=[\s,，/-]*[\u4e00-\u9fff]{1,14}?县)"
 )
 _COUNTRY = re.compile(r"^(中华人民共和国|中国大陆|中国)")
+# a postcode standing alone (…十三号楼, 011500 / …5楼 200010 柚子), as exports and pasted contact
+# cards append it; six digits glued to a word (100001室, 路123456号) are part of the address
+_POSTCODE = re.compile(r"(?<![\w*-])[0-8]\d{5}(?![\w*-])")
 SEPARATORS = frozenset(" \t\r\n-_—–~,，、/\\|;；:：.。·#＃'\"“”‘’()（）[]【】{}<>《》+*")
 _KEPT_RUN = re.compile(f"[^{re.escape(''.join(sorted(SEPARATORS)))}]+")
 _SURNAMES = frozenset(
@@ -64,7 +67,11 @@ _SURNAMES = frozenset(
     "牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边"
     "卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
 )
+_REGION_SUFFIXES = frozenset("省市区县旗盟州")
 _TRAILING_NAME = re.compile(r"[\s,，;；]+([\u4e00-\u9fff]{2,4})(先生|女士|小姐)?\s*$")
+# punctuation that never ends an address: left behind where a phone or a postcode was cut
+# (…2103 胡雁，1530…); stripped so the name before it is found and the detail ends cleanly
+TRAILING_PUNCTUATION = " \t\r\n,，、;；:：.。·"
 
 
 @dataclass(frozen=True)
@@ -123,26 +130,28 @@ def _drop_noise_brackets(text: str) -> str:
 
 
 def drop_trailing_name(text: str) -> str:
-    """The text without a receiver's name pasted at its end (…妈妈驿站 向妍勤)."""
+    """The text without a receiver's name pasted at its end (…妈妈驿站 向妍勤); a region ending
+    a picker's fields (辽宁省,沈阳市,康平县) is no name, though 康 is a surname."""
     match = _TRAILING_NAME.search(text)
-    if match and match.group(1)[0] in _SURNAMES:
+    name, title = match.groups() if match else ("", None)
+    if name and name[0] in _SURNAMES and (title or name[-1] not in _REGION_SUFFIXES):
         return text[: match.start()]
     return text
 
 
 def clean_text(raw: str, simplify: Callable[[str], str] | None = None) -> CleanText:
     """Normalise width (and traditional characters through ``simplify``), strip country /
-    labels / placeholders / noise / phones / a trailing name."""
+    labels / placeholders / postcodes / noise / phones / a trailing name."""
     text = unicodedata.normalize("NFKC", raw).strip()
     if simplify:
         text = simplify(text)
     phones = tuple(m.group(1) for m in _PHONE_IN_TEXT.finditer(text))  # read via main_number
     before = len(text)
     text = _PHONE_IN_TEXT.sub(" ", text) if phones else text
-    text = _COUNTY_PLACEHOLDER.sub(r"\1 ", _LABELS.sub(" ", text))
+    text = _COUNTY_PLACEHOLDER.sub(r"\1 ", _POSTCODE.sub(" ", _LABELS.sub(" ", text)))
     text = _drop_noise_brackets(text)
     text = _COUNTRY.sub("", text.strip())
-    text = drop_trailing_name(text).strip()
+    text = drop_trailing_name(text.rstrip(TRAILING_PUNCTUATION)).strip()
     runs = [m.span() for m in _KEPT_RUN.finditer(text)]
     origin = tuple(chain.from_iterable(range(start, end) for start, end in runs))
     compact = "".join(text[start:end] for start, end in runs)

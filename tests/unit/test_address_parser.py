@@ -104,6 +104,9 @@ def test_invariant_to_separators_noise_name_and_phone(noisy: str) -> None:
         "浙江省杭州市西湖区文三路90号 李四 139 1234 5678",
         "收货人: 李四, 手机: 139-1234-5678, 地址: 浙江省杭州市西湖区文三路90号",
         "浙江省杭州市西湖区文三路90号 邮编310012",
+        "浙江省 杭州市 西湖区 文三路90号,310012",  # a postcode standing alone
+        "李四,13912345678,浙江省 杭州市 西湖区 文三路90号,310012",
+        "浙江省杭州市西湖区文三路90号 李四，13912345678",  # the name before the phone's comma
     ],
 )
 def test_grouped_phones_and_postcodes_are_not_detail(pasted: str) -> None:
@@ -317,6 +320,18 @@ def test_autonomous_counties_by_the_names_they_go_by(text: str, adcode: str) -> 
 def test_an_autonomous_county_name_alone_still_needs_context() -> None:
     """The place name without its suffix stays a short name (长阳 like 海淀)."""
     assert "ADDR_NONSTANDARD_NAME" in parse_address("湖北省宜昌市长阳龙舟坪镇龙舟大道1号").defects
+
+
+def test_a_county_ending_the_pickers_fields_is_no_receiver_name() -> None:
+    """康 is a surname and 康平县 three characters after a comma, as a pasted name would be."""
+    p = parse_address("辽宁省,沈阳市,康平县")
+    assert (p.adcode, p.defects) == ("210123", ("ADDR_DETAIL_MISSING",))
+    assert parse_address("辽宁省沈阳市康平县胜利街道1号 康平，13912345678").detail == "胜利街道1号"
+
+
+def test_a_street_named_like_a_repeated_suffix_is_no_typo() -> None:
+    p = parse_address("山东省 德州市 乐陵市 市中街道怡然居小区3号楼")  # 市中街道, not a stray 市
+    assert (p.adcode, p.detail, p.defects) == ("371481", "市中街道怡然居小区3号楼", ())
 
 
 def test_batch_equals_single_and_results_cannot_change_the_cache() -> None:
