@@ -152,6 +152,7 @@ def clean_text(raw: str, simplify: Callable[[str], str] | None = None) -> CleanT
     text = _drop_noise_brackets(text)
     text = _COUNTRY.sub("", text.strip())
     text = drop_trailing_name(text.rstrip(TRAILING_PUNCTUATION)).strip()
+    text = text.rstrip(TRAILING_PUNCTUATION)  # …2202。 刘月红: the name gone, its 。 too
     runs = [m.span() for m in _KEPT_RUN.finditer(text)]
     origin = tuple(chain.from_iterable(range(start, end) for start, end in runs))
     compact = "".join(text[start:end] for start, end in runs)

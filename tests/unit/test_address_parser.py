@@ -107,6 +107,7 @@ def test_invariant_to_separators_noise_name_and_phone(noisy: str) -> None:
         "浙江省 杭州市 西湖区 文三路90号,310012",  # a postcode standing alone
         "李四,13912345678,浙江省 杭州市 西湖区 文三路90号,310012",
         "浙江省杭州市西湖区文三路90号 李四，13912345678",  # the name before the phone's comma
+        "浙江省杭州市西湖区文三路90号。 李四13912345678",  # the name gone, its 。 too
     ],
 )
 def test_grouped_phones_and_postcodes_are_not_detail(pasted: str) -> None:
