@@ -71,7 +71,7 @@ _REGION_SUFFIXES = frozenset("省市区县旗盟州")
 _TRAILING_NAME = re.compile(r"[\s,，;；]+([\u4e00-\u9fff]{2,4})(先生|女士|小姐)?\s*$")
 # punctuation that never ends an address: left behind where a phone or a postcode was cut
 # (…2103 胡雁，1530…); stripped so the name before it is found and the detail ends cleanly
-TRAILING_PUNCTUATION = " \t\r\n,，、;；:：.。·"
+_TRAILING_PUNCTUATION = " \t\r\n,，、;；:：.。·"
 
 
 @dataclass(frozen=True)
@@ -151,8 +151,8 @@ def clean_text(raw: str, simplify: Callable[[str], str] | None = None) -> CleanT
     text = _COUNTY_PLACEHOLDER.sub(r"\1 ", _POSTCODE.sub(" ", _LABELS.sub(" ", text)))
     text = _drop_noise_brackets(text)
     text = _COUNTRY.sub("", text.strip())
-    text = drop_trailing_name(text.rstrip(TRAILING_PUNCTUATION)).strip()
-    text = text.rstrip(TRAILING_PUNCTUATION)  # …2202。 刘月红: the name gone, its 。 too
+    text = drop_trailing_name(text.rstrip(_TRAILING_PUNCTUATION)).strip()
+    text = text.rstrip(_TRAILING_PUNCTUATION)  # …2202。 刘月红: the name gone, its 。 too
     runs = [m.span() for m in _KEPT_RUN.finditer(text)]
     origin = tuple(chain.from_iterable(range(start, end) for start, end in runs))
     compact = "".join(text[start:end] for start, end in runs)
