@@ -68,6 +68,7 @@ _NOT_REGION_AFTER = re.compile(
     r"[东西南北中]?(路|街|大街|大道|道|巷|弄|里|胡同|桥)|广场|公园|小区|花园|新村|大厦|中学|小学|大学|"
     r"医院|商场|银行|机场|车站|站|镇|乡|村|苑|府|庭|阁|轩|湾|园|公寓|家园|门"
 )
+_ZONE_NAMED_AFTER = re.compile(rf"(?:{_ZONE_QUALIFIER})?(?:{_ZONE_SUFFIX})")
 _SUFFIXED = re.compile(
     r"([\u4e00-\u9fff]{2,7}?)(特别行政区|自治区|自治州|自治县|地区|省|市|区|县|旗|盟)"
 )
@@ -285,6 +286,17 @@ def _before_zone(s: str, block: list[Mention], lex: Lexicon) -> None:
             block.pop()
 
 
+def _zone_names(s: str, block: list[Mention], lex: Lexicon) -> None:
+    """包河经济开发区, 江宁开发区, 昆山经济技术开发区: a zone named after the district or county
+    that holds it. There the district's short name is the zone's official name, not a shortened
+    spelling of the district: its readings are exact (only where every reading is a district)."""
+    for i, m in enumerate(block):
+        if _ZONE_NAMED_AFTER.match(s, m.end) and all(
+            k == SHORT and lex.level[c] == DISTRICT for c, k in m.cands
+        ):
+            block[i] = m._replace(cands=tuple((c, EXACT) for c, _ in m.cands))
+
+
 def _fill(s: str, pos: int, end: int, block: list[Mention], lex: Lexicon) -> int:
     """Read fuzzy tokens from ``pos`` into ``block``; returns where reading stopped. A zone after
     the city is no typo of a district (西安高新区 is not 高陵区)."""
@@ -387,6 +399,7 @@ def _blocks(s: str, lex: Lexicon, breaks: frozenset[int]) -> list[list[Mention]]
     for block in blocks:
         _fill(s, block[-1].end, len(s), block, lex)
         _before_zone(s, block, lex)
+        _zone_names(s, block, lex)
         if block[0].cands[0][1] != FUZZY:
             token = _prefix_token(s, block[0], lex)
             if token:

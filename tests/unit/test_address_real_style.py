@@ -302,6 +302,30 @@ def test_a_zone_after_a_county_level_city_is_in_that_city(
     assert "ADDR_UNPARSEABLE" not in p.defects
 
 
+@pytest.mark.parametrize(
+    ("text", "district", "adcode"),
+    [
+        ("安徽省合肥市包河经济开发区繁华大道1号", "包河区", "340111"),
+        ("南京市江宁经济技术开发区天元中路8号", "江宁区", "320115"),
+        ("南京市江宁开发区天元中路8号", "江宁区", "320115"),
+        ("浙江省杭州市萧山经济技术开发区建设一路66号", "萧山区", "330109"),
+        ("上海市闵行经济技术开发区东川路1号", "闵行区", "310112"),
+        ("江苏省昆山经济技术开发区前进东路1号", "昆山市", "320583"),
+    ],
+)
+def test_a_zone_named_after_its_district_is_no_short_spelling(
+    text: str, district: str, adcode: str
+) -> None:
+    """包河经济开发区 is the zone's official name: 包河 there is not 包河区 written short."""
+    p = parse_address(text)
+    assert (p.district, p.adcode) == (district, adcode)
+    assert p.defects == ()
+
+
+def test_a_district_written_short_before_a_street_is_still_flagged() -> None:
+    assert "ADDR_NONSTANDARD_NAME" in parse_address("北京市海淀中关村大街1号").defects
+
+
 def test_parsing_does_not_depend_on_the_hash_seed() -> None:
     """Typo'd parents once came out of a set in a per-process order (重庆 as province or city)."""
     script = (
