@@ -47,7 +47,7 @@ ZONE_SUFFIXES = (
     "合作区",
     "试验区",
 )
-_ONE_CHAR_SUFFIX = re.compile(r"[省市区县旗盟]$")
+_ONE_CHAR_SUFFIX = re.compile(r"(?<!地)[省市区县旗盟]$")  # 阿里地区 keeps 地区 whole
 _UPGRADE_SUFFIXES = ("县", "市")  # 撤县设区 / 撤市设区: the old name still appears on orders
 # 撤县设区 / 撤县设市 after the gazetteer's date: the new name is read as the same county
 _UPGRADED_TO = ("区", "市")
@@ -228,10 +228,16 @@ def build_lexicon(gaz: Gazetteer, facts: dict[str, tuple[float, str]] | None = N
             add(alias, code, SHORT)
         for form in _names_in_use(region.name, aliases):
             add(form, code, EXACT)
-        for old in region.former:
-            for form in _aliases(old, old) | {old}:
-                add(form, code, FORMER)
         stems[code] = min(aliases | {region.short}, key=len)
+    current = {form: set(codes) for form, codes in forms.items()}
+    for code, region in gaz.regions.items():
+        for old in region.former:
+            add(old, code, FORMER)
+            # a bare old name another region goes by names that region (芜湖 is 芜湖市, not the
+            # former 芜湖县; 东山 stays 东山县, not 广州's former 东山区)
+            for form in _aliases(old, old):
+                if current.get(form, {code}) <= {code}:
+                    add(form, code, FORMER)
     known = set(forms)
     upgraded: dict[str, set[str]] = defaultdict(set)
     for code, region in gaz.regions.items():

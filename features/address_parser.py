@@ -158,8 +158,10 @@ def _yield_suffix(s: str, hit: Mention, lex: Lexicon) -> Mention:
 def _is_place_name(s: str, end: int, cands: tuple[tuple[str, str], ...], breaks: frozenset[int],
                    lex: Lexicon, before: Mention | None) -> bool:  # fmt: skip
     """陕西南路, 北京路, 海淀苑, 城关镇: a region name glued to a street / estate / town word.
-    Not when a separator follows (新罗 北苑街道) or a child region does (宁波镇海区)."""
-    if end in breaks or all(k == EXACT for _, k in cands):
+    Not when a separator follows (新罗 北苑街道) or a child region does (宁波镇海区), nor for a
+    full name: an exact one, or a former one with its suffix (从化市街口街道)."""
+    full_former = s[end - 1] in _LEFTOVER_SUFFIX
+    if end in breaks or all(k == EXACT or (k == FORMER and full_former) for _, k in cands):
         return False
     after = _NOT_REGION_AFTER.match(s, end)
     if not after:
@@ -355,11 +357,12 @@ def _closed(s: str, block: list[Mention], m: Mention, lex: Lexicon) -> bool:
     and so is the city named again as the start of a place's name (福田区深圳北站, 蜀山区合肥万达
     广场, 内黄县安阳新城, 黄埔区广州经济技术开发区) unless one of its districts follows. After a
     district written short, only a name in another province counts: a sibling district
-    (杭州西湖余杭) stays a conflict."""
+    (杭州西湖余杭) stays a conflict. A district by its former name closes the regions as well
+    (闸北区共和新路: 共和 is a street here, not 青海's 共和县)."""
     last = block[-1]
     if any(k != SHORT for _, k in m.cands):
         return False
-    if not all(k in (EXACT, SHORT) and lex.level[c] == DISTRICT for c, k in last.cands):
+    if not all(k in (EXACT, SHORT, FORMER) and lex.level[c] == DISTRICT for c, k in last.cands):
         return False
     seen = {a for b in block for c, _ in b.cands for a in lex.ancestors[c]}
     if any(c in seen for c, _ in m.cands):  # the city again: a place named after it, unless

@@ -210,6 +210,19 @@ def test_a_county_under_its_province_may_stand_at_city_and_county(text: str, adc
         ("浙江省杭州市江干区凯旋路1号", "上城区"),  # merged in 2021
         ("山西省晋中市太谷县明星路1号", "太谷区"),
         ("河北省邢台市桥东区新华路1号", "襄都区"),
+        # districts merged away since 2000, still in old address books and old orders
+        ("天津市塘沽区解放路1号", "滨海新区"),
+        ("江苏省南京市白下区中山东路1号", "秦淮区"),
+        ("江苏省苏州市平江区干将东路1号", "姑苏区"),  # not 岳阳's 平江县
+        ("广东省广州市东山区农林下路1号", "越秀区"),  # not 漳州's 东山县
+        ("重庆市万盛区万东北路1号", "綦江区"),  # not 万州区 by a typo
+        ("浙江省宁波市江东区中山东路1号", "鄞州区"),  # not 江北区 by a typo
+        ("江苏省无锡市崇安区中山路1号", "梁溪区"),
+        ("山东省青岛市胶南市珠山路1号", "黄岛区"),
+        ("广东省广州市从化市街口街1号", "从化区"),  # a full former name before 街 is no street
+        ("上海市闸北区共和新路1号", "静安区"),  # 共和 is the street, not 青海's 共和县
+        ("青海省海东地区乐都县碾伯镇1号", "乐都区"),  # 地区 before it became a city
+        ("西藏自治区林芝地区林芝县八一镇1号", "巴宜区"),
     ],
 )
 def test_a_retired_division_reads_as_its_successor_by_a_former_name(
@@ -217,6 +230,23 @@ def test_a_retired_division_reads_as_its_successor_by_a_former_name(
 ) -> None:
     p = parse_address(text)
     assert p.district == district and "ADDR_FORMER_NAME" in p.defects
+    assert not {"ADDR_REGION_CONFLICT", "ADDR_MISSING_LEVEL", "ADDR_TYPO"} & set(p.defects)
+    assert p.detail and p.detail[0] not in "区县市"
+
+
+@pytest.mark.parametrize(
+    ("text", "district"),
+    [
+        ("安徽省芜湖市镜湖区中山路1号", "镜湖区"),  # 芜湖 is the city, not the former 芜湖县
+        ("北京市海淀区清河小营桥1号", "海淀区"),  # 清河 is a place in 海淀 here
+        ("北京市海淀区开元大厦1号", "海淀区"),  # 开元 is no former 开元区 (厦门) after a district
+    ],
+)
+def test_a_former_name_another_region_or_place_goes_by_reads_as_that(
+    text: str, district: str
+) -> None:
+    p = parse_address(text)
+    assert p.district == district and p.defects == ()
 
 
 @pytest.mark.parametrize(
