@@ -77,6 +77,9 @@ class Lexicon:
     by_pinyin: dict[str, tuple[str, ...]]
     stems: dict[str, str]  # adcode → the stem compared in fuzzy matching (short name)
     ancestors: dict[str, frozenset[str]]  # adcode → itself and every region above it
+    # a county moved to another prefecture → its old prefecture, read at the city level as a
+    # former name (四平市 above 公主岭市, now under 长春)
+    former_above: dict[str, frozenset[str]]
     level: dict[str, int]  # adcode → PROVINCE / CITY / DISTRICT (the parser asks ~20× an address)
     below: dict[str, frozenset[str]]  # adcode → children and grandchildren (fuzzy pools)
     simplify: dict[int, int]  # traditional → simplified characters, for str.translate
@@ -270,6 +273,7 @@ def build_lexicon(gaz: Gazetteer, facts: dict[str, tuple[float, str]] | None = N
         by_pinyin={k: tuple(v) for k, v in by_pinyin.items()},
         stems=stems,
         ancestors=ancestors,
+        former_above=gaz.former_prefectures(),
         level={code: r.level for code, r in gaz.regions.items()},
         below={k: frozenset(v) for k, v in below.items()},
         simplify=simplify,

@@ -412,9 +412,11 @@ def _blocks(s: str, lex: Lexicon, breaks: frozenset[int]) -> list[list[Mention]]
 
 def _support(block: Sequence[Mention], hyp: str, lex: Lexicon) -> float:
     anc = lex.ancestors[hyp]
+    was = lex.former_above.get(hyp, _NOWHERE)
     total = 0.0
     for m in block:
         weights = [m.weight(kind) for code, kind in m.cands if code in anc]
+        weights += [m.weight(FORMER) for code, _ in m.cands if code in was]
         if weights:
             total += max(weights)
     return total
@@ -424,9 +426,14 @@ def _reading(
     m: Mention, hyp: str, lex: Lexicon, taken: frozenset[int] = frozenset()
 ) -> tuple[str, str] | None:
     """The deepest reading of ``m`` on ``hyp``'s chain at a level no other mention fixes
-    (荆州荆州区: 荆州 is the city here); None when the mention disagrees with ``hyp``."""
+    (荆州荆州区: 荆州 is the city here); None when the mention disagrees with ``hyp``. A moved
+    county's old prefecture reads at the city level, as a former name."""
     anc = lex.ancestors[hyp]
-    on_chain = sorted((lex.level[c], c, k) for c, k in m.cands if c in anc)
+    was = lex.former_above.get(hyp, _NOWHERE)
+    on_chain = sorted(
+        [(lex.level[c], c, k) for c, k in m.cands if c in anc]
+        + [(CITY, c, FORMER) for c, _ in m.cands if c in was and c not in anc]
+    )
     free = [r for r in on_chain if r[0] not in taken] or on_chain
     return free[-1][1:] if free else None
 
@@ -477,7 +484,8 @@ def _rank(
 
 def _levels(m: Mention, hyp: str, lex: Lexicon) -> set[int]:
     anc = lex.ancestors[hyp]
-    return {lex.level[c] for c, _ in m.cands if c in anc}
+    was = lex.former_above.get(hyp, _NOWHERE)
+    return {lex.level[c] if c in anc else CITY for c, _ in m.cands if c in anc or c in was}
 
 
 def _shared_names(codes: Sequence[str], lex: Lexicon) -> tuple[str | None, ...]:

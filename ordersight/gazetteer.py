@@ -124,6 +124,19 @@ class Gazetteer:
             levels[CITY] = levels[DISTRICT]
         return levels.get(PROVINCE), levels.get(CITY), levels.get(DISTRICT)
 
+    def former_prefectures(self) -> dict[str, frozenset[str]]:
+        """A county moved to another prefecture → the region its old prefecture is now: old
+        addresses still write that prefecture above it (吉林省四平市公主岭市, 安徽省巢湖市庐江县,
+        山东省莱芜市钢城区, whose 莱芜市 is now 莱芜区)."""
+        out: dict[str, set[str]] = defaultdict(set)
+        for old, new in self.retired.items():
+            prefecture = old[:4] + "00"
+            if _level(old) == DISTRICT and prefecture in self._index:
+                now = self._index[prefecture].adcode
+                if not self.contains(now, new):
+                    out[new].add(now)
+        return {code: frozenset(codes) for code, codes in out.items()}
+
     def contains(self, ancestor: str, adcode: str) -> bool:
         return any(r.adcode == ancestor for r in self.chain(adcode))
 

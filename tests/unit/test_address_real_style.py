@@ -235,6 +235,28 @@ def test_a_retired_division_reads_as_its_successor_by_a_former_name(
 
 
 @pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("吉林省四平市公主岭市岭东街1号", ("长春市", "公主岭市")),  # under 长春 since 2020
+        ("四川省资阳市简阳市人民路1号", ("成都市", "简阳市")),  # under 成都 since 2016
+        ("安徽省巢湖市庐江县庐城镇1号", ("合肥市", "庐江县")),  # 巢湖 prefecture split in 2011
+        ("安徽省巢湖市和县历阳镇1号", ("马鞍山市", "和县")),
+        ("安徽省巢湖市无为县无城镇1号", ("芜湖市", "无为市")),
+        ("山东省莱芜市钢城区府前大街1号", ("济南市", "钢城区")),  # 莱芜市 merged in 2019
+    ],
+)
+def test_a_county_under_its_old_prefecture_reads_where_it_is_now(text: str, names: tuple) -> None:
+    p = parse_address(text)
+    assert (p.city, p.district) == names
+    assert p.defects == ("ADDR_FORMER_NAME",)
+
+
+def test_an_old_prefecture_alone_is_still_its_own_region() -> None:
+    assert parse_address("吉林省四平市铁西区1号").city == "四平市"
+    assert parse_address("吉林省长春市公主岭市岭东街1号").defects == ()
+
+
+@pytest.mark.parametrize(
     ("text", "district"),
     [
         ("安徽省芜湖市镜湖区中山路1号", "镜湖区"),  # 芜湖 is the city, not the former 芜湖县
