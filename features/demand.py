@@ -36,7 +36,11 @@ def densify(history: pd.DataFrame, end: pd.Timestamp | None = None) -> DenseHist
     frame = history.copy()
     frame["date"] = pd.to_datetime(frame["date"]).dt.normalize()
     last = pd.Timestamp(end) if end is not None else frame["date"].max()
-    bounds = frame.groupby(KEY, sort=True)["date"].min()
+    # leading zeros (exports that list every day, before a product's launch too) are not demand:
+    # a series starts at its first sale, or at its first row if it never sold
+    sold = frame["date"].where(frame["qty"] > 0)
+    bounds = sold.groupby([frame[k] for k in KEY], sort=True).min()
+    bounds = bounds.fillna(frame.groupby(KEY, sort=True)["date"].min())
     spans = [
         pd.DataFrame({"sku": sku, "warehouse_id": wh, "date": pd.date_range(start, last)})
         for (sku, wh), start in bounds.items()

@@ -112,3 +112,38 @@ def test_short_histories_made_elsewhere_are_forecast_as_well_as_autoets(days: in
         naive.append(report["SeasonalNaive"]["wape"])
     assert np.mean(ours) <= 1.03 * np.mean(ets), (ours, ets)
     assert np.mean(ours) < np.mean(naive), (ours, naive)
+
+
+def test_products_launched_mid_history_are_forecast_from_their_launch() -> None:
+    """An export listing every day lists zeros before each product's launch. Counted as demand,
+    they dragged each series' level down: WAPE 0.28 / 0.35 against AutoETS's 0.26 / 0.26 (two
+    draws of 40 series launched 20 to 60 days before the cut); from the first sale 0.25 / 0.25,
+    AutoETS 0.24 / 0.25."""
+    ours, ets = [], []
+    for seed in (1, 2):
+        rng = np.random.default_rng(seed)
+        days, frames = 194, []
+        for s in range(40):
+            start, rate = rng.integers(days - 74, days - 34), rng.gamma(2.0, 5.0)
+            qty = np.zeros(days)
+            qty[start:] = rng.poisson(rate, days - start)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "date": pd.date_range("2025-01-01", periods=days),
+                        "sku": f"S{s:02d}",
+                        "warehouse_id": "W1",
+                        "qty": qty,
+                    }
+                )
+            )
+        report = backtest(
+            pd.concat(frames, ignore_index=True),
+            windows=1,
+            horizon=14,
+            config=DemandConfig(horizon=14),
+            eval_series=None,
+        )["overall"]
+        ours.append(report["ours"]["wape"])
+        ets.append(report["AutoETS"]["wape"])
+    assert np.mean(ours) <= 1.06 * np.mean(ets), (ours, ets)

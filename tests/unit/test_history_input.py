@@ -85,6 +85,21 @@ def test_densify_counts_and_zero_fills_missing_days():
     assert dense.n_series == 2
 
 
+def test_a_series_starts_at_its_first_sale_not_at_listed_zeros():
+    """Exports that list every day (M5-style) list zeros before a product's launch too."""
+    frame = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2025-01-01", "2025-01-02", "2025-01-03", "2025-01-04"] * 2),
+            "sku": ["NEW"] * 4 + ["NEVER"] * 4,
+            "warehouse_id": ["W1"] * 8,
+            "qty": [0.0, 0.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        }
+    )
+    dense = densify(frame).frame
+    assert dense[dense["sku"] == "NEW"]["qty"].tolist() == [3.0, 0.0]
+    assert len(dense[dense["sku"] == "NEVER"]) == 4  # never sold: kept as listed
+
+
 def test_intermittent_history_forecasts_with_summary(tmp_path):
     rng = np.random.default_rng(3)
     days = pd.date_range("2024-01-01", periods=240)
