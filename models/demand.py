@@ -31,6 +31,7 @@ from features.calendar import CALENDAR_FEATURES, days_after_festival
 from features.demand import EXOG, KEY, SeriesStats, densify, exog_features, series_stats
 
 __all__ = [
+    "OUTPUTS",
     "QUANTILES",
     "DemandConfig",
     "DemandModel",
@@ -40,6 +41,7 @@ __all__ = [
 ]
 
 QUANTILES = ("q10", "q50", "q90")
+OUTPUTS = (*QUANTILES, "mean")  # a forecast's value columns: the quantiles and the expected demand
 TAIL_DAYS = 28  # history kept with the model: enough for traffic lags and persistence fills
 
 
@@ -157,17 +159,23 @@ def can_calibrate(long: pd.DataFrame, config: DemandConfig) -> bool:
 
 
 def residual_table(y: np.ndarray, pred: np.ndarray, step: np.ndarray) -> pd.DataFrame:
-    """10/50/90 % quantiles of log1p(y) − log1p(pred) per (horizon week, forecast level) bucket.
+    """10/50/90 % quantiles of log1p(y) − log1p(pred) per (horizon week, forecast level) bucket,
+    and ``smear``, the mean of exp(residual): 1 + the expected demand is (1 + pred) · smear.
 
-    Bucket -1 holds the pooled quantiles, used where a bucket saw too few residuals.
+    Bucket -1 holds the pooled quantiles, used where a bucket saw too few residuals. Its smear is
+    the median's: pooled over slow and fast movers, a slow mover's skew would inflate a fast
+    mover's mean (two series, 0.15 and 20 a day: +15 % on the fast one), so a series without
+    a bucket of its own gets its median as its mean.
     """
     resid = np.log1p(np.clip(y, 0, None)) - np.log1p(np.clip(pred, 0, None))
-    frame = pd.DataFrame({"bucket": _buckets(pred, step), "r": resid})
+    frame = pd.DataFrame({"bucket": _buckets(pred, step), "r": resid, "e": np.exp(resid)})
     probs = [0.1, 0.5, 0.9]
-    table = frame.groupby("bucket")["r"].quantile(probs).unstack()
+    table = frame.groupby("bucket")["r"].quantile(probs).unstack().set_axis(list(QUANTILES), axis=1)
+    table["smear"] = frame.groupby("bucket")["e"].mean()
     table = table[frame.groupby("bucket").size() >= MIN_RESIDUALS]
-    table.loc[-1] = frame["r"].quantile(probs).to_numpy()
-    return table.set_axis(list(QUANTILES), axis=1)
+    pooled = frame["r"].quantile(probs).to_numpy()
+    table.loc[-1] = [*pooled, np.exp(pooled[1])]
+    return table
 
 
 def calibration_table(cv: pd.DataFrame) -> pd.DataFrame:
@@ -177,22 +185,39 @@ def calibration_table(cv: pd.DataFrame) -> pd.DataFrame:
     step = (ds - pd.to_datetime(cv["cutoff"])).dt.days.to_numpy()
     table = residual_table(cv["y"].to_numpy(), cv["lgb"].to_numpy(), step)
     if np.mean(days_after_festival(pd.DatetimeIndex(ds)) <= POST_FESTIVAL_DAYS) >= 0.5:
-        table = table.sub(table["q50"], axis=0)
+        centre = table["q50"].copy()
+        table[list(QUANTILES)] = table[list(QUANTILES)].sub(centre, axis=0)
+        table["smear"] /= np.exp(centre)
     return table
 
 
 def apply_residuals(table: pd.DataFrame, pred: np.ndarray, step: np.ndarray) -> dict:
-    """q10 / q50 / q90 arrays from a point forecast and a residual table (Poisson-like if none)."""
+    """q10 / q50 / q90 and ``mean`` arrays from a point forecast and a residual table
+    (Poisson-like if none).
+
+    The trees fit log1p(qty), so the point forecast is a median, not a mean: for a slow mover
+    that sells on one day in five it is ~0. Summed over a horizon, medians fall far short of the
+    demand to stock for; the mean (the smearing estimate of the residuals) does not.
+    """
     base = np.clip(pred, 0, None)
     if table.empty:  # too little history to calibrate: a Poisson-like spread around the median
         spread = 1.2816 * np.sqrt(base)
-        return {"q10": np.clip(base - spread, 0, None), "q50": base, "q90": base + spread}
+        return {
+            "q10": np.clip(base - spread, 0, None),
+            "q50": base,
+            "q90": base + spread,
+            "mean": base,
+        }
     rows = pd.Index(table.index).get_indexer(_buckets(base, step))
     rows = np.where(rows < 0, pd.Index(table.index).get_loc(-1), rows)
-    shifts = table.to_numpy()[rows]
+    shifts = table[list(QUANTILES)].to_numpy()[rows]
     out = np.clip(np.expm1(np.log1p(base)[:, None] + shifts), 0, None)
     out.sort(axis=1)  # quantiles never cross
-    return dict(zip(QUANTILES, out.T, strict=True))
+    smear = table["smear"].to_numpy()[rows] if "smear" in table else np.exp(shifts[:, 1])
+    return {
+        **dict(zip(QUANTILES, out.T, strict=True)),
+        "mean": np.clip((1 + base) * smear - 1, 0, None),
+    }
 
 
 MIN_HISTORY_DAYS = 2
@@ -303,7 +328,7 @@ class DemandModel:
         return long[long["ds"].isin(dates)].drop(columns="y").reset_index(drop=True)
 
     def predict(self, horizon: int, future_exog: pd.DataFrame | None = None) -> pd.DataFrame:
-        """Quantile forecast frame: date, sku, warehouse_id, q10, q50, q90 (non-negative)."""
+        """Forecast frame: date, sku, warehouse_id, q10, q50, q90 and mean (non-negative)."""
         assert self._mlf is not None, "fit the model first"
         if not 1 <= horizon <= self.config.horizon:
             raise ValueError(f"horizon must be between 1 and {self.config.horizon}")
@@ -313,7 +338,7 @@ class DemandModel:
         quantiles = apply_residuals(self._calibration, raw["lgb"].to_numpy(), step)
         out = raw[["unique_id", "ds"]].merge(self._ids, on="unique_id", how="left")
         out = out.rename(columns={"ds": "date"}).assign(**quantiles)
-        return out[["date", *KEY, *QUANTILES]].sort_values(["date", *KEY], ignore_index=True)
+        return out[["date", *KEY, *OUTPUTS]].sort_values(["date", *KEY], ignore_index=True)
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, path: Path | str) -> None:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from features.demand import KEY, densify
 from models.demand import (
+    OUTPUTS,
     QUANTILES,
     DemandConfig,
     DemandModel,
@@ -59,6 +60,7 @@ def forecast_file(
         "horizon": horizon,
         "forecast_rows": int(len(forecast)),
         "total_q50": round(float(forecast["q50"].sum()), 2),
+        "total_mean": round(float(forecast["mean"].sum()), 2),
     }
     return forecast, summary
 
@@ -91,6 +93,7 @@ def _baselines(train: pd.DataFrame, horizon: int) -> pd.DataFrame:
                     "q10": raw[f"{name}-lo-80"].clip(lower=0),
                     "q50": raw[name].clip(lower=0),
                     "q90": raw[f"{name}-hi-80"].clip(lower=0),
+                    "mean": raw[name].clip(lower=0),  # their point forecast is a mean
                 }
             )
         )
@@ -103,7 +106,8 @@ def _pinball(y: np.ndarray, pred: np.ndarray, q: float) -> float:
 
 
 def metrics_table(scored: pd.DataFrame) -> dict[str, float]:
-    """WAPE, bias (both ÷ actual volume) and scaled pinball loss averaged over q10/q50/q90."""
+    """WAPE and bias of the median, bias of the mean (all ÷ actual volume), scaled pinball loss
+    averaged over q10/q50/q90, and the share of days inside q10–q90."""
     y = scored["qty"].to_numpy(dtype=float)
     volume = max(float(y.sum()), 1e-9)
     scale = max(float(y.mean()), 1e-9)
@@ -116,6 +120,7 @@ def metrics_table(scored: pd.DataFrame) -> dict[str, float]:
     return {
         "wape": float(np.abs(y - scored["q50"]).sum() / volume),
         "bias": float((scored["q50"].sum() - y.sum()) / volume),
+        "mean_bias": float((scored["mean"].sum() - y.sum()) / volume),
         "pinball": float(pinball / scale),
         "coverage_80": float(((y >= scored["q10"]) & (y <= scored["q90"])).mean()),
     }
@@ -249,6 +254,7 @@ def fit_predict_dask(
     """The same features and LightGBM model trained data-parallel with mlforecast on Dask.
 
     ``client`` is a ``dask.distributed.Client``; returns date, sku, warehouse_id, q10, q50, q90,
+    mean,
     calibrated like the single-machine model: residual quantiles from a backtest on the last
     ``calibration_windows`` (run on the cluster too), a Poisson-like spread when history is short.
     """
@@ -287,4 +293,4 @@ def fit_predict_dask(
     quantiles = apply_residuals(calibration, raw["lgb"].to_numpy(), step)
     out = raw[["unique_id", "ds"]].merge(local.series_ids, on="unique_id", how="left")
     out = out.rename(columns={"ds": "date"}).assign(**quantiles)
-    return out[["date", *KEY, *QUANTILES]].sort_values(["date", *KEY], ignore_index=True)
+    return out[["date", *KEY, *OUTPUTS]].sort_values(["date", *KEY], ignore_index=True)

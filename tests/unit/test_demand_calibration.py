@@ -44,3 +44,15 @@ def test_the_level_is_learnt_from_ordinary_windows_only(first_day: str, shifted:
         assert q50 == pytest.approx(10.0, rel=0.25)
     else:
         assert q50 == pytest.approx(20.0)
+
+
+def test_the_mean_of_a_slow_mover_is_its_rate_not_its_median_day() -> None:
+    """One day in five sells one unit: the median day is 0, the expected day 0.2."""
+    days = pd.date_range("2024-09-01", periods=20)
+    y = np.repeat(np.tile([0.0, 0.0, 0.0, 0.0, 1.0], 8), 20)  # every fifth of 40 series sells
+    cv = pd.DataFrame(
+        {"ds": np.tile(days, 40), "cutoff": days[0] - pd.Timedelta(days=1), "y": y, "lgb": 0.0}
+    )
+    out = apply_residuals(calibration_table(cv), np.array([0.0]), np.array([3]))
+    assert out["q50"][0] == pytest.approx(0.0)
+    assert out["mean"][0] == pytest.approx(0.2)

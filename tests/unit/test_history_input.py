@@ -119,13 +119,15 @@ def test_intermittent_history_forecasts_with_summary(tmp_path):
     assert summary["filled_missing_days"] == span - len(rows)
     assert summary["intermittent_series"] == 1
     written = pd.read_csv(out)
-    assert list(written.columns) == ["date", "sku", "warehouse_id", "q10", "q50", "q90"]
+    assert list(written.columns) == ["date", "sku", "warehouse_id", "q10", "q50", "q90", "mean"]
     assert len(written) == 14
     assert (written["q10"] <= written["q50"]).all() and (written["q50"] <= written["q90"]).all()
     assert (written["q10"] >= 0).all()
-    slow = written[written["sku"] == "SLOW"]["q50"].mean()
+    slow = written[written["sku"] == "SLOW"]
     fast = written[written["sku"] == "FAST"]["q50"].mean()
-    assert slow < 1.0 < 10.0 < fast < 30.0
+    assert slow["q50"].mean() < 1.0 < 10.0 < fast < 30.0
+    assert (slow["mean"] >= 0).all()
+    assert summary["total_mean"] == pytest.approx(written["mean"].sum(), abs=0.05)
 
 
 def test_three_week_history_still_forecasts(tmp_path):
