@@ -80,7 +80,7 @@ _SUFFIX_AT_END = re.compile(r"(特别行政区|自治区|自治州|自治县|地
 _LEFTOVER_SUFFIX = frozenset("省市区县")
 # words that start like a leftover suffix (巫溪县县城, 杭州市市民中心, 番禺区市桥街道, 萧山区市心
 # 中路, 县前街, XX县人民医院, 市一中): detail, not a second 县 / 市
-_INSTITUTION_WORDS = ("政府", "委", "府", "人民", "第", "实验", "中医", "妇幼")
+_INSTITUTION_WORDS = ("政府", "委", "府", "人民", "第", "实验", "中医", "妇幼", "医院", "公安")
 _PLACE_WORDS = ("城", "道", "场", "民", "政", "中心", "中街", "桥", "心", "前", "后")
 _WORDS_LIKE_SUFFIX = (
     *(c + w for c in "省市区县" for w in _INSTITUTION_WORDS),
@@ -493,10 +493,28 @@ def _shared_names(codes: Sequence[str], lex: Lexicon) -> tuple[str | None, ...]:
     return tuple(col[0] if len(set(col)) == 1 else None for col in zip(*names, strict=True))
 
 
-def _detail(clean: CleanText, end: int) -> str:
-    """Text after the region block, cut from the cleaned original (separators kept)."""
+def _detail(clean: CleanText, end: int, stop: int | None = None) -> str:
+    """Text after the region block (up to compact position ``stop``), cut from the cleaned
+    original (separators kept)."""
     start = clean.origin[end - 1] + 1 if end > 0 else 0
-    return clean.text[start:].lstrip("".join(SEPARATORS)).strip()
+    finish = clean.origin[stop] if stop is not None else len(clean.text)
+    return clean.text[start:finish].lstrip("".join(SEPARATORS)).strip()
+
+
+def _repeat_at(
+    s: str, blocks: list[list[Mention]], block: list[Mention], best: str, lex: Lexicon
+) -> int | None:
+    """Where the address starts again after its detail (…中山路1号南京市玄武区中山路1号, …南京西路
+    1号上海市静安区: pasted twice): a later block of two or more regions, all on ``best``'s chain.
+    One region alone is no repeat (文三路90号杭州电子科技大学 names a university), nor regions that
+    start an institution's name (…90号杭州市西湖区人民政府)."""
+    end = block[-1].end
+    for later in blocks:
+        if later[0].start >= end and len(later) >= 2:
+            named = s.startswith(_INSTITUTION_WORDS, later[-1].end)
+            if not named and all(_reading(m, best, lex) for m in later):
+                return later[0].start
+    return None
 
 
 def _usable_detail(detail: str) -> bool:
@@ -685,7 +703,8 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         names = (*names[:DISTRICT], zone_after_city(zone[0], lex.gazetteer[best]))
         adcode = lex.zone_hosts.get((best, names[DISTRICT]), adcode)
         missing.discard(DISTRICT)
-    detail = _detail(clean, zone.end() if zone else last.end)
+    repeat = _repeat_at(clean.compact, blocks, block, best, lex) if len(blocks) > 1 else None
+    detail = _detail(clean, zone.end() if zone else last.end, repeat)
     if not _usable_detail(detail):
         detail = _detail_before(clean, block[0].start) or detail
     starts = {m.start for m in block}
@@ -703,7 +722,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         "ADDR_FORMER_NAME": FORMER in r.kinds,
         "ADDR_REGION_CONFLICT": bool(conflicting),
         "ADDR_AMBIGUOUS": not r.decided,
-        "ADDR_REDUNDANT": len(consistent) > r.n_covered,
+        "ADDR_REDUNDANT": len(consistent) > r.n_covered or repeat is not None,
         "ADDR_DETAIL_MISSING": not _usable_detail(detail),
         "ADDR_BAD_PHONE": kind == "invalid",
     }

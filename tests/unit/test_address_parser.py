@@ -126,6 +126,31 @@ def test_repeated_segments_are_redundant_not_detail(text: str) -> None:
     assert "ADDR_REDUNDANT" in p.defects
 
 
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("江苏省南京市玄武区中山路1号南京市玄武区中山路1号", "中山路1号"),  # pasted twice
+        ("上海市静安区南京西路1号上海市静安区", "南京西路1号"),  # regions again at the end
+    ],
+)
+def test_an_address_written_again_after_its_detail_is_redundant(text: str, detail: str) -> None:
+    p = parse_address(text)
+    assert (p.detail, p.defects) == (detail, ("ADDR_REDUNDANT",))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "浙江省杭州市西湖区文三路90号杭州电子科技大学",  # one region: a university's name
+        "浙江省杭州市西湖区文三路90号杭州市西湖区人民政府",  # an institution's name
+        "浙江省杭州市西湖区文三路90号杭州市西湖区医院",
+    ],
+)
+def test_regions_naming_a_place_in_the_detail_are_no_repeat(text: str) -> None:
+    p = parse_address(text)
+    assert p.defects == () and p.detail == text.removeprefix("浙江省杭州市西湖区")
+
+
 def test_municipality_written_twice_is_not_redundant() -> None:
     assert "ADDR_REDUNDANT" not in parse_address("北京市北京市朝阳区建国路88号").defects
 
