@@ -48,6 +48,7 @@ ZONE_SHARE = 0.3  # clean addresses in a zone's host district that name the zone
 # prefecture city, as people usually write them (江苏省昆山市…, 浙江省桐庐县…, 义乌市稠城街道…)
 COUNTY_LEVEL_SHARE = 0.4
 PICKER_REPEATS_COUNTY = 0.5  # platform addresses of 潜江市 that repeat it below the province
+SIBLING_CONFLICT_SHARE = 0.3  # conflicts written as two districts of one city (武昌区洪山区)
 
 
 @dataclass
@@ -218,8 +219,18 @@ class AddressMaker:
         return None
 
     def _conflict(self, adcode: str, p, c, d, rng: random.Random):
-        """A district from another city of the province, or another municipality's name."""
+        """A district from another city of the province, two districts of the same city written
+        together (武昌区洪山区: which one?), or another municipality's name."""
         region = self.gaz[adcode]
+        siblings = [
+            self.gaz[x].name
+            for x in self.gaz.children.get(region.parent or "", [])
+            if x != adcode and self.gaz[x].level == DISTRICT
+        ]
+        if d and siblings and rng.random() < SIBLING_CONFLICT_SHARE:
+            pair = [d, rng.choice(siblings)]
+            rng.shuffle(pair)
+            return p, c, "".join(pair)
         province = adcode[:2] + "0000"
         cities = [x for x in self.cities_of.get(province, []) if x != region.parent]
         if cities and d:
