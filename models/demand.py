@@ -213,6 +213,7 @@ def apply_residuals(table: pd.DataFrame, pred: np.ndarray, step: np.ndarray) -> 
     shifts = table[list(QUANTILES)].to_numpy()[rows]
     out = np.clip(np.expm1(np.log1p(base)[:, None] + shifts), 0, None)
     out.sort(axis=1)  # quantiles never cross
+    # a model saved before ``smear`` existed: its mean is its median
     smear = table["smear"].to_numpy()[rows] if "smear" in table else np.exp(shifts[:, 1])
     return {
         **dict(zip(QUANTILES, out.T, strict=True)),
@@ -335,9 +336,9 @@ class DemandModel:
         x_df = self.future_frame(horizon, future_exog)
         raw = self._mlf.predict(horizon, X_df=x_df)
         step = (raw["ds"] - self.last_date).dt.days.to_numpy()
-        quantiles = apply_residuals(self._calibration, raw["lgb"].to_numpy(), step)
+        values = apply_residuals(self._calibration, raw["lgb"].to_numpy(), step)
         out = raw[["unique_id", "ds"]].merge(self._ids, on="unique_id", how="left")
-        out = out.rename(columns={"ds": "date"}).assign(**quantiles)
+        out = out.rename(columns={"ds": "date"}).assign(**values)
         return out[["date", *KEY, *OUTPUTS]].sort_values(["date", *KEY], ignore_index=True)
 
     # -- persistence ----------------------------------------------------------------------------

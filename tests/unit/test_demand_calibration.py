@@ -56,3 +56,9 @@ def test_the_mean_of_a_slow_mover_is_its_rate_not_its_median_day() -> None:
     out = apply_residuals(calibration_table(cv), np.array([0.0]), np.array([3]))
     assert out["q50"][0] == pytest.approx(0.0)
     assert out["mean"][0] == pytest.approx(0.2)
+
+
+def test_a_model_saved_before_the_mean_existed_gives_its_median_as_mean() -> None:
+    table = calibration_table(_cv("2024-09-01")).drop(columns="smear")
+    out = apply_residuals(table, np.array([20.0, 3.0]), np.array([3, 10]))
+    assert out["mean"] == pytest.approx(out["q50"])

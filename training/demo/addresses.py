@@ -49,6 +49,7 @@ ZONE_SHARE = 0.3  # clean addresses in a zone's host district that name the zone
 COUNTY_LEVEL_SHARE = 0.4
 PICKER_REPEATS_COUNTY = 0.5  # platform addresses of 潜江市 that repeat it below the province
 SIBLING_CONFLICT_SHARE = 0.3  # conflicts written as two districts of one city (武昌区洪山区)
+PASTED_TWICE_SHARE = 0.25  # repetitions that paste the whole address again after itself
 
 
 @dataclass
@@ -137,8 +138,12 @@ class AddressMaker:
         elif code == "ADDR_REGION_CONFLICT":
             p, c, d = self._conflict(adcode, p, c, d, rng)
         elif code == "ADDR_REDUNDANT":
-            repeat = rng.choice([(c or "") + (d or ""), (p or "") + (c or "") + (d or ""), d or c])
-            detail = (repeat or "") + rng.choice(["", " "]) + detail
+            regions = (p or "") + (c or "") + (d or "")
+            if rng.random() < PASTED_TWICE_SHARE:  # …中山路1号南京市玄武区中山路1号
+                detail += rng.choice(["", " "]) + regions + detail
+            else:
+                repeat = rng.choice([(c or "") + (d or ""), regions, d or c])
+                detail = (repeat or "") + rng.choice(["", " "]) + detail
         elif code == "ADDR_UNPARSEABLE":  # no region at all, nothing in the detail names one
             p = c = d = None
             brand = rng.choice(vocab.COMMUNITY_ROOTS[:10]) + rng.choice(vocab.COMMUNITY_TYPES)
