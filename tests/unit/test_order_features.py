@@ -434,7 +434,15 @@ def test_address_key_ignores_notes_phones_and_spelling(noisy):
 
 
 @pytest.mark.parametrize(
-    "note", ["放门口", "请放快递柜", "送货前打电话", "放驿站工作日送", " 向妍勤 17722372703"]
+    "note",
+    [
+        "放门口",
+        "请放快递柜",
+        "送货前打电话",
+        "放驿站工作日送",
+        " 向妍勤 17722372703",
+        " 向妍勤，17722372703",
+    ],
 )
 def test_a_note_or_name_after_a_door_without_a_number_is_not_part_of_it(note):
     clean = address_key("天津市河北区碧桂园府妈妈驿站", "120105")
