@@ -292,9 +292,9 @@ def _zone_names(s: str, block: list[Mention], lex: Lexicon) -> None:
     """包河经济开发区, 江宁开发区, 昆山经济技术开发区: a zone named after the district or county
     that holds it. There the district's short name is the zone's official name, not a shortened
     spelling of the district: its readings are exact (only where every reading is a district)."""
-    for i, m in enumerate(block):
-        if _ZONE_NAMED_AFTER.match(s, m.end) and all(
-            k == SHORT and lex.level[c] == DISTRICT for c, k in m.cands
+    for i, m in enumerate(block):  # the regex only for the few short district readings
+        if all(k == SHORT and lex.level[c] == DISTRICT for c, k in m.cands) and (
+            _ZONE_NAMED_AFTER.match(s, m.end)
         ):
             block[i] = m._replace(cands=tuple((c, EXACT) for c, _ in m.cands))
 
