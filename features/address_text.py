@@ -131,13 +131,13 @@ def _drop_noise_brackets(text: str) -> str:
 
 def drop_trailing_name(text: str) -> str:
     """The text without a receiver's name pasted at its end (…妈妈驿站 向妍勤, or 向妍勤， where a
-    phone followed and is cut already), nor the punctuation after it; a region ending a picker's
+    phone followed and is cut already), nor the punctuation around it; a region ending a picker's
     fields (辽宁省,沈阳市,康平县) is no name, though 康 is a surname."""
     text = text.rstrip(_TRAILING_PUNCTUATION)
     match = _TRAILING_NAME.search(text)
     name, title = match.groups() if match else ("", None)
     if name and name[0] in _SURNAMES and (title or name[-1] not in _REGION_SUFFIXES):
-        return text[: match.start()]
+        return text[: match.start()].strip().rstrip(_TRAILING_PUNCTUATION)  # …2202。 刘月红: 。 too
     return text
 
 
@@ -154,7 +154,6 @@ def clean_text(raw: str, simplify: Callable[[str], str] | None = None) -> CleanT
     text = _drop_noise_brackets(text)
     text = _COUNTRY.sub("", text.strip())
     text = drop_trailing_name(text).strip()
-    text = text.rstrip(_TRAILING_PUNCTUATION)  # …2202。 刘月红: the name gone, its 。 too
     runs = [m.span() for m in _KEPT_RUN.finditer(text)]
     origin = tuple(chain.from_iterable(range(start, end) for start, end in runs))
     compact = "".join(text[start:end] for start, end in runs)
