@@ -37,6 +37,7 @@ __all__ = [
     "DemandModel",
     "calibration_table",
     "can_calibrate",
+    "forecast_frame",
     "to_long",
 ]
 
@@ -221,6 +222,20 @@ def apply_residuals(table: pd.DataFrame, pred: np.ndarray, step: np.ndarray) -> 
     }
 
 
+def forecast_frame(
+    raw: pd.DataFrame, ids: pd.DataFrame, calibration: pd.DataFrame, last_date: pd.Timestamp
+) -> pd.DataFrame:
+    """mlforecast's ``lgb`` point forecasts as the forecast frame: date, sku, warehouse_id, q10,
+    q50, q90 and mean (non-negative), calibrated by ``calibration``. The single-machine and the
+    Dask forecaster share it."""
+    raw = raw.assign(ds=pd.to_datetime(raw["ds"]))
+    step = (raw["ds"] - last_date).dt.days.to_numpy()
+    values = apply_residuals(calibration, raw["lgb"].to_numpy(), step)
+    out = raw[["unique_id", "ds"]].merge(ids, on="unique_id", how="left")
+    out = out.rename(columns={"ds": "date"}).assign(**values)
+    return out[["date", *KEY, *OUTPUTS]].sort_values(["date", *KEY], ignore_index=True)
+
+
 MIN_HISTORY_DAYS = 2
 
 
@@ -335,11 +350,7 @@ class DemandModel:
             raise ValueError(f"horizon must be between 1 and {self.config.horizon}")
         x_df = self.future_frame(horizon, future_exog)
         raw = self._mlf.predict(horizon, X_df=x_df)
-        step = (raw["ds"] - self.last_date).dt.days.to_numpy()
-        values = apply_residuals(self._calibration, raw["lgb"].to_numpy(), step)
-        out = raw[["unique_id", "ds"]].merge(self._ids, on="unique_id", how="left")
-        out = out.rename(columns={"ds": "date"}).assign(**values)
-        return out[["date", *KEY, *OUTPUTS]].sort_values(["date", *KEY], ignore_index=True)
+        return forecast_frame(raw, self._ids, self._calibration, self.last_date)
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, path: Path | str) -> None:

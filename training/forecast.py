@@ -16,13 +16,12 @@ import pandas as pd
 
 from features.demand import KEY, densify
 from models.demand import (
-    OUTPUTS,
     QUANTILES,
     DemandConfig,
     DemandModel,
-    apply_residuals,
     calibration_table,
     can_calibrate,
+    forecast_frame,
     lgbm_params,
 )
 from models.demand import build_mlforecast as mlforecast_kwargs
@@ -288,9 +287,4 @@ def fit_predict_dask(
     fcst.fit(ddf, static_features=[])
     x_ddf = dd.from_pandas(x_df, npartitions=partitions)
     raw = fcst.predict(horizon, X_df=x_ddf).compute()
-    raw["ds"] = pd.to_datetime(raw["ds"])
-    step = (raw["ds"] - local.last_date).dt.days.to_numpy()
-    values = apply_residuals(calibration, raw["lgb"].to_numpy(), step)
-    out = raw[["unique_id", "ds"]].merge(local.series_ids, on="unique_id", how="left")
-    out = out.rename(columns={"ds": "date"}).assign(**values)
-    return out[["date", *KEY, *OUTPUTS]].sort_values(["date", *KEY], ignore_index=True)
+    return forecast_frame(raw, local.series_ids, calibration, local.last_date)
