@@ -11,6 +11,7 @@ training and serving.
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,32 +25,33 @@ MIN_SEEN = 5  # ratios needed before the channel's own price counts
 TOLERANCE = 0.01  # a ratio this close to 1 is the catalog's price
 
 
-def _off(ratio: float) -> bool:
-    return abs(ratio - 1) > TOLERANCE
-
-
 class _Recent:
-    """A pair's or a channel's recent ratios and how many of them are off the catalog."""
+    """A pair's or a channel's recent ratios (in arrival order and sorted, so the median is a
+    lookup) and how many of them are off the catalog."""
 
-    __slots__ = ("off", "ratios")
+    __slots__ = ("off", "ratios", "sorted")
 
     def __init__(self) -> None:
-        self.ratios: deque[float] = deque(maxlen=WINDOW)
+        self.ratios: deque[tuple[float, bool]] = deque()
+        self.sorted: list[float] = []
         self.off = 0
 
     def norm(self) -> float | None:
         """The median once ``MIN_SEEN`` ratios are known and at least half are off the catalog
         (else the catalog's price, 1.0); None before ``MIN_SEEN``."""
-        n = len(self.ratios)
+        n = len(self.sorted)
         if n < MIN_SEEN:
             return None
-        return sorted(self.ratios)[n // 2] if 2 * self.off >= n else 1.0
+        return self.sorted[n // 2] if 2 * self.off >= n else 1.0
 
-    def add(self, ratio: float) -> None:
+    def add(self, ratio: float, off: bool) -> None:
         if len(self.ratios) == WINDOW:
-            self.off -= _off(self.ratios[0])
-        self.ratios.append(ratio)
-        self.off += _off(ratio)
+            oldest, was_off = self.ratios.popleft()
+            del self.sorted[bisect_left(self.sorted, oldest)]
+            self.off -= was_off
+        self.ratios.append((ratio, off))
+        insort(self.sorted, ratio)
+        self.off += off
 
 
 @dataclass
@@ -62,19 +64,22 @@ class ChannelListPrices:
     def observe(self, keys: Sequence[tuple[str, str]], ratios: Sequence[float]) -> np.ndarray:
         """Per line, the usual ratio before this line (the pair's, else the channel's, else 1.0),
         then remember the line's ratio. NaN ratios (no list price) are skipped."""
-        norms = np.ones(len(ratios))
-        for j, (pair, ratio) in enumerate(zip(keys, ratios, strict=True)):
+        offs = (np.abs(np.asarray(ratios, dtype=float) - 1) > TOLERANCE).tolist()
+        norms = [1.0] * len(offs)
+        recent_of = self._recent
+        for j, (pair, ratio, off) in enumerate(zip(keys, ratios, offs, strict=True)):
             if ratio != ratio:
                 continue
             norm = None
             for key in (pair, pair[0]):
-                recent = self._recent.get(key)
-                if recent is None and _off(ratio):
-                    recent = self._recent[key] = _Recent()
+                recent = recent_of.get(key)
                 if recent is None:
-                    continue
+                    if not off:
+                        continue
+                    recent = recent_of[key] = _Recent()
                 if norm is None:
                     norm = recent.norm()
-                recent.add(ratio)
-            norms[j] = 1.0 if norm is None else norm
-        return norms
+                recent.add(ratio, off)
+            if norm is not None:
+                norms[j] = norm
+        return np.array(norms)

@@ -39,6 +39,7 @@ _TRAILING_NOTE = re.compile(
 )
 _NOT_PHONE_CHAR = re.compile(r"[^\d*]")
 _COUNTRY_CODE = re.compile(r"^(?:0086|86)(?=1\d{2}[\d*]{4}\d{4}$)")  # +86 138…: the mobile
+Fingerprint = tuple[str, str, str]  # customer, address key, lines key
 
 
 def normalise_address(text: str) -> str:
@@ -90,14 +91,15 @@ def _phone_key(phone: str) -> str | None:
     return None
 
 
-def fingerprint(order: Order, adcode: str | None = None) -> str:
-    """Customer + normalised address + sorted (sku, qty) lines, as one hashable string.
+def fingerprint(order: Order, adcode: str | None = None, text: str | None = None) -> Fingerprint:
+    """Customer + normalised address + sorted (sku, qty) lines.
 
     With the parsed ``adcode`` the address part is the district code plus the detail, so two
     channels spelling the regions differently still match; without it, the whole normalised text.
+    ``text`` is the order's address text where the caller has joined it already.
     """
-    where = address_key(order.address.text(), adcode)
-    return f"{_customer_key(order)}|{where}|{_lines_key(order.lines)}"
+    where = address_key(order.address.text() if text is None else text, adcode)
+    return _customer_key(order), where, _lines_key(order.lines)
 
 
 def _lines_key(lines: Sequence[OrderLine]) -> str:
@@ -127,7 +129,7 @@ class RecentOrders:
     window: timedelta = timedelta(hours=24)
     # learnt from the same stream: each channel's usual list price per SKU
     list_prices: ChannelListPrices = field(default_factory=ChannelListPrices)
-    _by_key: dict[str, deque[_Seen]] = field(default_factory=dict)
+    _by_key: dict[Fingerprint, deque[_Seen]] = field(default_factory=dict)
     _latest: float = float("-inf")
     _added: int = 0
 
@@ -135,12 +137,17 @@ class RecentOrders:
         return sum(len(q) for q in self._by_key.values())
 
     def observe(
-        self, orders: Sequence[Order], adcodes: Sequence[str | None] | None = None
+        self,
+        orders: Sequence[Order],
+        adcodes: Sequence[str | None] | None = None,
+        texts: Sequence[str] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Count earlier same/cross-channel matches for each order, then remember it.
 
         Orders are taken in the order given (callers replay history sorted by ``created_at``).
-        Returns two int arrays: ``dup_same_channel`` and ``dup_cross_channel``.
+        ``texts`` are the orders' address texts where the caller has them (see
+        :func:`fingerprint`). Returns two int arrays: ``dup_same_channel`` and
+        ``dup_cross_channel``.
         """
         n = len(orders)
         same = np.zeros(n, dtype=np.int64)
@@ -148,7 +155,12 @@ class RecentOrders:
         if not n:
             return same, cross
         span = self.window.total_seconds()
-        keys = map(fingerprint, orders, adcodes if adcodes is not None else [None] * n)
+        keys = map(
+            fingerprint,
+            orders,
+            adcodes if adcodes is not None else [None] * n,
+            texts if texts is not None else [None] * n,
+        )
         times = [_timestamp(order.created_at) for order in orders]
         self._latest = max(self._latest, max(times))
         self._added += n

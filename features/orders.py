@@ -18,7 +18,7 @@ import pandas as pd
 from features.calendar import promo_season
 from features.duplicates import RecentOrders
 from features.order_reference import ReferenceIndex, reference_index, sku_key
-from ordersight.baby_age import declared_months
+from ordersight.baby_age import AGE_KEYS, BIRTH_KEYS, declared_months
 from ordersight.gazetteer import coords
 from ordersight.reference import ReferenceData
 from ordersight.schema import KNOWN_CHANNELS, Order, OrderLine
@@ -38,6 +38,11 @@ FLASH_STOCK_KEYS = ("flash_sale_stock", "seckill_stock", "秒杀库存")  # unit
 # paid by the platform, not the buyer: part of the discount
 SUBSIDY_KEYS = ("platform_subsidy", "platform_discount", "平台补贴", "平台优惠")
 SHIPPING_KEYS = ("shipping_fee", "postage", "freight", "运费", "邮费")  # postage paid on top
+# every attribute key a feature reads: most orders carry none of them (only a status or such),
+# so one set test per order skips the per-key lookups
+_READ_KEYS = frozenset(
+    (*FLASH_KEYS, *FLASH_STOCK_KEYS, *SUBSIDY_KEYS, *SHIPPING_KEYS, *AGE_KEYS, *BIRTH_KEYS)
+)
 LIST_TOLERANCE = 0.01  # an order list price within 1 % of the norm matches it (as the labels say)
 # A paid amount less than one yuan away from what the lines and discounts make is rounding, not a
 # mismatch: stores drop the jiao and fen at the till (抹零) and marketplaces round each line's
@@ -157,10 +162,27 @@ def _attr_float(attrs: dict, keys: tuple[str, ...]) -> float:
 
 def _declared_age(order: Order) -> float:
     """The baby's age in months on the order's day, however the order declares it (NaN if not)."""
-    if not order.attributes:
-        return np.nan
     months = declared_months(order.attributes, order.created_at.date())
     return np.nan if months is None else months
+
+
+def _attribute_columns(orders: Sequence[Order]) -> dict[str, np.ndarray]:
+    """The values features read from ``attributes``, one float column each (NaN where absent):
+    ``flash`` (a flash sale mark), ``flash_stock``, ``shipping``, ``subsidy``, ``age`` (months).
+    Only orders naming one of :data:`_READ_KEYS` are read key by key."""
+    n = len(orders)
+    columns = {name: np.full(n, np.nan) for name in ("flash", "flash_stock", "shipping")}
+    columns |= {name: np.full(n, np.nan) for name in ("subsidy", "age")}
+    for i, order in enumerate(orders):
+        attrs = order.attributes
+        if not attrs or attrs.keys().isdisjoint(_READ_KEYS):
+            continue
+        columns["flash"][i] = _attr_float(attrs, FLASH_KEYS)
+        columns["flash_stock"][i] = _attr_float(attrs, FLASH_STOCK_KEYS)
+        columns["shipping"][i] = _attr_float(attrs, SHIPPING_KEYS)
+        columns["subsidy"][i] = _attr_float(attrs, SUBSIDY_KEYS)
+        columns["age"][i] = _declared_age(order)
+    return columns
 
 
 def _count(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -224,13 +246,15 @@ def order_feature_columns(
     ref: ReferenceData,
     recent: RecentOrders | None = None,
     adcodes: Sequence[str | None] | None = None,
+    texts: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """The features as plain arrays: float64, object ones for :data:`OBJECT_COLUMNS`.
 
     The scorer's hot path: building a DataFrame per call costs more than the features do.
 
     ``adcodes`` are the parsed address adcodes (the scorer has them from the address parser);
-    they choose the nearest warehouse and sharpen duplicate fingerprints. ``recent`` is the
+    they choose the nearest warehouse and sharpen duplicate fingerprints. ``texts`` are the
+    address texts the parser read (joined again when not given). ``recent`` is the
     duplicate index: each order is checked against it and then added, in the order given; without
     it the duplicate columns are NaN.
     """
@@ -274,7 +298,8 @@ def order_feature_columns(
         given[j] = idx.wh_by_key.get(sku_key(orders[j].warehouse_id or ""), -2)
     out["unknown_warehouse"] = (given == -2).astype(np.int64)
     units = _units_of_sku(qty, sku_i, line_order) if m > n else qty  # split lines of one SKU
-    stock = _stock_features(idx, orders, adcodes, given, sku_i, known, units, starts, line_order)
+    attrs = _attribute_columns(orders)
+    stock = _stock_features(idx, attrs, adcodes, given, sku_i, known, units, starts, line_order)
     out.update(stock)
     # gifts are given away: their price says nothing about the catalog (NaN like unknown SKUs)
     gift = _gift_lines(lines, unit, starts, line_order)
@@ -287,10 +312,10 @@ def order_feature_columns(
     priced.update(floor=price_of(idx.floor), recent=price_of(idx.recent_price))
     priced["list_value"] = np.where(gift, 0.0, cat(idx.list_price))
     priced["list_norm"] = _channel_list_norms(orders, idx, recent, sku_i, priced, line_order)
-    out.update(_price_features(orders, priced, starts, line_order))
+    out.update(_price_features(orders, attrs, priced, starts, line_order))
 
     stage = cat(idx.stage)
-    age = np.fromiter((_declared_age(o) for o in orders), float, n)
+    age = attrs["age"]
     lo = np.full(m, np.nan)
     hi = np.full(m, np.nan)
     for s, (a, b) in STAGE_AGE_MONTHS.items():
@@ -309,7 +334,7 @@ def order_feature_columns(
         out["dup_same_channel"] = np.full(n, np.nan)
         out["dup_cross_channel"] = np.full(n, np.nan)
     else:
-        out["dup_same_channel"], out["dup_cross_channel"] = recent.observe(orders, adcodes)
+        out["dup_same_channel"], out["dup_cross_channel"] = recent.observe(orders, adcodes, texts)
     return _typed(out, n)
 
 
@@ -384,7 +409,7 @@ def _typed(columns: dict[str, object], n: int) -> dict[str, np.ndarray]:
 
 def _stock_features(
     idx: ReferenceIndex,
-    orders: Sequence[Order],
+    attrs: dict[str, np.ndarray],
     adcodes: Sequence[str | None] | None,
     given: np.ndarray,
     sku_i: np.ndarray,
@@ -398,8 +423,8 @@ def _stock_features(
     A line ships from the order's warehouse, else the nearest warehouse holding the SKU (what
     an OMS routing rule does); an order naming an unknown warehouse gets NaN stock ratios.
     """
-    n, n_wh = len(orders), len(idx.wh_ids)
-    flash = np.fromiter((_attr_float(o.attributes, FLASH_KEYS) > 0 for o in orders), np.int64, n)
+    n, n_wh = len(given), len(idx.wh_ids)
+    flash = (attrs["flash"] > 0).astype(np.int64)
     if not n_wh:
         empty = {k: np.full(n, np.nan) for k in STOCK_NUMERIC} | {"is_flash_sale": flash}
         return empty | {
@@ -433,9 +458,7 @@ def _stock_features(
     others = can_all & (np.arange(n_wh)[None, :] != sourcing[:, None])
     alt_i = np.argmin(np.where(others, rank, np.inf), axis=1)
     any_can = can_all.any(axis=1)
-    flash_stock = np.fromiter(
-        (_attr_float(o.attributes, FLASH_STOCK_KEYS) for o in orders), float, n
-    )[line_order]
+    flash_stock = attrs["flash_stock"][line_order]
     return {
         "available_min": np.fmin.reduceat(avail, starts),
         "qty_over_available_max": np.fmax.reduceat(need, starts),
@@ -500,6 +523,7 @@ def _coupon_off_units(
 
 def _price_features(
     orders: Sequence[Order],
+    attrs: dict[str, np.ndarray],
     line: dict[str, np.ndarray],
     starts: np.ndarray,
     order_of: np.ndarray,
@@ -509,13 +533,12 @@ def _price_features(
     unit, qty, lst, cost = line["unit"], line["qty"], line["list"], line["cost"]
     rel = _ratio(unit, lst)
     log_rel = np.minimum(np.abs(np.log10(rel)), 6)
-    shipping = np.fromiter((_attr_float(o.attributes, SHIPPING_KEYS) for o in orders), float, n)
-    shipping = _finite(shipping)
+    shipping = _finite(attrs["shipping"])
     paid_total = np.fromiter(
         (np.nan if o.paid_amount is None else o.paid_amount for o in orders), float, n
     )
     paid = paid_total - shipping  # what the customer paid for the goods, postage aside
-    subsidy = np.fromiter((_attr_float(o.attributes, SUBSIDY_KEYS) for o in orders), float, n)
+    subsidy = attrs["subsidy"]
     merchant = np.fromiter((o.discount_amount or 0.0 for o in orders), float, n)
     gross = np.add.reduceat(qty * unit, starts)
     markdown = np.add.reduceat(qty * _nan_to(line["olist"] - unit, 0.0), starts)

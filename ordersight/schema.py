@@ -76,8 +76,7 @@ class OrderAddress(BaseModel):
         """One string for the parser: raw when given, else the structured parts joined."""
         if self.raw:
             return self.raw
-        parts = (self.province, self.city, self.district, self.detail)
-        return "".join(p for p in parts if p)
+        return "".join(filter(None, (self.province, self.city, self.district, self.detail)))
 
 
 class OrderLine(BaseModel):

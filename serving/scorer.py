@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -168,7 +168,7 @@ def build_columns(
     texts = [o.address.text() for o in orders]
     phones = [o.address.phone for o in orders]
     parsed = parse_addresses(texts, phones)
-    cols = order_feature_columns(orders, ref, recent, [p.adcode for p in parsed])
+    cols = order_feature_columns(orders, ref, recent, [p.adcode for p in parsed], texts)
     addr = address_feature_matrix(texts, phones)
     cols.update({ADDR_PREFIX + name: addr[:, j] for j, name in enumerate(ADDRESS_FEATURES)})
     cols["channel"] = np.fromiter((o.channel for o in orders), dtype=object, count=len(orders))
@@ -209,24 +209,35 @@ def score_columns(
     hits = evaluate(rules, cols, model_scored)
     versions = {k: m.version for k, m in models.items() if k in outputs}
     per_kind = [_kind_rows(kind, outputs.get(kind), rules, n) for kind in MODEL_TYPES]
-    elapsed_ms = (time.perf_counter() - start) * 1000 / n
+    elapsed_ms = round((time.perf_counter() - start) * 1000 / n, 3)
     return [
         _assemble(i, orders[i], cols, parsed[i], per_kind, hits[i], rules, versions, elapsed_ms)
         for i in range(n)
     ]
 
 
-# One model type's batch output as per-row lists: kind, scored, score, code, evidence, threshold.
-KindRows = tuple[str, list[bool], list[float], list[str | None], list[list[Evidence]], float]
+class KindRows(NamedTuple):
+    """One model type's batch output as per-row plain lists, read once per order by
+    :func:`_assemble` (a numpy scalar costs more per read)."""
+
+    kind: str
+    scored: list[bool]
+    score: list[float]
+    shown: list[float]  # the score rounded as the response shows it (rounded once per batch)
+    code: list[str | None]
+    evidence: list[list[Evidence]]
+    review: float
 
 
 def _kind_rows(kind: str, out: ModelOutput | None, rules: RuleSet, n: int) -> KindRows:
-    """Per-row plain lists, read once per order by :func:`_assemble` (a numpy scalar costs more
-    per read); a type without a model output is unscored on every row."""
+    """A type without a model output is unscored on every row."""
     review = _review_threshold(rules, kind)
     if out is None:
-        return kind, [False] * n, [], [], [], review
-    return kind, out.scored.tolist(), out.score.tolist(), out.code, out.evidence, review
+        return KindRows(kind, [False] * n, [], [], [], [], review)
+    shown = np.round(out.score, 4).tolist()
+    return KindRows(
+        kind, out.scored.tolist(), out.score.tolist(), shown, out.code, out.evidence, review
+    )
 
 
 class _Row(Mapping[str, Any]):
@@ -261,13 +272,13 @@ def _assemble(
     issues: list[Issue] = []
     rule_scores = hit_scores(hits) if hits else {}
     over_review = False
-    for kind, scored, score_of, code_of, evidence_of, review in per_kind:
+    for kind, scored, score_of, shown_of, code_of, evidence_of, review in per_kind:
         if not scored[i]:
             scores[kind] = shown = round(rule_scores.get(kind, 0.0), 4)
             scored_by[kind] = "rules"
         else:
             score = score_of[i]
-            scores[kind] = shown = round(score, 4)
+            scores[kind] = shown = shown_of[i]
             scored_by[kind] = "model"
             if score >= review and code_of[i]:
                 row = _Row(cols, i)
@@ -290,12 +301,12 @@ def _assemble(
         ScoreResult,
         order_id=order.order_id,
         action=action,
-        risk=round(max(scores.values(), default=0.0), 4),
+        risk=max(scores.values(), default=0.0),  # of scores rounded already
         issues=issues,
         scores=scores,
         scored_by=scored_by,
         address=parsed,
         model_versions=versions,
         rules_version=rules.version,
-        latency_ms=round(latency_ms, 3),
+        latency_ms=latency_ms,
     )
