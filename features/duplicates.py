@@ -170,14 +170,17 @@ class RecentOrders:
             if seen is None:  # most orders: a fingerprint not seen in the window
                 by_key[key] = deque([_Seen(at, order.channel, order.order_id)])
                 continue
+            retry = False
             for prior in seen:
-                if prior.order_id == order.order_id or not (0 <= at - prior.at <= span):
+                if prior.order_id == order.order_id:
+                    retry = True
+                elif not (0 <= at - prior.at <= span):
                     continue
-                if prior.channel == order.channel:
+                elif prior.channel == order.channel:
                     same[i] += 1
                 else:
                     cross[i] += 1
-            if all(p.order_id != order.order_id for p in seen):
+            if not retry:
                 seen.append(_Seen(at, order.channel, order.order_id))
         if self._added > 50_000:
             self.prune()

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from features.calendar import promo_season
+from features.calendar import promo_window
 from features.duplicates import RecentOrders
 from features.order_reference import ReferenceIndex, reference_index, sku_key
 from ordersight.baby_age import AGE_KEYS, BIRTH_KEYS, declared_months
@@ -38,11 +38,17 @@ FLASH_STOCK_KEYS = ("flash_sale_stock", "seckill_stock", "秒杀库存")  # unit
 # paid by the platform, not the buyer: part of the discount
 SUBSIDY_KEYS = ("platform_subsidy", "platform_discount", "平台补贴", "平台优惠")
 SHIPPING_KEYS = ("shipping_fee", "postage", "freight", "运费", "邮费")  # postage paid on top
+# the attribute columns and the keys each is read from, in order of preference
+_ATTRIBUTE_KEYS = {
+    "flash": FLASH_KEYS,
+    "flash_stock": FLASH_STOCK_KEYS,
+    "shipping": SHIPPING_KEYS,
+    "subsidy": SUBSIDY_KEYS,
+}
+_AGE_OR_BIRTH_KEYS = frozenset((*AGE_KEYS, *BIRTH_KEYS))
 # every attribute key a feature reads: most orders carry none of them (only a status or such),
 # so one set test per order skips the per-key lookups
-_READ_KEYS = frozenset(
-    (*FLASH_KEYS, *FLASH_STOCK_KEYS, *SUBSIDY_KEYS, *SHIPPING_KEYS, *AGE_KEYS, *BIRTH_KEYS)
-)
+_READ_KEYS = _AGE_OR_BIRTH_KEYS.union(*_ATTRIBUTE_KEYS.values())
 LIST_TOLERANCE = 0.01  # an order list price within 1 % of the norm matches it (as the labels say)
 # A paid amount less than one yuan away from what the lines and discounts make is rounding, not a
 # mismatch: stores drop the jiao and fen at the till (抹零) and marketplaces round each line's
@@ -169,20 +175,20 @@ def _declared_age(order: Order) -> float:
 def _attribute_columns(orders: Sequence[Order]) -> dict[str, np.ndarray]:
     """The values features read from ``attributes``, one float column each (NaN where absent):
     ``flash`` (a flash sale mark), ``flash_stock``, ``shipping``, ``subsidy``, ``age`` (months).
-    Only orders naming one of :data:`_READ_KEYS` are read key by key."""
+    An order is read only for the columns whose keys it names (most name none)."""
     n = len(orders)
-    columns = {name: np.full(n, np.nan) for name in ("flash", "flash_stock", "shipping")}
-    columns |= {name: np.full(n, np.nan) for name in ("subsidy", "age")}
+    columns = {name: [np.nan] * n for name in (*_ATTRIBUTE_KEYS, "age")}
     for i, order in enumerate(orders):
         attrs = order.attributes
-        if not attrs or attrs.keys().isdisjoint(_READ_KEYS):
+        named = attrs.keys() & _READ_KEYS if attrs else None
+        if not named:
             continue
-        columns["flash"][i] = _attr_float(attrs, FLASH_KEYS)
-        columns["flash_stock"][i] = _attr_float(attrs, FLASH_STOCK_KEYS)
-        columns["shipping"][i] = _attr_float(attrs, SHIPPING_KEYS)
-        columns["subsidy"][i] = _attr_float(attrs, SUBSIDY_KEYS)
-        columns["age"][i] = _declared_age(order)
-    return columns
+        for name, keys in _ATTRIBUTE_KEYS.items():
+            if not named.isdisjoint(keys):
+                columns[name][i] = _attr_float(attrs, keys)
+        if not named.isdisjoint(_AGE_OR_BIRTH_KEYS):
+            columns["age"][i] = _declared_age(order)
+    return {name: np.array(values, dtype=float) for name, values in columns.items()}
 
 
 def _count(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -391,9 +397,9 @@ def _categories(
     category: np.ndarray, sku_i: np.ndarray, starts: np.ndarray, counts: np.ndarray
 ) -> list[str]:
     """Per order, the sorted distinct categories of its catalog SKUs joined by '|'."""
-    per_line = [category[i] if i >= 0 else None for i in sku_i.tolist()]
+    per_line = [category[i] or "" if i >= 0 else "" for i in sku_i.tolist()]
     return [
-        "|".join(sorted({c for c in per_line[s : s + k] if c}))
+        per_line[s] if k == 1 else "|".join(sorted({c for c in per_line[s : s + k] if c}))
         for s, k in zip(starts.tolist(), counts.tolist(), strict=True)
     ]
 
@@ -544,7 +550,10 @@ def _price_features(
     markdown = np.add.reduceat(qty * _nan_to(line["olist"] - unit, 0.0), starts)
     merchant = _coupon_off_units(merchant, markdown, paid - gross + _finite(subsidy))
     disc = merchant + _finite(subsidy)
-    promo = np.fromiter((promo_season(o.created_at) for o in orders), np.int64, n)
+    created = [o.created_at for o in orders]
+    months = np.fromiter((at.month for at in created), np.int64, n)
+    promo = promo_window(months, np.fromiter((at.day for at in created), np.int64, n))
+    promo = promo.astype(np.int64)
     expected = gross - disc
     gap = np.abs(paid - expected)
     rounding = gap < PAID_TOLERANCE  # NaN (no paid amount) is no rounding: it stays NaN
