@@ -87,7 +87,7 @@ FEATURES: dict[str, str] = {
     "unit_over_list_max": "max over lines of unit_price / catalog list_price",
     "unit_over_cost_min": "min over lines of unit_price / cost",
     "unit_over_floor_min": "min over lines of unit_price / price_floor (NaN without floors)",
-    "lines_below_floor": "lines priced below their SKU's price floor",
+    "lines_below_floor": "lines priced below their SKU's price floor (NaN when no line has one)",
     "lines_below_cost": "lines priced below their SKU's cost",
     "unit_over_recent_min": "min over lines of unit_price / the SKU's recent history price",
     "list_mismatch_max": "max over lines of |order list_price / (catalog list_price x the "
@@ -567,7 +567,11 @@ def _price_features(
         "unit_over_list_max": np.fmax.reduceat(rel, starts),
         "unit_over_cost_min": np.fmin.reduceat(_ratio(unit, cost), starts),
         "unit_over_floor_min": np.fmin.reduceat(_ratio(unit, line["floor"]), starts),
-        "lines_below_floor": _count(unit < line["floor"], starts),
+        "lines_below_floor": np.where(
+            np.logical_or.reduceat(~np.isnan(line["floor"]), starts),
+            _count(unit < line["floor"], starts),
+            np.nan,  # no line with a floor: no evidence, as without a floor column
+        ),
         "lines_below_cost": _count(unit < cost, starts),
         "unit_over_recent_min": np.fmin.reduceat(_ratio(unit, line["recent"]), starts),
         "list_mismatch_max": np.fmax.reduceat(_list_mismatch(line["olist"], lst, line), starts),

@@ -40,8 +40,11 @@ GATE_RECALL, GATE_PRECISION, GATE_CLEAN_FLAGGED = 0.95, 0.90, 0.07
 # Catalog-relative only: nothing here knows the demo catalog's SKUs, prices or warehouse names.
 # Monotone constraints say what must hold on any catalog (more over available is never safer),
 # so the trees cannot learn a non-monotone quirk of the generator. Line counts at the definitional
-# breakpoints (below floor, over available) come first: where they tie with a ratio on training
-# data, LightGBM keeps the first feature, and the count's cut at exactly 1 generalises.
+# breakpoints (below cost, below floor, over available) come first: where they tie with a ratio
+# on training data, LightGBM keeps the first feature, and the count's cut at exactly 1
+# generalises. Below cost comes before below floor: a line under cost is under the floor too, and
+# split on the floor's count first the trees had little left to learn from the cost's, which is
+# all a catalog without floors gives.
 FEATURE_SETS: dict[str, dict[str, list[str]]] = {
     "stock": {
         "features": [
@@ -70,19 +73,16 @@ FEATURE_SETS: dict[str, dict[str, list[str]]] = {
     },
     "price": {
         "features": [
-            "lines_below_floor",
             "lines_below_cost",
+            "lines_below_floor",
             "n_lines",
             "paid_missing",
-            "unit_over_list_min",
-            "unit_over_list_max",
             "unit_over_cost_min",
             "unit_over_floor_min",
             "unit_over_recent_min",
             "list_mismatch_max",
             "total_gap_ratio",
             "paid_over_expected_log10",
-            "discount_depth",
             "discount_share",
             "promo_season",
             "discount_over_cap",
@@ -104,16 +104,19 @@ FEATURE_SETS: dict[str, dict[str, list[str]]] = {
 
 # Inputs a user's data may lack (no price floors, no sales history). A share of training rows
 # gets them blanked so the trees learn "missing = no evidence" instead of LightGBM's default of
-# treating an unseen NaN as zero (which would read as "priced at nothing"). The code is the one
-# that cannot be seen without that input: its rows keep the value.
-OPTIONAL_INPUTS: dict[str, dict[str, str | None]] = {
-    "stock": {"velocity_over_available": None},
-    "price": {
-        "unit_over_floor_min": "PRICE_BELOW_FLOOR",
-        "unit_over_recent_min": None,
-    },
+# treating an unseen NaN as zero (which would read as "priced at nothing"). Each group holds the
+# features one input gives, blanked together on the same rows as a catalog without it would; the
+# code is the one that cannot be seen without that input: its rows keep the values. (The floor's
+# line count was once kept: below cost is below the floor too, so the trees read every below-cost
+# line from it and caught none on a catalog without floors.)
+OPTIONAL_INPUTS: dict[str, list[tuple[tuple[str, ...], str | None]]] = {
+    "stock": [(("velocity_over_available",), None)],
+    "price": [
+        (("unit_over_floor_min", "lines_below_floor"), "PRICE_BELOW_FLOOR"),
+        (("unit_over_recent_min",), None),
+    ],
 }
-BLANK_SHARE = 0.15
+BLANK_SHARE = 0.35
 
 
 def blank_optional_inputs(
@@ -122,11 +125,11 @@ def blank_optional_inputs(
     """A copy of ``frame`` with optional inputs set to NaN on a random ``BLANK_SHARE`` of rows."""
     rng = np.random.default_rng(seed)
     out = frame.copy()
-    for column, needs in OPTIONAL_INPUTS.get(issue_type, {}).items():
+    for columns, needs in OPTIONAL_INPUTS.get(issue_type, []):
         blank = rng.random(len(out)) < BLANK_SHARE
         if needs:
             blank &= (codes != needs).to_numpy()
-        out.loc[blank, column] = np.nan
+        out.loc[blank, list(columns)] = np.nan
     return out
 
 

@@ -163,6 +163,53 @@ def test_postage_in_the_paid_amount_does_not_flag_a_clean_order(models, holdout,
     assert (price.predict_frame(feats)["score"] >= price.threshold).mean() <= 0.02
 
 
+def _at_prices(orders: list[Order], lists: dict[str, float], share: float, first: float | None):
+    """The orders with every line at ``share`` of its list price (the first line at ``first`` of
+    it when given), paid exactly, no discount or attributes: only the unit prices speak."""
+    out = []
+    for o in orders:
+        shares = [first if (i == 0 and first is not None) else share for i in range(len(o.lines))]
+        lines = [ln.model_copy(update={"unit_price": round(lists[ln.sku] * f, 2),
+                                       "list_price": lists[ln.sku]})
+                 for ln, f in zip(o.lines, shares, strict=True)]  # fmt: skip
+        paid = round(sum(ln.qty * ln.unit_price for ln in lines), 2)
+        update = {"lines": lines, "paid_amount": paid, "discount_amount": 0.0, "attributes": {}}
+        out.append(o.model_copy(update=update))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("cost_share", "clean_share", "below_cost_share"),
+    [(0.9, 0.97, 0.84), (0.2, 0.5, 0.12)],
+    ids=["thin margins, near list", "fat margins, clearance at half price"],
+)
+def test_price_model_reads_a_line_against_its_cost_on_other_margins(
+    models, holdout, small_world: Path, cost_share, clean_share, below_cost_share
+):
+    """Catalogs made elsewhere have their own margins (formula sells near cost, cosmetics far
+    above it). A line under cost is caught, and a clean sale far under list is not held, from
+    the cost, not from how far the price sits under the list (no price floors given)."""
+    frame, labels, orders = holdout
+    ref = load_reference(small_world)
+    ref.catalog = ref.catalog.assign(
+        cost=ref.catalog["list_price"] * cost_share, price_floor=np.nan
+    )
+    lists = dict(zip(ref.catalog["sku"], ref.catalog["list_price"], strict=True))
+    clean = [o for o, c in zip(orders, labels.isna().all(axis=1), strict=True) if c]
+    plain = [o for o in clean if all(ln.sku in lists and not ln.gift for ln in o.lines)][:600]
+    price = models["price"]
+
+    def flagged(batch: list[Order]) -> pd.DataFrame:
+        scores = price.predict_frame(order_feature_frame(batch, ref))
+        return scores[scores["score"] >= price.threshold]
+
+    assert len(flagged(_at_prices(plain, lists, clean_share, None))) <= 0.03 * len(plain)
+    caught = flagged(_at_prices(plain, lists, clean_share, below_cost_share))
+    assert len(caught) >= 0.95 * len(plain)
+    codes = caught.drop(columns="score").idxmax(axis=1)
+    assert (codes == "PRICE_BELOW_COST").mean() >= 0.95, codes.value_counts()
+
+
 @pytest.mark.parametrize("issue_type", ["stock", "price"])
 def test_compiled_trees_score_like_the_booster(models, holdout, issue_type):
     """Loaded champions score with compiled trees; the numbers are the booster's own."""

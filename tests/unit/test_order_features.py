@@ -334,6 +334,16 @@ def test_a_warehouse_written_by_name_or_in_another_case_is_that_warehouse(ref):
     assert frame["sourcing_warehouse"].tolist() == ["WH-BJ"] * 3 + [None]
 
 
+def test_without_floors_the_floor_count_is_no_evidence(ref):
+    """A catalog without price floors says nothing about floors: the count is NaN, not 0 (a 0
+    reads as "checked, above the floor", and below cost is below the floor too)."""
+    under = order([("MILK-S1", 1, 100.0)], paid=100.0)
+    assert order_feature_frame([under], ref).iloc[0].lines_below_floor == 1
+    floorless = ReferenceData(ref.catalog.assign(price_floor=np.nan), ref.warehouses, ref.stock)
+    row = order_feature_frame([under], floorless).iloc[0]
+    assert np.isnan(row.lines_below_floor) and row.lines_below_cost == 1
+
+
 def test_no_warehouses_means_no_stock_evidence(ref):
     bare = ReferenceData(ref.catalog, ref.warehouses.iloc[:0], ref.stock.iloc[:0])
     row = order_feature_frame([order()], bare, adcodes=["330106"]).iloc[0]

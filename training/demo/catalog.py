@@ -127,10 +127,18 @@ PROVINCE_FACTOR = {
 
 
 def _prices(rng: np.random.Generator, lists: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cost and floor as shares of list: cost 40–65 %, floor between cost+5 % and list−8 %."""
-    cost = np.round(lists * rng.uniform(0.40, 0.65, len(lists)), 2)
-    floor_share = rng.uniform(0.72, 0.88, len(lists))
-    floor = np.round(np.maximum(lists * floor_share, cost * 1.08), 2)
+    """Cost and floor as shares of list, over the spread real catalogs show: formula and 3C sell
+    near cost, beauty and apparel far above it. Cost 15–92 %, floor between cost + 5 % and 97 %.
+
+    With one narrow band (cost 40–65 %, floor 72–88 %) the price model learned "a unit price
+    under 72 % of list is below the floor" from the list alone: on a catalog made elsewhere it
+    passed lines sold under a thin margin's cost and held clean clearance sales of fat margins.
+    """
+    cost_share = rng.uniform(0.15, 0.92, len(lists))
+    low = cost_share * 1.05
+    floor_share = low + rng.uniform(0.0, 1.0, len(lists)) * np.maximum(0.97 - low, 0.0)
+    cost = np.round(lists * cost_share, 2)
+    floor = np.round(np.maximum(lists * floor_share, cost * 1.05), 2)
     return cost, floor
 
 

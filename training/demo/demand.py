@@ -16,6 +16,7 @@ import pandas as pd
 
 TRAFFIC_LEAD = 4  # days by which traffic leads demand
 VISITS_PER_UNIT = 18.0
+MARKDOWN_SHARE = 0.15  # SKUs on a standing markdown
 CATEGORY_BASE = {  # mean daily units per SKU nationwide
     "infant_formula": 14.0, "mother_baby": 9.0, "appliances": 3.0, "beauty": 8.0,
     "food": 12.0, "3c": 3.5,
@@ -109,6 +110,10 @@ def simulate_demand(
             promo[s, day0 : day0 + rng.integers(3, 8)] = True
     depth = np.where(promo, rng.uniform(0.08, 0.22, (n_sku, 1)), 0.0)
     depth = np.maximum(depth, np.clip((mult[None, :] - 1) * 0.06, 0, 0.2))
+    # a standing markdown (清仓, 折扣款) on some SKUs: sold far under list, where the price
+    # floor allows (orders.price_line never sells under it)
+    markdown = np.where(rng.random(n_sku) < MARKDOWN_SHARE, rng.uniform(0.2, 0.55, n_sku), 0.0)
+    depth = np.maximum(depth, markdown[:, None])
     price = np.round(catalog["list_price"].to_numpy()[:, None] * (1 - depth), 2)
     promo_lift = np.where(promo, rng.uniform(1.5, 2.5, (n_sku, 1)), 1.0)
 
