@@ -397,7 +397,7 @@ def _categories(
     category: np.ndarray, sku_i: np.ndarray, starts: np.ndarray, counts: np.ndarray
 ) -> list[str]:
     """Per order, the sorted distinct categories of its catalog SKUs joined by '|'."""
-    per_line = [category[i] or "" if i >= 0 else "" for i in sku_i.tolist()]
+    per_line = [(category[i] or "") if i >= 0 else "" for i in sku_i.tolist()]
     return [
         per_line[s] if k == 1 else "|".join(sorted({c for c in per_line[s : s + k] if c}))
         for s, k in zip(starts.tolist(), counts.tolist(), strict=True)
