@@ -104,7 +104,11 @@ def region_hits(pred: pd.DataFrame, truth: pd.DataFrame) -> dict[str, np.ndarray
 
 def region_accuracy(pred: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
     """Share of addresses whose province / city / district (and all three) equal the truth."""
-    return {lv: float(np.mean(hit)) for lv, hit in region_hits(pred, truth).items()}
+    return _shares(region_hits(pred, truth))
+
+
+def _shares(hits: dict[str, np.ndarray]) -> dict[str, float]:
+    return {lv: float(np.mean(hit)) for lv, hit in hits.items()}
 
 
 def beats_baseline(ours: dict[str, np.ndarray], theirs: dict[str, np.ndarray]) -> bool:
@@ -143,8 +147,7 @@ def train_address(
     truth = data.truth.iloc[held][list(LEVELS)]
     ours_hits = region_hits(_ours(parsed[held]), truth)
     theirs_hits = region_hits(cpca_regions(data.texts[held]), truth)
-    ours = {lv: float(np.mean(hit)) for lv, hit in ours_hits.items()}
-    theirs = {lv: float(np.mean(hit)) for lv, hit in theirs_hits.items()}
+    ours, theirs = _shares(ours_hits), _shares(theirs_hits)
     report["accuracy"] = {"ours": ours, "cpca": theirs}
     report["gates"]["beats_cpca"] = beats_baseline(ours_hits, theirs_hits)
     report["accuracy"]["gap"] = {lv: ours[lv] - theirs[lv] for lv in ours}
