@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
 
 import chinese_calendar
 import numpy as np
@@ -27,7 +26,6 @@ __all__ = [
     "is_holiday",
     "is_workday",
     "promo_season",
-    "promo_window",
 ]
 
 # Lunar new year's day (正月初一); public almanac dates. chinese_calendar names the holiday but
@@ -50,17 +48,12 @@ _FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (5, 3), (10, 1), (10, 2), (10, 3), (1
 def promo_season(day: dt.date) -> bool:
     """Inside a platform festival's promotion window (618: Jun 1–18, 双11: Oct 20–Nov 11,
     双12: Dec 10–12), when deeper coupon stacking is allowed. A datetime is read in its own zone."""
-    return bool(promo_window(day.month, day.day))
-
-
-def promo_window(month: Any, day: Any) -> Any:
-    """:func:`promo_season` from month and day numbers, scalars or arrays alike (the order
-    features read a whole batch in one go)."""
+    m, d = day.month, day.day
     return (
-        ((month == 6) & (day <= 18))
-        | ((month == 10) & (day >= 20))
-        | ((month == 11) & (day <= 11))
-        | ((month == 12) & (day >= 10) & (day <= 12))
+        (m == 6 and d <= 18)
+        or (m == 10 and d >= 20)
+        or (m == 11 and d <= 11)
+        or (m == 12 and 10 <= d <= 12)
     )
 
 

@@ -64,12 +64,12 @@ class ChannelListPrices:
     def observe(self, keys: Sequence[tuple[str, str]], ratios: Sequence[float]) -> np.ndarray:
         """Per line, the usual ratio before this line (the pair's, else the channel's, else 1.0),
         then remember the line's ratio. NaN ratios (no list price) are skipped."""
-        offs = (np.abs(np.asarray(ratios, dtype=float) - 1) > TOLERANCE).tolist()
-        norms = [1.0] * len(offs)
+        norms = [1.0] * len(ratios)
         recent_of = self._recent
-        for j, (pair, ratio, off) in enumerate(zip(keys, ratios, offs, strict=True)):
+        for j, (pair, ratio) in enumerate(zip(keys, ratios, strict=True)):
             if ratio != ratio:
                 continue
+            off = abs(ratio - 1) > TOLERANCE
             norm = None
             for key in (pair, pair[0]):
                 recent = recent_of.get(key)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from features.calendar import promo_window
+from features.calendar import promo_season
 from features.duplicates import RecentOrders
 from features.order_reference import ReferenceIndex, reference_index, sku_key
 from ordersight.baby_age import AGE_KEYS, BIRTH_KEYS, declared_months
@@ -550,10 +550,7 @@ def _price_features(
     markdown = np.add.reduceat(qty * _nan_to(line["olist"] - unit, 0.0), starts)
     merchant = _coupon_off_units(merchant, markdown, paid - gross + _finite(subsidy))
     disc = merchant + _finite(subsidy)
-    created = [o.created_at for o in orders]
-    months = np.fromiter((at.month for at in created), np.int64, n)
-    promo = promo_window(months, np.fromiter((at.day for at in created), np.int64, n))
-    promo = promo.astype(np.int64)
+    promo = np.fromiter((promo_season(o.created_at) for o in orders), np.int64, n)
     expected = gross - disc
     gap = np.abs(paid - expected)
     rounding = gap < PAID_TOLERANCE  # NaN (no paid amount) is no rounding: it stays NaN
