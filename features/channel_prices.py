@@ -3,15 +3,17 @@
 A platform may list SKUs at its own prices (its 吊牌价 differs from the brand catalog's): that is
 the channel's price, not an error on every order it sends. The norm is the median of the recent
 ratios order list price ÷ catalog list price when at least half of them differ from the
-catalog, for the (channel, SKU) pair once it has shown enough orders, else for the channel as a
-whole: a consistent difference stops counting as a catalog mismatch after a few orders, while a
-stray or sudden one still counts. Like the duplicate index it is fed in order, the same way in
-training and serving.
+catalog and two thirds agree with that median, for the (channel, SKU) pair once it has shown
+enough orders, else for the channel as a whole: a consistent difference stops counting as a
+catalog mismatch after a few orders, while a stray or sudden one still counts, and so do
+mismatches that disagree with one another (a run of lines at 0.8 and 1.25 of the catalog is no
+channel price, whichever of them the median lands on). Like the duplicate index it is fed in
+order, the same way in training and serving.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,12 +39,17 @@ class _Recent:
         self.off = 0
 
     def norm(self) -> float | None:
-        """The median once ``MIN_SEEN`` ratios are known and at least half are off the catalog
-        (else the catalog's price, 1.0); None before ``MIN_SEEN``."""
+        """The median once ``MIN_SEEN`` ratios are known, at least half are off the catalog and
+        two thirds agree with the median (else the catalog's price, 1.0); None before
+        ``MIN_SEEN``."""
         n = len(self.sorted)
         if n < MIN_SEEN:
             return None
-        return self.sorted[n // 2] if 2 * self.off >= n else 1.0
+        median = self.sorted[n // 2]
+        near = bisect_right(self.sorted, median * (1 + TOLERANCE)) - bisect_left(
+            self.sorted, median * (1 - TOLERANCE)
+        )
+        return median if 2 * self.off >= n and 3 * near >= 2 * n else 1.0
 
     def add(self, ratio: float, off: bool) -> None:
         if len(self.ratios) == WINDOW:

@@ -26,6 +26,16 @@ def test_orders_at_the_catalog_price_keep_the_norm_and_cost_nothing() -> None:
     assert not untouched._recent  # nothing is kept for pairs that match the catalog
 
 
+def test_mismatches_that_disagree_are_no_channel_price() -> None:
+    """A run of wrong list prices, some low and some high, stays a run of mismatches: the median
+    lands on one of them, but they do not agree on it."""
+    prices = ChannelListPrices()
+    stream = [0.8, 1.25] * 15
+    norms = prices.observe([("douyin", "A")] * len(stream), stream)
+    assert np.all(norms == 1.0)
+    assert prices.observe([("douyin", "B")], [1.25]).tolist() == [1.0]
+
+
 def test_no_list_price_is_skipped() -> None:
     prices = ChannelListPrices()
     assert prices.observe([("pdd", "A")] * 3, [float("nan")] * 3).tolist() == [1.0] * 3
