@@ -45,11 +45,13 @@ class _Recent:
         n = len(self.sorted)
         if n < MIN_SEEN:
             return None
+        if 2 * self.off < n:
+            return 1.0
         median = self.sorted[n // 2]
         near = bisect_right(self.sorted, median * (1 + TOLERANCE)) - bisect_left(
             self.sorted, median * (1 - TOLERANCE)
         )
-        return median if 2 * self.off >= n and 3 * near >= 2 * n else 1.0
+        return median if 3 * near >= 2 * n else 1.0
 
     def add(self, ratio: float, off: bool) -> None:
         if len(self.ratios) == WINDOW:
