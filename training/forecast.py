@@ -252,10 +252,10 @@ def fit_predict_dask(
 ) -> pd.DataFrame:
     """The same features and LightGBM model trained data-parallel with mlforecast on Dask.
 
-    ``client`` is a ``dask.distributed.Client``; returns date, sku, warehouse_id, q10, q50, q90,
-    mean,
-    calibrated like the single-machine model: residual quantiles from a backtest on the last
-    ``calibration_windows`` (run on the cluster too), a Poisson-like spread when history is short.
+    ``client`` is a ``dask.distributed.Client``; returns date, sku, warehouse_id, q10, q50, q90
+    and mean, calibrated like the single-machine model: residual quantiles from a backtest on the
+    last ``calibration_windows`` (run on the cluster too), a Poisson-like spread when history is
+    short.
     """
     import dask.dataframe as dd
     from mlforecast.distributed import DistributedMLForecast
