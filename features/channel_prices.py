@@ -8,7 +8,8 @@ enough orders, else for the channel as a whole: a consistent difference stops co
 catalog mismatch after a few orders, while a stray or sudden one still counts, and so do
 mismatches that disagree with one another (a run of lines at 0.8 and 1.25 of the catalog is no
 channel price, whichever of them the median lands on). Like the duplicate index it is fed in
-order, the same way in training and serving.
+order, the same way in training and serving, and an order sent again (a retry) is not counted
+twice: five retries of one mis-listed order are no channel price.
 """
 
 from __future__ import annotations
@@ -70,25 +71,34 @@ class ChannelListPrices:
 
     _recent: dict[tuple[str, str] | str, _Recent] = field(default_factory=dict)
 
-    def observe(self, keys: Sequence[tuple[str, str]], ratios: Sequence[float]) -> np.ndarray:
+    def observe(
+        self,
+        keys: Sequence[tuple[str, str]],
+        ratios: Sequence[float],
+        seen: Sequence[bool] | None = None,
+    ) -> np.ndarray:
         """Per line, the usual ratio before this line (the pair's, else the channel's, else 1.0),
-        then remember the line's ratio. NaN ratios (no list price) are skipped."""
+        then remember the line's ratio, unless ``seen`` says its order was observed before (a
+        retry is read against the norm, not counted again). NaN ratios (no list price) are
+        skipped."""
         norms = [1.0] * len(ratios)
         recent_of = self._recent
         for j, (pair, ratio) in enumerate(zip(keys, ratios, strict=True)):
             if ratio != ratio:
                 continue
             off = abs(ratio - 1) > TOLERANCE
+            learn = seen is None or not seen[j]
             norm = None
             for key in (pair, pair[0]):
                 recent = recent_of.get(key)
                 if recent is None:
-                    if not off:
+                    if not (off and learn):
                         continue
                     recent = recent_of[key] = _Recent()
                 if norm is None:
                     norm = recent.norm()
-                recent.add(ratio, off)
+                if learn:
+                    recent.add(ratio, off)
             if norm is not None:
                 norms[j] = norm
         return np.array(norms)

@@ -22,7 +22,7 @@ from features.channel_prices import ChannelListPrices
 from features.order_reference import sku_key
 from ordersight.schema import CHINA, Order, OrderLine
 
-__all__ = ["RecentOrders", "address_key", "fingerprint", "normalise_address"]
+__all__ = ["Matches", "RecentOrders", "address_key", "fingerprint", "normalise_address"]
 
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _BRACKETS = re.compile(r"[(（\[【<《{][^)）\]】>》}]*[)）\]】>》}]")
@@ -112,6 +112,15 @@ def _lines_key(lines: Sequence[OrderLine]) -> str:
     return ",".join(f"{s}x{q}" for s, q in sorted(qty.items()))
 
 
+class Matches(NamedTuple):
+    """Per order: earlier matches on its own channel and on others, and whether it is a retry
+    (its fingerprint seen before under the same ``order_id``)."""
+
+    same_channel: np.ndarray
+    cross_channel: np.ndarray
+    retried: np.ndarray
+
+
 class _Seen(NamedTuple):
     at: float
     channel: str
@@ -141,19 +150,19 @@ class RecentOrders:
         orders: Sequence[Order],
         adcodes: Sequence[str | None] | None = None,
         texts: Sequence[str] | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> Matches:
         """Count earlier same/cross-channel matches for each order, then remember it.
 
         Orders are taken in the order given (callers replay history sorted by ``created_at``).
         ``texts`` are the orders' address texts where the caller has them (see
-        :func:`fingerprint`). Returns two int arrays: ``dup_same_channel`` and
-        ``dup_cross_channel``.
+        :func:`fingerprint`).
         """
         n = len(orders)
         same = np.zeros(n, dtype=np.int64)
         cross = np.zeros(n, dtype=np.int64)
+        retried = np.zeros(n, dtype=bool)
         if not n:
-            return same, cross
+            return Matches(same, cross, retried)
         span = self.window.total_seconds()
         keys = map(
             fingerprint,
@@ -180,11 +189,13 @@ class RecentOrders:
                     same[i] += 1
                 else:
                     cross[i] += 1
-            if not retry:
+            if retry:
+                retried[i] = True
+            else:
                 seen.append(_Seen(at, order.channel, order.order_id))
         if self._added > 50_000:
             self.prune()
-        return same, cross
+        return Matches(same, cross, retried)
 
     def prune(self) -> None:
         """Forget entries older than the window behind the newest order seen."""

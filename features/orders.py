@@ -317,7 +317,11 @@ def order_feature_columns(
     priced.update(list=price_of(idx.list_price), cost=price_of(idx.cost))
     priced.update(floor=price_of(idx.floor), recent=price_of(idx.recent_price))
     priced["list_value"] = np.where(gift, 0.0, cat(idx.list_price))
-    priced["list_norm"] = _channel_list_norms(orders, idx, recent, sku_i, priced, line_order)
+    matches = recent.observe(orders, adcodes, texts) if recent is not None else None
+    retried = matches.retried if matches is not None else None
+    priced["list_norm"] = _channel_list_norms(
+        orders, idx, recent, retried, sku_i, priced, line_order
+    )
     out.update(_price_features(orders, attrs, priced, starts, line_order))
 
     stage = cat(idx.stage)
@@ -336,11 +340,11 @@ def order_feature_columns(
     out["province_adcode"] = [(a[:2] + "0000") if a else None for a in parsed_codes]
     out["city_adcode"] = [(a[:4] + "00") if a else None for a in parsed_codes]
     out["categories"] = _categories(idx.category, sku_i, starts, counts)
-    if recent is None:
+    if matches is None:
         out["dup_same_channel"] = np.full(n, np.nan)
         out["dup_cross_channel"] = np.full(n, np.nan)
     else:
-        out["dup_same_channel"], out["dup_cross_channel"] = recent.observe(orders, adcodes, texts)
+        out["dup_same_channel"], out["dup_cross_channel"] = matches[:2]
     return _typed(out, n)
 
 
@@ -348,20 +352,24 @@ def _channel_list_norms(
     orders: Sequence[Order],
     idx: ReferenceIndex,
     recent: RecentOrders | None,
+    retried: np.ndarray | None,
     sku_i: np.ndarray,
     priced: dict[str, np.ndarray],
     line_order: np.ndarray,
 ) -> np.ndarray:
     """Per line, the list price its channel usually shows for the SKU, as a multiple of the
-    catalog's (1 without the order stream, or until the channel has shown its own price)."""
+    catalog's (1 without the order stream, or until the channel has shown its own price).
+    ``retried`` marks the orders the stream has seen before: they are not counted again."""
     ratio = priced["olist"] / priced["list"]
     norms = np.ones(len(ratio))
     shown = np.flatnonzero(np.isfinite(ratio))  # lines with a list price of a known SKU
     if recent is None or not len(shown):
         return norms
-    channels = [orders[o].channel for o in line_order[shown].tolist()]
+    owners = line_order[shown]
+    channels = [orders[o].channel for o in owners.tolist()]
     keys = list(zip(channels, idx.skus[sku_i[shown]].tolist(), strict=True))
-    norms[shown] = recent.list_prices.observe(keys, ratio[shown].tolist())
+    seen = retried[owners].tolist() if retried is not None else None
+    norms[shown] = recent.list_prices.observe(keys, ratio[shown].tolist(), seen)
     return norms
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.channel_prices import MIN_SEEN
 from features.duplicates import RecentOrders, address_key, fingerprint
 from features.orders import FEATURES, order_feature_frame
 from features.suggestions import price_suggestion, stock_suggestion
@@ -312,6 +313,18 @@ def test_a_channel_listing_its_own_price_stops_being_a_mismatch(ref):
     assert mismatch[8] == round(1 - 300 / 330, 4)
     alone = order_feature_frame(listed[-1:], ref)  # without the stream: the catalog is the norm
     assert alone["list_mismatch_max"].round(4).tolist() == [0.1]
+
+
+def test_a_retried_order_does_not_teach_its_channel_a_price(ref):
+    """The pipeline sends an order again after a timeout, the queue redelivers one: each time it
+    is the same order, scored the same, not five orders showing the channel's own price."""
+    wrong = order([("MILK-S1", 1, 290.0)], oid="retried")
+    wrong.lines[0].list_price = 330.0
+    recent = RecentOrders()
+    tries = [order_feature_frame([wrong], ref, recent) for _ in range(MIN_SEEN + 3)]
+    assert [t.loc[0, "list_mismatch_max"].round(4) for t in tries] == [0.1] * (MIN_SEEN + 3)
+    twice_in_a_batch = order_feature_frame([wrong] * (MIN_SEEN + 3), ref, RecentOrders())
+    assert twice_in_a_batch["list_mismatch_max"].round(4).tolist() == [0.1] * (MIN_SEEN + 3)
 
 
 def test_a_cent_of_rounding_is_no_list_mismatch(ref):
