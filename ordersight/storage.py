@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     create_engine,
     event,
     insert,
@@ -138,7 +139,12 @@ class AlreadyDecided(ValueError):
 
 
 class Repository(Protocol):
-    def save_decisions(self, rows: Sequence[dict[str, Any]]) -> None: ...
+    def save_decisions(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Store review / hold decisions, one per order: an order scored again (a retry, a queue
+        redelivery) updates its open decision and keeps its place in the queue; one a person
+        has closed stays closed. Within ``rows`` an order's last scoring counts."""
+        ...
+
     def checkpoint(self) -> None:
         """Move committed writes from the write-ahead log into the database file, where the
         store keeps one (see :meth:`SqlRepository.from_url`)."""
@@ -159,6 +165,22 @@ class Repository(Protocol):
     ) -> dict[str, Any]:
         """Decide a pending recommendation; NotFound if unknown, AlreadyDecided if not pending."""
         ...
+
+
+def _latest_per_order(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {row["order_id"]: row for row in rows}
+
+
+# an order scored again: its open decision takes the new result, keeping status and arrival time
+_UPDATE_OPEN = update(decisions).where(
+    decisions.c.order_id == bindparam("scored_order_id"), decisions.c.status == "open"
+)
+
+
+def _rescored(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` as :data:`_UPDATE_OPEN`'s parameters: the SET clause is every column given."""
+    kept = ("order_id", "created_at")
+    return {"scored_order_id": row["order_id"]} | {k: v for k, v in row.items() if k not in kept}
 
 
 def _decided_status(decision: str) -> str:
@@ -213,9 +235,23 @@ class SqlRepository:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def save_decisions(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows:
-            with self.engine.begin() as conn:
-                conn.execute(insert(decisions), [{"status": "open", **r} for r in rows])
+        if not rows:
+            return
+        latest = _latest_per_order(rows)
+        with self.engine.begin() as conn:
+            stored = conn.execute(
+                select(decisions.c.order_id, decisions.c.status).where(
+                    decisions.c.order_id.in_(list(latest))
+                )
+            ).all()
+            known = {order_id for order_id, _ in stored}
+            still_open = {order_id for order_id, status in stored if status == "open"}
+            new = [{"status": "open", **r} for oid, r in latest.items() if oid not in known]
+            if new:
+                conn.execute(insert(decisions), new)
+            again = [_rescored(r) for oid, r in latest.items() if oid in still_open]
+            if again:
+                conn.execute(_UPDATE_OPEN, again)
 
     def list_decisions(
         self, actions: Iterable[str], status: str = "open", limit: int = 100
@@ -316,8 +352,13 @@ class InMemoryRepository:
         """Nothing to copy: the rows live in memory only."""
 
     def save_decisions(self, rows: Sequence[dict[str, Any]]) -> None:
-        for row in rows:
-            self.decisions.append({"id": len(self.decisions) + 1, "status": "open", **row})
+        for order_id, row in _latest_per_order(rows).items():
+            stored = [d for d in self.decisions if d["order_id"] == order_id]
+            if not stored:
+                self.decisions.append({"id": len(self.decisions) + 1, "status": "open", **row})
+            for d in stored:
+                if d["status"] == "open":
+                    d.update({k: v for k, v in row.items() if k != "created_at"})
 
     def list_decisions(
         self, actions: Iterable[str], status: str = "open", limit: int = 100

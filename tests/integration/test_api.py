@@ -143,6 +143,20 @@ def test_hard_rule_holds_an_order_over_stock(client: TestClient, env: dict) -> N
     assert codes & {"STOCK_INSUFFICIENT", "COMPLIANCE_QTY_LIMIT"}
 
 
+def test_a_retried_order_gets_the_same_answer_and_one_place_in_the_queue(
+    client: TestClient, env: dict
+) -> None:
+    """The pipeline retries after a timeout, the queue redelivers: the same order each time."""
+    order = _orders(env["world"], 1)[0]
+    order["order_id"] = "T-RETRIED"
+    order["lines"] = [dict(order["lines"][0], list_price=order["lines"][0]["list_price"] * 0.8)]
+    replies = [client.post("/v1/orders/score", json=order).json() for _ in range(8)]
+    assert all("PRICE_CATALOG_MISMATCH" in {i["code"] for i in r["issues"]} for r in replies)
+    assert {r["action"] for r in replies} == {replies[0]["action"]} != {"pass"}
+    queued = [i["order_id"] for i in client.get("/v1/review?limit=500").json()["items"]]
+    assert queued.count("T-RETRIED") == 1
+
+
 def test_reference_update_validates_then_swaps(client: TestClient, env: dict) -> None:
     stock_csv = (env["ref"] / "stock.csv").read_text(encoding="utf-8")
     bad = client.put(

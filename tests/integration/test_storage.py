@@ -72,6 +72,29 @@ def test_review_queue_newest_first_and_status(repo) -> None:
         repo.get_decision("nope")
 
 
+def test_an_order_scored_again_is_one_decision(repo) -> None:
+    """A retry or a queue redelivery scores an order again: its open decision takes the new
+    result and keeps its place in the queue; one a person has closed stays closed."""
+    repo.save_decisions([_decision("A", "review", 1), _decision("B", "hold", 2)])
+    repo.set_decision_status("B", "resolved")
+    again = {**_decision("A", "hold", 7), "risk": 0.95}
+    repo.save_decisions(
+        [
+            again,
+            _decision("B", "review", 8),
+            _decision("C", "review", 9),
+            _decision("C", "hold", 10),
+        ]
+    )
+    queue = repo.list_decisions(["review", "hold"])
+    assert [(d["order_id"], d["action"]) for d in queue] == [("C", "hold"), ("A", "hold")]
+    assert (
+        queue[1]["risk"] == 0.95 and queue[1]["created_at"] == _decision("A", "", 1)["created_at"]
+    )
+    closed = repo.list_decisions(["review", "hold"], status="resolved")
+    assert [(d["order_id"], d["action"]) for d in closed] == [("B", "hold")]
+
+
 def test_feedback_roundtrip(repo) -> None:
     fid = repo.save_feedback(
         {
