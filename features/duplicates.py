@@ -129,7 +129,9 @@ class _Seen(NamedTuple):
 
 @dataclass
 class RecentOrders:
-    """In-memory index of recent fingerprints; counts earlier orders within ``window``.
+    """In-memory index of recent fingerprints; counts the orders seen before whose creation
+    time is within ``window`` of this one's, before or after it (a copy on a faster channel can
+    arrive first).
 
     An order seen again with the same ``order_id`` (a retry) is not its own duplicate. Entries
     older than the window behind the newest order seen are pruned as the index grows.
@@ -183,7 +185,7 @@ class RecentOrders:
             for prior in seen:
                 if prior.order_id == order.order_id:
                     retry = True
-                elif not (0 <= at - prior.at <= span):
+                elif abs(at - prior.at) > span:  # before or after: see the class docstring
                     continue
                 elif prior.channel == order.channel:
                     same[i] += 1

@@ -430,8 +430,18 @@ def test_duplicates_across_channels_within_window(ref):
     frame = order_feature_frame([first, same_spaced, again_same, late, other_lines], ref, recent)
     assert frame.dup_cross_channel.tolist() == [0, 1, 1, 0, 0]
     assert frame.dup_same_channel.tolist() == [0, 0, 1, 0, 0]  # d is 27 h after c
-    retry = order_feature_frame([first], ref, recent).iloc[0]  # a again: not its own duplicate
-    assert (retry.dup_same_channel, retry.dup_cross_channel) == (0, 1)
+    retry = order_feature_frame([first], ref, recent).iloc[0]  # a again: not its own duplicate,
+    assert (retry.dup_same_channel, retry.dup_cross_channel) == (0, 2)  # b's and c's (3 h later)
+
+
+def test_a_duplicate_that_arrives_before_the_order_it_repeats_is_found(ref):
+    """Channels deliver with different delays: a jd copy created an hour after the tmall order
+    can reach us first. The tmall order, arriving second, still has its duplicate."""
+    later_copy = order(oid="jd-copy", channel="jd", at=T0 + timedelta(hours=1))
+    original = order(oid="tm-first", channel="tmall")
+    too_late = order(oid="pdd-old", channel="pdd", at=T0 - timedelta(hours=30))
+    frame = order_feature_frame([later_copy, original, too_late], ref, RecentOrders())
+    assert frame.dup_cross_channel.tolist() == [0, 1, 0]
 
 
 def test_fingerprint_ignores_region_spelling_with_adcode():
