@@ -20,6 +20,7 @@ import numpy as np
 from features.address_text import drop_trailing_name
 from features.channel_prices import ChannelListPrices
 from features.order_reference import sku_key
+from features.stock_ledger import StockLedger
 from ordersight.schema import CHINA, Order, OrderLine
 
 __all__ = ["Matches", "RecentOrders", "address_key", "fingerprint", "normalise_address"]
@@ -119,6 +120,7 @@ class Matches(NamedTuple):
     same_channel: np.ndarray
     cross_channel: np.ndarray
     retried: np.ndarray
+    created: np.ndarray  # epoch seconds (a naive time is China time)
 
 
 class _Seen(NamedTuple):
@@ -140,6 +142,8 @@ class RecentOrders:
     window: timedelta = timedelta(hours=24)
     # learnt from the same stream: each channel's usual list price per SKU
     list_prices: ChannelListPrices = field(default_factory=ChannelListPrices)
+    # and what the orders took from stock since its snapshot
+    stock_taken: StockLedger = field(default_factory=StockLedger)
     _by_key: dict[Fingerprint, deque[_Seen]] = field(default_factory=dict)
     _latest: float = float("-inf")
     _added: int = 0
@@ -164,7 +168,7 @@ class RecentOrders:
         cross = np.zeros(n, dtype=np.int64)
         retried = np.zeros(n, dtype=bool)
         if not n:
-            return Matches(same, cross, retried)
+            return Matches(same, cross, retried, np.zeros(n))
         span = self.window.total_seconds()
         keys = map(
             fingerprint,
@@ -197,7 +201,7 @@ class RecentOrders:
                 seen.append(_Seen(at, order.channel, order.order_id))
         if self._added > 50_000:
             self.prune()
-        return Matches(same, cross, retried)
+        return Matches(same, cross, retried, np.array(times))
 
     def prune(self) -> None:
         """Forget entries older than the window behind the newest order seen."""

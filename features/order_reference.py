@@ -6,6 +6,7 @@ Built lazily and cached on the ``ReferenceData`` object itself (no module-level 
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -48,6 +49,7 @@ class ReferenceIndex:
     reserved: np.ndarray
     in_transit: np.ndarray
     velocity: np.ndarray  # (n_sku, n_wh) recent daily sales; NaN without history
+    stock_as_of: float  # epoch seconds the stock numbers were taken (see ReferenceData)
 
 
 def sku_key(sku: str) -> str:
@@ -119,6 +121,7 @@ def _build_index(ref: ReferenceData) -> ReferenceIndex:
         wh_lon=pd.to_numeric(wh["lon"]).to_numpy(dtype=float),
         wh_lat=pd.to_numeric(wh["lat"]).to_numpy(dtype=float),
         velocity=velocity,
+        stock_as_of=time.time() if ref.stock_as_of is None else ref.stock_as_of,
         **mats,
     )
 

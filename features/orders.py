@@ -11,13 +11,15 @@ count a line as the order's units of its SKU, so lines split from one SKU are ch
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from features.calendar import promo_season
-from features.duplicates import RecentOrders
+from features.duplicates import Matches, RecentOrders
 from features.order_reference import ReferenceIndex, reference_index, sku_key
+from features.stock_ledger import StockLedger
 from ordersight.baby_age import AGE_KEYS, BIRTH_KEYS, declared_months
 from ordersight.gazetteer import coords
 from ordersight.reference import ReferenceData
@@ -305,7 +307,11 @@ def order_feature_columns(
     out["unknown_warehouse"] = (given == -2).astype(np.int64)
     units = _units_of_sku(qty, sku_i, line_order) if m > n else qty  # split lines of one SKU
     attrs = _attribute_columns(orders)
-    stock = _stock_features(idx, attrs, adcodes, given, sku_i, known, units, starts, line_order)
+    matches = recent.observe(orders, adcodes, texts) if recent is not None else None
+    taking = _taking(idx, orders, recent, matches, qty, line_order)
+    stock = _stock_features(
+        idx, attrs, adcodes, given, sku_i, known, units, starts, line_order, taking
+    )
     out.update(stock)
     # gifts are given away: their price says nothing about the catalog (NaN like unknown SKUs)
     gift = _gift_lines(lines, unit, starts, line_order)
@@ -317,7 +323,6 @@ def order_feature_columns(
     priced.update(list=price_of(idx.list_price), cost=price_of(idx.cost))
     priced.update(floor=price_of(idx.floor), recent=price_of(idx.recent_price))
     priced["list_value"] = np.where(gift, 0.0, cat(idx.list_price))
-    matches = recent.observe(orders, adcodes, texts) if recent is not None else None
     retried = matches.retried if matches is not None else None
     priced["list_norm"] = _channel_list_norms(
         orders, idx, recent, retried, sku_i, priced, line_order
@@ -421,6 +426,34 @@ def _typed(columns: dict[str, object], n: int) -> dict[str, np.ndarray]:
     return typed
 
 
+class _Taking(NamedTuple):
+    """The lines that read and take from the stock ledger: orders created after the stock
+    snapshot, not retries (see :mod:`features.stock_ledger`)."""
+
+    ledger: StockLedger
+    live: np.ndarray  # per line
+    retried: np.ndarray  # per line
+    qty: np.ndarray  # per line, its own units (split lines of a SKU each take theirs)
+    order_ids: list[str]  # per order
+
+
+def _taking(
+    idx: ReferenceIndex,
+    orders: Sequence[Order],
+    recent: RecentOrders | None,
+    matches: Matches | None,
+    qty: np.ndarray,
+    line_order: np.ndarray,
+) -> _Taking | None:
+    if recent is None or matches is None:
+        return None
+    live = (matches.created > idx.stock_as_of)[line_order]
+    if not live.any():
+        return None
+    ids = [o.order_id for o in orders]
+    return _Taking(recent.stock_taken, live, matches.retried[line_order], qty, ids)
+
+
 def _stock_features(
     idx: ReferenceIndex,
     attrs: dict[str, np.ndarray],
@@ -431,11 +464,14 @@ def _stock_features(
     qty: np.ndarray,
     starts: np.ndarray,
     line_order: np.ndarray,
+    taking: _Taking | None = None,
 ) -> dict[str, object]:
     """Per-line sourcing warehouse, the stock ratios there, and where else the order could ship.
 
     A line ships from the order's warehouse, else the nearest warehouse holding the SKU (what
     an OMS routing rule does); an order naming an unknown warehouse gets NaN stock ratios.
+    With ``taking``, the snapshot's reserved units include what orders took since it: at every
+    warehouse what earlier batches took, at the sourcing one also the batch's earlier orders.
     """
     n, n_wh = len(given), len(idx.wh_ids)
     flash = (attrs["flash"] > 0).astype(np.int64)
@@ -446,7 +482,10 @@ def _stock_features(
         }
     safe = np.where(known, sku_i, 0)
     on_all = np.where(known[:, None], idx.on_hand[safe], np.nan)
-    avail_all = np.where(known[:, None], on_all - idx.reserved[safe], np.inf)
+    res_all = idx.reserved[safe]
+    if taking is not None:
+        res_all = res_all + np.where(taking.live[:, None], taking.ledger.matrix(idx)[safe], 0.0)
+    avail_all = np.where(known[:, None], on_all - res_all, np.inf)
     can = avail_all >= qty[:, None]  # (lines, warehouses); unknown SKUs never block
     can_all = np.logical_and.reduceat(can, starts, axis=0)
     where = np.array([coords(a) if a else (np.nan, np.nan) for a in (adcodes or [None] * n)])
@@ -462,7 +501,9 @@ def _stock_features(
     w = np.where(g >= 0, g, np.where(held.any(axis=1), nearest_held, np.argmin(line_rank, axis=1)))
     ok = known & (g != -2)
     on = np.where(ok, idx.on_hand[safe, w], np.nan)
-    res = np.where(ok, idx.reserved[safe, w], np.nan)
+    res = np.where(ok, res_all[np.arange(len(w)), w], np.nan)
+    if taking is not None:
+        res += _taken_in_batch(idx, taking, ok, line_order, safe, w, qty, on - res)
     transit = np.where(ok, idx.in_transit[safe, w], np.nan)
     vel = np.where(ok, idx.velocity[safe, w], np.nan)
     avail = on - res
@@ -492,6 +533,34 @@ def _stock_features(
         "split_plan": _split_plans(idx, can, rank, any_can, known, sku_i, starts, line_order, n),
         "any_warehouse_can_ship": any_can.astype(np.int64),
     }
+
+
+def _taken_in_batch(
+    idx: ReferenceIndex,
+    taking: _Taking,
+    ok: np.ndarray,
+    line_order: np.ndarray,
+    safe: np.ndarray,
+    w: np.ndarray,
+    units: np.ndarray,
+    available: np.ndarray,
+) -> np.ndarray:
+    """Per line, the reserved units at its sourcing warehouse beyond the ledger's: earlier orders
+    of the batch, less a retry's own (see :meth:`StockLedger.take`, which then records the batch's
+    takes)."""
+    extra = np.zeros(len(w))
+    sel = np.flatnonzero(taking.live & ok)
+    ids = [taking.order_ids[o] for o in line_order[sel].tolist()]
+    lines = list(zip(ids, safe[sel].tolist(), w[sel].tolist(), strict=True))
+    extra[sel] = taking.ledger.take(
+        idx,
+        lines,
+        taking.retried[sel].tolist(),
+        taking.qty[sel].tolist(),
+        units[sel].tolist(),
+        available[sel].tolist(),
+    )
+    return extra
 
 
 def _split_plans(

@@ -315,6 +315,9 @@ class ReferenceData:
     stock: pd.DataFrame
     version: str = ""
     extra: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # when the stock numbers were taken (epoch seconds): orders created before are in them
+    # (None: when they were loaded)
+    stock_as_of: float | None = None
 
     @classmethod
     def from_dir(cls, directory: Path | str, history_days: int = HISTORY_DAYS) -> ReferenceData:
@@ -325,7 +328,13 @@ class ReferenceData:
             k: read_csv(directory / f"{k}.csv", k) for k in ("catalog", "warehouses", "stock")
         }
         stamp = max((directory / f"{k}.csv").stat().st_mtime_ns for k in frames)
-        ref = cls(frames["catalog"], frames["warehouses"], frames["stock"], version=str(stamp))
+        ref = cls(
+            frames["catalog"],
+            frames["warehouses"],
+            frames["stock"],
+            version=str(stamp),
+            stock_as_of=(directory / "stock.csv").stat().st_mtime,
+        )
         if (directory / "history.csv").exists():
             history = read_csv(directory / "history.csv", "history")
             recent = history["date"] > history["date"].max() - pd.Timedelta(days=history_days)

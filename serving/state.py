@@ -10,6 +10,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -73,7 +74,8 @@ class ReferenceHolder:
             }
             keep = {"history": self.data.extra["history"]} if "history" in self.data.extra else {}
             version = f"{self.data.version}+{len(typed)}"
-            updated = ReferenceData(**fields, version=version, extra=keep)
+            as_of = time.time() if kind == "stock" else self.data.stock_as_of
+            updated = ReferenceData(**fields, version=version, extra=keep, stock_as_of=as_of)
             reference_index(updated)  # built before the swap: no order waits for the arrays
             self.data = updated
         return {"rows_received": len(typed), "rows_total": len(merged)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -155,6 +156,31 @@ def test_a_retried_order_gets_the_same_answer_and_one_place_in_the_queue(
     assert {r["action"] for r in replies} == {replies[0]["action"]} != {"pass"}
     queued = [i["order_id"] for i in client.get("/v1/review?limit=500").json()["items"]]
     assert queued.count("T-RETRIED") == 1
+
+
+def test_a_flash_sale_holds_the_orders_past_the_last_units(client: TestClient, env: dict) -> None:
+    """The warehouse system sends a snapshot (3 units), then orders come faster than the next
+    one: the fourth is held as reserved, whatever the single-order micro-batches group."""
+    template = _orders(env["world"], 1)[0]
+    sku = template["lines"][0]["sku"]
+    warehouse = (env["ref"] / "warehouses.csv").read_text(encoding="utf-8").split("\n")[1]
+    warehouse = warehouse.split(",")[0]
+    row = {"warehouse_id": warehouse, "sku": sku, "on_hand": 3, "reserved": 0, "in_transit": 0}
+    assert client.put("/v1/reference/stock", json={"rows": [row]}).status_code == 200
+    now = datetime.now(UTC).isoformat()
+
+    def buyer(k: int) -> dict:
+        address = dict(template["address"], phone=f"1390000{k:04d}")
+        line = dict(template["lines"][0], qty=1)
+        return dict(template, order_id=f"T-FLASH-{k}", created_at=now, address=address,
+                    warehouse_id=warehouse, lines=[line])  # fmt: skip
+
+    replies = [client.post("/v1/orders/score", json=buyer(k)).json() for k in range(4)]
+    stock_codes = [{i["code"] for i in r["issues"] if i["type"] == "stock"} for r in replies]
+    assert stock_codes == [set(), set(), set(), {"STOCK_RESERVED"}]
+    assert replies[3]["action"] == "hold"
+    again = client.post("/v1/orders/score", json=buyer(0)).json()  # a retry keeps its units
+    assert not [i for i in again["issues"] if i["type"] == "stock"]
 
 
 def test_reference_update_validates_then_swaps(client: TestClient, env: dict) -> None:

@@ -501,3 +501,64 @@ def test_categories_and_region_codes_for_compliance_rules(ref):
     assert rows[0]["province_adcode"] == "540000" and rows[0]["city_adcode"] == "540100"
     assert rows[1]["categories"] == "appliance"
     assert rows[1]["province_adcode"] is None and rows[1]["city_adcode"] is None
+
+
+def _after_snapshot(ref: ReferenceData, hours: float = -1) -> ReferenceData:
+    """``ref`` with its stock numbers taken ``hours`` after T0 (before it by default)."""
+    ref.stock_as_of = (T0 + timedelta(hours=hours)).timestamp()
+    return ref
+
+
+def _flash(k: int, qty: int, minutes: int | None = None):
+    """Flash-sale order k: MILK-S1 from WH-GZ (5 on hand), one buyer each."""
+    at = T0 + timedelta(minutes=k if minutes is None else minutes)
+    return order([("MILK-S1", qty, 300.0)], oid=f"f{k}", phone=f"1390000{k:04d}", at=at,
+                 warehouse="WH-GZ")  # fmt: skip
+
+
+def _stock_view(frame: pd.DataFrame) -> list[tuple[float, int]]:
+    return list(zip(frame.available_min, frame.lines_short_available, strict=True))
+
+
+def test_a_flash_sale_cannot_sell_the_same_units_twice(ref):
+    """Between two stock snapshots every order read the same 5 units; now each reads what the
+    orders before it (in this batch or earlier ones) left, and one it cannot fill takes none."""
+    ref, recent = _after_snapshot(ref), RecentOrders()
+    first = order_feature_frame([_flash(1, 2), _flash(2, 2)], ref, recent)
+    assert _stock_view(first) == [(5, 0), (3, 0)]
+    second = order_feature_frame([_flash(3, 2), _flash(4, 1), _flash(5, 1)], ref, recent)
+    assert _stock_view(second) == [(1, 1), (1, 0), (0, 1)]
+    alone = order_feature_frame([_flash(6, 1)], ref)  # no order stream: the snapshot alone
+    assert _stock_view(alone) == [(5, 0)]
+
+
+def test_a_retried_flash_order_keeps_its_answer(ref):
+    """A retry takes nothing again and is read without its own take: the order that got the
+    units still has them, the one that did not still has not."""
+    ref, recent = _after_snapshot(ref), RecentOrders()
+    order_feature_frame([_flash(1, 3), _flash(2, 3), _flash(3, 2)], ref, recent)
+    retries = order_feature_frame([_flash(1, 3), _flash(2, 3), _flash(3, 2)], ref, recent)
+    assert retries.lines_short_available.tolist() == [0, 1, 0]
+    later = order_feature_frame([_flash(4, 1)], ref, recent)
+    assert _stock_view(later) == [(0, 1)]  # 3 + 2 of 5 taken, once each
+
+
+def test_orders_created_before_the_stock_snapshot_are_in_it(ref):
+    """A replayed file or training history reads the snapshot as it is: it counts them."""
+    ref, recent = _after_snapshot(ref, hours=2), RecentOrders()
+    frame = order_feature_frame([_flash(k, 2) for k in range(4)], ref, recent)
+    assert _stock_view(frame) == [(5, 0)] * 4
+
+
+def test_a_refreshed_stock_row_starts_its_count_again(ref):
+    """New numbers for a row include the orders taken before them; the same numbers sent again
+    (the warehouse system has not seen the orders yet) keep the count."""
+    ref, recent = _after_snapshot(ref), RecentOrders()
+    order_feature_frame([_flash(1, 2), _flash(2, 2)], ref, recent)
+    same = ReferenceData(ref.catalog, ref.warehouses, ref.stock.copy(), stock_as_of=0.0)
+    assert _stock_view(order_feature_frame([_flash(3, 1)], same, recent)) == [(1, 0)]
+    stock = ref.stock.copy()
+    stock.loc[(stock.sku == "MILK-S1") & (stock.warehouse_id == "WH-GZ"), "reserved"] = 4
+    refreshed = ReferenceData(ref.catalog, ref.warehouses, stock, stock_as_of=0.0)
+    assert _stock_view(order_feature_frame([_flash(4, 1)], refreshed, recent)) == [(1, 0)]
+    assert _stock_view(order_feature_frame([_flash(5, 1)], refreshed, recent)) == [(0, 1)]
