@@ -19,7 +19,7 @@ import pandas as pd
 from features.calendar import promo_season
 from features.duplicates import Matches, RecentOrders
 from features.order_reference import ReferenceIndex, reference_index, sku_key
-from features.stock_ledger import StockLedger
+from features.stock_ledger import Lines, StockLedger
 from ordersight.baby_age import AGE_KEYS, BIRTH_KEYS, declared_months
 from ordersight.gazetteer import coords
 from ordersight.reference import ReferenceData
@@ -482,28 +482,32 @@ def _stock_features(
         }
     safe = np.where(known, sku_i, 0)
     on_all = np.where(known[:, None], idx.on_hand[safe], np.nan)
-    res_all = idx.reserved[safe]
-    if taking is not None:
-        res_all = res_all + np.where(taking.live[:, None], taking.ledger.matrix(idx)[safe], 0.0)
+    taken_all = _taken_before_batch(idx, taking, safe, line_order) if taking else 0.0
+    res_all = idx.reserved[safe] + taken_all
     avail_all = np.where(known[:, None], on_all - res_all, np.inf)
-    can = avail_all >= qty[:, None]  # (lines, warehouses); unknown SKUs never block
-    can_all = np.logical_and.reduceat(can, starts, axis=0)
     where = np.array([coords(a) if a else (np.nan, np.nan) for a in (adcodes or [None] * n)])
     where = where.reshape(n, 2)
     dist = _haversine(where[:, :1], where[:, 1:], idx.wh_lon, idx.wh_lat)
     # Without a location, prefer the warehouse holding most of the SKU (or of the order).
     line_rank = np.where(np.isnan(dist[line_order]), -_nan_to(on_all, 0.0), dist[line_order])
-    cover = np.add.reduceat(np.maximum(np.where(np.isinf(avail_all), 0, avail_all), 0), starts)
-    rank = np.where(np.isnan(dist), -cover, dist)
-    held = on_all > 0
+    held = on_all - taken_all > 0  # units on hand that no order since the snapshot took
     nearest_held = np.argmin(np.where(held, line_rank, np.inf), axis=1)
     g = given[line_order]
     w = np.where(g >= 0, g, np.where(held.any(axis=1), nearest_held, np.argmin(line_rank, axis=1)))
     ok = known & (g != -2)
+    if taking is not None:
+        left = on_all - taken_all
+        w, earlier = _taken_in_batch(
+            idx, taking, ok, line_order, safe, g, line_rank, left, avail_all, qty, w
+        )
+        res_all = res_all + earlier
+        avail_all = np.where(known[:, None], on_all - res_all, np.inf)
+    can = avail_all >= qty[:, None]  # (lines, warehouses); unknown SKUs never block
+    can_all = np.logical_and.reduceat(can, starts, axis=0)
+    cover = np.add.reduceat(np.maximum(np.where(np.isinf(avail_all), 0, avail_all), 0), starts)
+    rank = np.where(np.isnan(dist), -cover, dist)
     on = np.where(ok, idx.on_hand[safe, w], np.nan)
     res = np.where(ok, res_all[np.arange(len(w)), w], np.nan)
-    if taking is not None:
-        res += _taken_in_batch(idx, taking, ok, line_order, safe, w, qty, on - res)
     transit = np.where(ok, idx.in_transit[safe, w], np.nan)
     vel = np.where(ok, idx.velocity[safe, w], np.nan)
     avail = on - res
@@ -535,32 +539,51 @@ def _stock_features(
     }
 
 
+def _taken_before_batch(
+    idx: ReferenceIndex, taking: _Taking, safe: np.ndarray, line_order: np.ndarray
+) -> np.ndarray:
+    """Per line and warehouse, the units orders took before this batch, as the line reads them
+    (none for a line of an order created before the snapshot)."""
+    ids = [taking.order_ids[o] for o in line_order.tolist()]
+    seen = taking.live & taking.retried
+    rows = taking.ledger.view(idx, list(zip(ids, safe.tolist(), strict=True)), seen.tolist())
+    return np.where(taking.live[:, None], rows, 0.0)
+
+
 def _taken_in_batch(
     idx: ReferenceIndex,
     taking: _Taking,
     ok: np.ndarray,
     line_order: np.ndarray,
     safe: np.ndarray,
-    w: np.ndarray,
-    units: np.ndarray,
+    given: np.ndarray,
+    line_rank: np.ndarray,
+    left: np.ndarray,
     available: np.ndarray,
-) -> np.ndarray:
-    """Per line, the reserved units at its sourcing warehouse beyond the ledger's: earlier orders
-    of the batch, less a retry's own (see :meth:`StockLedger.take`, which then records the batch's
-    takes)."""
-    extra = np.zeros(len(w))
+    units: np.ndarray,
+    w: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The live lines routed and taken in arrival order (:meth:`StockLedger.take`): ``w`` with
+    their warehouses, and per line and warehouse what earlier orders of the batch took."""
+    w, earlier = w.copy(), np.zeros(left.shape)
     sel = np.flatnonzero(taking.live & ok)
-    ids = [taking.order_ids[o] for o in line_order[sel].tolist()]
-    lines = list(zip(ids, safe[sel].tolist(), w[sel].tolist(), strict=True))
-    extra[sel] = taking.ledger.take(
-        idx,
-        lines,
-        taking.retried[sel].tolist(),
-        taking.qty[sel].tolist(),
-        units[sel].tolist(),
-        available[sel].tolist(),
+    if not len(sel):  # the live lines are of unknown SKUs or warehouses
+        return w, earlier
+    lines = Lines(
+        order=line_order[sel],
+        order_ids=taking.order_ids,
+        sku=safe[sel],
+        given=given[sel],
+        rank=line_rank[sel],
+        start=w[sel],
+        left=left[sel],
+        available=available[sel],
+        retried=taking.retried[sel],
+        qty=taking.qty[sel],
+        units=units[sel],
     )
-    return extra
+    w[sel], earlier[sel] = taking.ledger.take(idx, lines)
+    return w, earlier
 
 
 def _split_plans(

@@ -20,16 +20,35 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from features.order_reference import ReferenceIndex
 
-__all__ = ["StockLedger"]
+__all__ = ["Lines", "StockLedger"]
 
 Cell = tuple[int, int]  # (sku, warehouse) positions in the current reference index
 # orders whose takes are remembered for their retries (a retry comes within minutes)
 REMEMBERED_ORDERS = 200_000
+# up to this many lines a batch is taken line by line: the vectorised pass costs more (~20 µs)
+SMALL_BATCH = 16
+
+
+class Lines(NamedTuple):
+    """A batch's lines that read and take from the ledger, in arrival order."""
+
+    order: np.ndarray  # position of the line's order in the batch
+    order_ids: Sequence[str]  # per order position
+    sku: np.ndarray
+    given: np.ndarray  # the warehouse the order names, -1 where it names none
+    rank: np.ndarray  # (lines, warehouses): distance, or the like, the nearest lowest
+    start: np.ndarray  # the warehouse each would ship from before this batch's takes
+    left: np.ndarray  # (lines, warehouses): units on hand that no order took before the batch
+    available: np.ndarray  # (lines, warehouses): available units before the batch
+    retried: np.ndarray
+    qty: np.ndarray  # the line's own units
+    units: np.ndarray  # the order's units of the line's SKU (split lines summed)
 
 
 @dataclass
@@ -46,7 +65,7 @@ class StockLedger:
     """Units taken per (SKU, warehouse) since its stock row was loaded, and by which order."""
 
     _taken: dict[Cell, _Taken] = field(default_factory=dict)
-    # the recent orders' takes, so that a retry is read without its own (see :meth:`take`)
+    # the recent orders' takes, so that a retry is read without its own (see :meth:`view`)
     _by_order: OrderedDict[str, list[tuple[_Taken, float]]] = field(default_factory=OrderedDict)
     _key: tuple[int, ...] | None = None
     _matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
@@ -68,66 +87,143 @@ class StockLedger:
             self._taken = kept
         return self._matrix
 
-    def take(
-        self,
-        idx: ReferenceIndex,
-        lines: Sequence[tuple[str, int, int]],
-        retried: Sequence[bool],
-        qty: Sequence[float],
-        units: Sequence[float],
-        available: Sequence[float],
-    ) -> list[float]:
-        """Per line (``(order_id, sku, warehouse)``, in arrival order), the units to add to the
-        reserved ones at its warehouse beyond :meth:`matrix`: what earlier orders of this batch
-        took, less a retried order's own take (it keeps the answer it had). Then records what
-        each line of an order not ``retried`` takes: its ``qty`` where ``available`` less the
-        earlier takes still covers the order's ``units`` of that SKU, else nothing."""
-        matrix = self.matrix(idx)
-        extra = [0.0] * len(lines)
-        batch: dict[Cell, float] = {}  # taken by earlier orders of the batch
-        current: list[tuple[Cell, float]] = []  # the order being read
-        last_order = None
-        for j, ((order, s, w), again, q, u, a) in enumerate(
-            zip(lines, retried, qty, units, available, strict=True)
-        ):
-            if order != last_order:
-                self._commit(idx, last_order, current, batch)
-                current, last_order = [], order
-            extra[j] = earlier = batch.get((s, w), 0.0)
-            if again:
-                extra[j] -= self._own(order, (s, w))
-            elif u <= a - earlier:
-                current.append(((s, w), q))
-        self._commit(idx, last_order, current, batch)
-        for cell in batch:
-            matrix[cell] = self._taken[cell].units
-        return extra
+    def view(
+        self, idx: ReferenceIndex, lines: Sequence[tuple[str, int]], retried: Sequence[bool]
+    ) -> np.ndarray:
+        """Per line (``(order_id, sku)``), the units taken at each warehouse as it reads them: a
+        retried order's own takes left out (it keeps the answer it had)."""
+        rows = self.matrix(idx)[[s for _, s in lines]]
+        for j in [j for j, again in enumerate(retried) if again]:
+            order, s = lines[j]
+            for entry, took in self._by_order.get(order, ()):
+                w = idx.wh_pos.get(entry.warehouse)
+                if w is not None and self._taken.get((s, w)) is entry:
+                    rows[j, w] -= took
+        return rows
 
-    def _commit(
-        self,
-        idx: ReferenceIndex,
-        order: str | None,
-        takes: list[tuple[Cell, float]],
-        batch: dict[Cell, float],
+    def take(self, idx: ReferenceIndex, lines: Lines) -> tuple[np.ndarray, np.ndarray]:
+        """Route and take the batch's lines as if one by one in arrival order.
+
+        A line ships from its order's warehouse, else from the nearest one with units ``left``
+        that earlier orders of the batch have not taken (else the nearest). It takes its
+        ``qty`` where the available units, less what earlier orders of the batch took there,
+        cover the order's ``units`` of the SKU; otherwise, and for a retry, nothing. Returns
+        each line's warehouse and, per warehouse, what earlier orders of the batch took.
+        """
+        k = len(lines.sku)
+        if lines.order[0] == lines.order[-1]:  # one order (the single-order path): none before it
+            at = np.arange(k), lines.start
+            fits = (lines.units <= lines.available[at]) & ~lines.retried
+            self._record(idx, lines, lines.start, np.where(fits, lines.qty, 0.0))
+            return lines.start, np.zeros(lines.available.shape)
+        if k > SMALL_BATCH and not lines.retried.any():
+            # usually every line fits where it stood before the batch: then in one pass
+            earlier = _taken_by_earlier_orders(lines)
+            at = np.arange(k), lines.start
+            if (lines.units <= lines.available[at] - earlier[at]).all():
+                self._record(idx, lines, lines.start, lines.qty)
+                return lines.start, earlier
+        ships, took, earlier = _in_turn(lines)
+        self._record(idx, lines, ships, took)
+        return ships, earlier
+
+    def _record(
+        self, idx: ReferenceIndex, lines: Lines, ships: np.ndarray, took: np.ndarray
     ) -> None:
-        """Record one order's takes in the ledger, the batch and the order's own list."""
-        if order is None or not takes:
+        """Add the lines' takes to the ledger and to their orders' lists."""
+        some = np.flatnonzero(took > 0).tolist()
+        if not some:
             return
-        own = self._by_order[order] = []
-        for cell, took in takes:
-            batch[cell] = batch.get(cell, 0.0) + took
+        matrix = self.matrix(idx)
+        order, sku, wh, units = (
+            lines.order[some].tolist(),
+            lines.sku[some].tolist(),
+            ships[some].tolist(),
+            took[some].tolist(),
+        )
+        by_order = self._by_order
+        for o, cell, q in zip(order, zip(sku, wh, strict=True), units, strict=True):
             entry = self._taken.get(cell)
             if entry is None:
                 s, w = cell
                 entry = self._taken[cell] = _Taken(
                     str(idx.skus[s]), str(idx.wh_ids[w]), idx.on_hand[cell], idx.reserved[cell]
                 )
-            entry.units += took
-            own.append((entry, took))
-        if len(self._by_order) > REMEMBERED_ORDERS:
-            self._by_order.popitem(last=False)
+            entry.units += q
+            matrix[cell] = entry.units
+            by_order.setdefault(lines.order_ids[o], []).append((entry, q))
+        while len(by_order) > REMEMBERED_ORDERS:
+            by_order.popitem(last=False)
 
-    def _own(self, order: str, cell: Cell) -> float:
-        """What ``order`` took at ``cell``, where that count still stands."""
-        current = self._taken.get(cell)
-        return sum(took for entry, took in self._by_order.get(order, ()) if entry is current)
+
+def _taken_by_earlier_orders(lines: Lines) -> np.ndarray:
+    """(lines, warehouses): the units earlier orders of the batch took of each line's SKU, when
+    every line takes its ``qty`` where it stood before the batch."""
+    k, n_wh = lines.available.shape
+    taken = np.zeros((k, n_wh))
+    taken[np.arange(k), lines.start] = lines.qty
+    by_sku = np.argsort(lines.sku, kind="stable")  # arrival order within a SKU
+    sku, order, taken = lines.sku[by_sku], lines.order[by_sku], taken[by_sku]
+    running = np.cumsum(taken, axis=0) - taken  # before each line
+    first = np.arange(k)
+    new_sku = np.r_[True, sku[1:] != sku[:-1]]
+    new_order = new_sku | np.r_[True, order[1:] != order[:-1]]
+    sku_start = np.maximum.accumulate(np.where(new_sku, first, 0))
+    order_start = np.maximum.accumulate(np.where(new_order, first, 0))
+    earlier = np.empty((k, n_wh))
+    earlier[by_sku] = running[order_start] - running[sku_start]
+    return earlier
+
+
+def _in_turn(lines: Lines) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:meth:`StockLedger.take` line by line: warehouses, units taken, earlier orders' takes."""
+    k, n_wh = lines.available.shape
+    ships, took, earlier = np.zeros(k, dtype=np.int64), np.zeros(k), np.zeros((k, n_wh))
+    batch: dict[int, dict[int, float]] = {}  # per SKU and warehouse, taken by earlier orders
+    mine: dict[tuple[int, int], dict[int, float]] = {}  # the same per order, for its retries
+    current: list[tuple[int, int, float]] = []  # the takes of the order being read
+    last_order = -1
+    left, available = lines.left.tolist(), lines.available.tolist()
+    for j, (order, s, given, route, again, q, u) in enumerate(
+        zip(
+            lines.order.tolist(),
+            lines.sku.tolist(),
+            lines.given.tolist(),
+            np.argsort(lines.rank, axis=1, kind="stable").tolist(),
+            lines.retried.tolist(),
+            lines.qty.tolist(),
+            lines.units.tolist(),
+            strict=True,
+        )
+    ):
+        if order != last_order:
+            _commit(last_order, current, batch, mine)
+            current, last_order = [], order
+        before: dict[int, float] = {}
+        if s in batch:
+            own = mine.get((order, s), {}) if again else {}
+            before = {w: units - own.get(w, 0.0) for w, units in batch[s].items()}
+            for w, units in before.items():
+                earlier[j, w] = units
+        route = [given] if given >= 0 else route
+        w = next((w for w in route if left[j][w] > before.get(w, 0.0)), route[0])
+        ships[j] = w
+        if not again and u <= available[j][w] - before.get(w, 0.0):
+            took[j] = q
+            current.append((s, w, q))
+    _commit(last_order, current, batch, mine)
+    return ships, took, earlier
+
+
+def _commit(
+    order: int,
+    takes: list[tuple[int, int, float]],
+    batch: dict[int, dict[int, float]],
+    mine: dict[tuple[int, int], dict[int, float]],
+) -> None:
+    """One order's takes into the batch's running counts (once the order has been read)."""
+    for s, w, q in takes:
+        in_batch = batch.setdefault(s, {})
+        in_batch[w] = in_batch.get(w, 0.0) + q
+        by_me = mine.setdefault((order, s), {})
+        by_me[w] = by_me.get(w, 0.0) + q

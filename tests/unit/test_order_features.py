@@ -562,3 +562,68 @@ def test_a_refreshed_stock_row_starts_its_count_again(ref):
     refreshed = ReferenceData(ref.catalog, ref.warehouses, stock, stock_as_of=0.0)
     assert _stock_view(order_feature_frame([_flash(4, 1)], refreshed, recent)) == [(1, 0)]
     assert _stock_view(order_feature_frame([_flash(5, 1)], refreshed, recent)) == [(0, 1)]
+
+
+def test_a_flash_sale_ships_from_the_next_warehouse_once_the_nearest_is_taken(ref):
+    """An order naming no warehouse ships from the nearest one holding units no order has taken
+    (WH-GZ's 5 for a Guangzhou buyer, then WH-HZ's); in one batch or one by one alike, and a
+    retry keeps the warehouse it had."""
+    ref = _after_snapshot(ref)
+
+    def buyer(k: int, qty: int):
+        return order([("MILK-S1", qty, 300.0)], oid=f"g{k}", phone=f"1370000{k:04d}",
+                     at=T0 + timedelta(minutes=k), raw="广东省广州市天河区天河路385号")  # fmt: skip
+
+    buyers = [buyer(1, 5), buyer(2, 1), buyer(3, 2)]
+    together = order_feature_frame(buyers, ref, RecentOrders(), adcodes=["440106"] * 3)
+    recent = RecentOrders()
+    alone = pd.concat(
+        [order_feature_frame([b], ref, recent, adcodes=["440106"]) for b in buyers],
+        ignore_index=True,
+    )
+    pd.testing.assert_frame_equal(together, alone, check_dtype=False)
+    assert together.sourcing_warehouse.tolist() == ["WH-GZ", "WH-HZ", "WH-HZ"]
+    assert together.lines_short_available.tolist() == [0, 0, 1]  # WH-HZ: 10 on hand, 8 reserved
+    retry = order_feature_frame([buyer(1, 5)], ref, recent, adcodes=["440106"])
+    assert (retry.sourcing_warehouse[0], retry.lines_short_available[0]) == ("WH-GZ", 0)
+
+
+@pytest.mark.parametrize("warehouse", ["WH-BJ", "WH-GZ"])  # 100 units: all fit; 5: they run out
+def test_a_large_live_batch_reads_the_stock_as_its_orders_one_by_one(ref, warehouse):
+    """Over 16 lines a batch whose lines all fit is taken in one vectorised pass, else line by
+    line; either way each order gets the answer it gets alone."""
+    ref = _after_snapshot(ref)
+    cities = [("北京市朝阳区建国路88号", "110105"), ("广东省广州市天河区天河路385号", "440106")]
+    buyers, adcodes = [], []
+    for k in range(24):
+        raw, adcode = cities[k % 2]
+        lines = [("MILK-S1", 1 + k % 3, 300.0)] + ([("MILK-S1", 1, 300.0)] * (k % 4 == 0))
+        buyers.append(
+            order(
+                lines,
+                oid=f"b{k}",
+                phone=f"1360000{k:04d}",
+                at=T0 + timedelta(minutes=k),
+                raw=raw,
+                warehouse=warehouse if k % 3 else None,
+            )  # fmt: skip
+        )
+        adcodes.append(adcode)
+    together = order_feature_frame(buyers, ref, RecentOrders(), adcodes=adcodes)
+    recent = RecentOrders()
+    alone = pd.concat(
+        [
+            order_feature_frame([b], ref, recent, adcodes=[a])
+            for b, a in zip(buyers, adcodes, strict=True)
+        ],
+        ignore_index=True,
+    )
+    pd.testing.assert_frame_equal(together, alone, check_dtype=False)
+    assert (together.lines_short_available > 0).any() == (warehouse == "WH-GZ")
+
+
+def test_a_live_order_of_unknown_skus_takes_nothing(ref):
+    frame = order_feature_frame(
+        [order([("NOPE", 1, 10.0)], oid="u1")], _after_snapshot(ref), RecentOrders()
+    )
+    assert frame.n_unknown_sku.tolist() == [1] and np.isnan(frame.available_min[0])
