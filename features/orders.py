@@ -427,8 +427,8 @@ def _typed(columns: dict[str, object], n: int) -> dict[str, np.ndarray]:
 
 
 class _Taking(NamedTuple):
-    """The lines that read and take from the stock ledger: orders created after the stock
-    snapshot, not retries (see :mod:`features.stock_ledger`)."""
+    """The lines that read the stock ledger, those of orders created after the stock snapshot
+    (``live``); all but a retry's also take from it (see :mod:`features.stock_ledger`)."""
 
     ledger: StockLedger
     live: np.ndarray  # per line
@@ -470,8 +470,9 @@ def _stock_features(
 
     A line ships from the order's warehouse, else the nearest warehouse holding the SKU (what
     an OMS routing rule does); an order naming an unknown warehouse gets NaN stock ratios.
-    With ``taking``, the snapshot's reserved units include what orders took since it: at every
-    warehouse what earlier batches took, at the sourcing one also the batch's earlier orders.
+    With ``taking``, the live lines are routed and read in arrival order: the snapshot's
+    reserved units include what orders since it took, in earlier batches and earlier in this one,
+    and a warehouse whose units were all taken holds none for routing.
     """
     n, n_wh = len(given), len(idx.wh_ids)
     flash = (attrs["flash"] > 0).astype(np.int64)
