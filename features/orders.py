@@ -545,10 +545,13 @@ def _taken_before_batch(
 ) -> np.ndarray:
     """Per line and warehouse, the units orders took before this batch, as the line reads them
     (none for a line of an order created before the snapshot)."""
-    ids = [taking.order_ids[o] for o in line_order.tolist()]
     seen = taking.live & taking.retried
-    rows = taking.ledger.view(idx, list(zip(ids, safe.tolist(), strict=True)), seen.tolist())
-    return np.where(taking.live[:, None], rows, 0.0)
+    if seen.any():
+        ids = [taking.order_ids[o] for o in line_order.tolist()]
+        rows = taking.ledger.view(idx, list(zip(ids, safe.tolist(), strict=True)), seen.tolist())
+    else:
+        rows = taking.ledger.matrix(idx)[safe]
+    return rows if taking.live.all() else np.where(taking.live[:, None], rows, 0.0)
 
 
 def _taken_in_batch(
@@ -567,9 +570,13 @@ def _taken_in_batch(
     """The live lines routed and taken in arrival order (:meth:`StockLedger.take`): ``w`` with
     their warehouses, and per line and warehouse what earlier orders of the batch took."""
     w, earlier = w.copy(), np.zeros(left.shape)
-    sel = np.flatnonzero(taking.live & ok)
-    if not len(sel):  # the live lines are of unknown SKUs or warehouses
-        return w, earlier
+    takes = taking.live & ok
+    if takes.all():  # usually: no copies
+        sel: np.ndarray | slice = slice(None)
+    else:
+        sel = np.flatnonzero(takes)
+        if not len(sel):  # the live lines are of unknown SKUs or warehouses
+            return w, earlier
     lines = Lines(
         order=line_order[sel],
         order_ids=taking.order_ids,

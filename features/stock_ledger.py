@@ -131,8 +131,8 @@ class StockLedger:
         self, idx: ReferenceIndex, lines: Lines, ships: np.ndarray, took: np.ndarray
     ) -> None:
         """Add the lines' takes to the ledger and to their orders' lists."""
-        some = np.flatnonzero(took > 0).tolist()
-        if not some:
+        some = took > 0
+        if not some.any():
             return
         matrix = self.matrix(idx)
         order, sku, wh, units = (
