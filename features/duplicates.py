@@ -189,7 +189,7 @@ class RecentOrders:
             for prior in seen:
                 if prior.order_id == order.order_id:
                     retry = True
-                elif abs(at - prior.at) > span:  # before or after: see the class docstring
+                elif not -span <= at - prior.at <= span:  # before or after (class docstring)
                     continue
                 elif prior.channel == order.channel:
                     same[i] += 1
