@@ -402,22 +402,27 @@ def test_a_baby_age_declared_as_other_systems_write_it(ref, attributes, months):
         assert row.loc[0, "baby_age_months"] == months and row.loc[0, "stage_age_mismatch"] == 1
 
 
+def _batch_equals_singles(orders: list, ref: ReferenceData, adcodes: list) -> pd.DataFrame:
+    """The batch's features, asserted equal to its orders' one by one on one order stream."""
+    together = order_feature_frame(orders, ref, RecentOrders(), adcodes=adcodes)
+    recent = RecentOrders()
+    singles = pd.concat(
+        [
+            order_feature_frame([o], ref, recent, adcodes=[a])
+            for o, a in zip(orders, adcodes, strict=True)
+        ],
+        ignore_index=True,
+    )
+    pd.testing.assert_frame_equal(together, singles, check_dtype=False)
+    return together
+
+
 def test_batch_equals_singles(ref):
     batch = [
         order([("MILK-S1", k + 1, 250.0 + k)], oid=f"o{k}", paid=100.0 * k, at=T0 + timedelta(k))
         for k in range(5)
     ] + [order([("TV-55", 2, 3900.0), ("NOPE", 1, 1.0)], oid="o9", warehouse="WH-GZ")]
-    adcodes = ["330106", "110105", None, "440106", "330106", "110105"]
-    together = order_feature_frame(batch, ref, RecentOrders(), adcodes=adcodes)
-    recent = RecentOrders()
-    singles = pd.concat(
-        [
-            order_feature_frame([o], ref, recent, adcodes=[a])
-            for o, a in zip(batch, adcodes, strict=True)
-        ],
-        ignore_index=True,
-    )
-    pd.testing.assert_frame_equal(together, singles, check_dtype=False)
+    _batch_equals_singles(batch, ref, ["330106", "110105", None, "440106", "330106", "110105"])
 
 
 def test_duplicates_across_channels_within_window(ref):
@@ -575,13 +580,9 @@ def test_a_flash_sale_ships_from_the_next_warehouse_once_the_nearest_is_taken(re
                      at=T0 + timedelta(minutes=k), raw="广东省广州市天河区天河路385号")  # fmt: skip
 
     buyers = [buyer(1, 5), buyer(2, 1), buyer(3, 2)]
-    together = order_feature_frame(buyers, ref, RecentOrders(), adcodes=["440106"] * 3)
+    together = _batch_equals_singles(buyers, ref, ["440106"] * 3)
     recent = RecentOrders()
-    alone = pd.concat(
-        [order_feature_frame([b], ref, recent, adcodes=["440106"]) for b in buyers],
-        ignore_index=True,
-    )
-    pd.testing.assert_frame_equal(together, alone, check_dtype=False)
+    order_feature_frame(buyers, ref, recent, adcodes=["440106"] * 3)
     assert together.sourcing_warehouse.tolist() == ["WH-GZ", "WH-HZ", "WH-HZ"]
     assert together.lines_short_available.tolist() == [0, 0, 1]  # WH-HZ: 10 on hand, 8 reserved
     retry = order_feature_frame([buyer(1, 5)], ref, recent, adcodes=["440106"])
@@ -598,27 +599,11 @@ def test_a_large_live_batch_reads_the_stock_as_its_orders_one_by_one(ref, wareho
     for k in range(24):
         raw, adcode = cities[k % 2]
         lines = [("MILK-S1", 1 + k % 3, 300.0)] + ([("MILK-S1", 1, 300.0)] * (k % 4 == 0))
-        buyers.append(
-            order(
-                lines,
-                oid=f"b{k}",
-                phone=f"1360000{k:04d}",
-                at=T0 + timedelta(minutes=k),
-                raw=raw,
-                warehouse=warehouse if k % 3 else None,
-            )  # fmt: skip
-        )
+        at = T0 + timedelta(minutes=k)
+        phone, named = f"1360000{k:04d}", warehouse if k % 3 else None
+        buyers.append(order(lines, oid=f"b{k}", phone=phone, at=at, raw=raw, warehouse=named))
         adcodes.append(adcode)
-    together = order_feature_frame(buyers, ref, RecentOrders(), adcodes=adcodes)
-    recent = RecentOrders()
-    alone = pd.concat(
-        [
-            order_feature_frame([b], ref, recent, adcodes=[a])
-            for b, a in zip(buyers, adcodes, strict=True)
-        ],
-        ignore_index=True,
-    )
-    pd.testing.assert_frame_equal(together, alone, check_dtype=False)
+    together = _batch_equals_singles(buyers, ref, adcodes)
     assert (together.lines_short_available > 0).any() == (warehouse == "WH-GZ")
 
 
