@@ -168,6 +168,7 @@ class Repository(Protocol):
 
 
 def _latest_per_order(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each order's last row (its latest scoring), in the order the orders first appear."""
     return {row["order_id"]: row for row in rows}
 
 
