@@ -7,6 +7,8 @@ sourcing warehouse, and later orders read the snapshot's ``reserved`` plus what 
 
 - An order takes a line's units where its warehouse can still fill them; a line it cannot fill
   takes nothing (the order is held or sent elsewhere, and must not block the next, smaller one).
+  An order naming no warehouse ships from the nearest one with units that no order has taken.
+- A batch reads the stock as its orders would one by one, in arrival order.
 - Only orders created after the snapshot count: older ones (a replayed file, training history)
   are in its numbers already. A retry takes nothing the second time, and reads the ledger
   without its own first take: it gets the answer it had.
