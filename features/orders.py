@@ -491,13 +491,13 @@ def _stock_features(
     dist = _haversine(where[:, :1], where[:, 1:], idx.wh_lon, idx.wh_lat)
     # Without a location, prefer the warehouse holding most of the SKU (or of the order).
     line_rank = np.where(np.isnan(dist[line_order]), -_nan_to(on_all, 0.0), dist[line_order])
-    held = on_all - taken_all > 0  # units on hand that no order since the snapshot took
+    left = on_all - taken_all  # units on hand that no order since the snapshot took
+    held = left > 0
     nearest_held = np.argmin(np.where(held, line_rank, np.inf), axis=1)
     g = given[line_order]
     w = np.where(g >= 0, g, np.where(held.any(axis=1), nearest_held, np.argmin(line_rank, axis=1)))
     ok = known & (g != -2)
     if taking is not None:
-        left = on_all - taken_all
         w, earlier = _taken_in_batch(
             idx, taking, ok, line_order, safe, g, line_rank, left, avail_all, qty, w
         )

@@ -113,15 +113,14 @@ class StockLedger:
         each line's warehouse and, per warehouse, what earlier orders of the batch took.
         """
         k = len(lines.sku)
+        at = np.arange(k), lines.start  # each line where it stood before the batch
         if lines.order[0] == lines.order[-1]:  # one order (the single-order path): none before it
-            at = np.arange(k), lines.start
             fits = (lines.units <= lines.available[at]) & ~lines.retried
             self._record(idx, lines, lines.start, np.where(fits, lines.qty, 0.0))
             return lines.start, np.zeros(lines.available.shape)
         if k > SMALL_BATCH and not lines.retried.any():
             # usually every line fits where it stood before the batch: then in one pass
             earlier = _taken_by_earlier_orders(lines)
-            at = np.arange(k), lines.start
             if (lines.units <= lines.available[at] - earlier[at]).all():
                 self._record(idx, lines, lines.start, lines.qty)
                 return lines.start, earlier
