@@ -182,9 +182,9 @@ def _attribute_columns(orders: Sequence[Order]) -> dict[str, np.ndarray]:
     columns = {name: [np.nan] * n for name in (*_ATTRIBUTE_KEYS, "age")}
     for i, order in enumerate(orders):
         attrs = order.attributes
-        named = attrs.keys() & _READ_KEYS if attrs else None
-        if not named:
+        if not attrs or _READ_KEYS.isdisjoint(attrs):  # no new set for the orders that name none
             continue
+        named = attrs.keys() & _READ_KEYS
         for name, keys in _ATTRIBUTE_KEYS.items():
             if not named.isdisjoint(keys):
                 columns[name][i] = _attr_float(attrs, keys)

@@ -51,12 +51,13 @@ Columns = dict[str, np.ndarray]
 @dataclass
 class ModelOutput:
     """One model type's batch output: which rows it scored, their scores, and for rows at or over
-    the review threshold the best code and the evidence (None / empty elsewhere)."""
+    the review threshold the best code (None elsewhere) and the evidence (by row: the others
+    have none)."""
 
     scored: np.ndarray
     score: np.ndarray
     code: list[str | None]
-    evidence: list[list[Evidence]] = field(default_factory=list)
+    evidence: dict[int, list[Evidence]] = field(default_factory=dict)
 
 
 def _review_threshold(rules: RuleSet, kind: str) -> float:
@@ -72,14 +73,15 @@ def _run_model(loaded: LoadedModel, cols: Columns, explain_min: float) -> ModelO
     scored = ~model.required_missing(cols) & np.isfinite(score)
     flagged = np.flatnonzero(scored & (score >= explain_min))
     codes: list[str | None] = [None] * n
-    evidence: list[list[Evidence]] = [[] for _ in range(n)]
+    evidence: dict[int, list[Evidence]] = {}
     if len(flagged):  # codes and evidence matter only where an issue is raised
+        rows = flagged.tolist()
         known = [j for j, code in enumerate(model.codes) if code in CODES]
         if known:
             per_code = model.code_matrix(x[flagged], score[flagged])[:, known]
-            for row, j in zip(flagged, per_code.argmax(axis=1), strict=True):
+            for row, j in zip(rows, per_code.argmax(axis=1).tolist(), strict=True):
                 codes[row] = model.codes[known[j]]
-        for row, contribs in zip(flagged, model.explain_matrix(x[flagged], top=3), strict=True):
+        for row, contribs in zip(rows, model.explain_matrix(x[flagged], top=3), strict=True):
             evidence[row] = [
                 trusted(Evidence, feature=f, contribution=round(float(c), 4)) for f, c in contribs
             ]
@@ -225,7 +227,7 @@ class KindRows(NamedTuple):
     score: list[float]
     shown: list[float]  # the score rounded as the response shows it (rounded once per batch)
     code: list[str | None]
-    evidence: list[list[Evidence]]
+    evidence: dict[int, list[Evidence]]  # rows at or over the review threshold
     review: float
 
 
@@ -233,7 +235,7 @@ def _kind_rows(kind: str, out: ModelOutput | None, rules: RuleSet, n: int) -> Ki
     """A type without a model output is unscored on every row."""
     review = _review_threshold(rules, kind)
     if out is None:
-        return KindRows(kind, [False] * n, [], [], [], [], review)
+        return KindRows(kind, [False] * n, [], [], [], {}, review)
     shown = np.round(out.score, 4).tolist()
     return KindRows(
         kind, out.scored.tolist(), out.score.tolist(), shown, out.code, out.evidence, review

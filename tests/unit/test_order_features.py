@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from features.channel_prices import MIN_SEEN
-from features.duplicates import RecentOrders, address_key, fingerprint
+from features.duplicates import RecentOrders, _timestamp, address_key, fingerprint
 from features.orders import FEATURES, order_feature_frame
 from features.suggestions import price_suggestion, stock_suggestion
 from ordersight.reference import ReferenceData, validate_frame
@@ -447,6 +447,19 @@ def test_a_duplicate_that_arrives_before_the_order_it_repeats_is_found(ref):
     too_late = order(oid="pdd-old", channel="pdd", at=T0 - timedelta(hours=30))
     frame = order_feature_frame([later_copy, original, too_late], ref, RecentOrders())
     assert frame.dup_cross_channel.tolist() == [0, 1, 0]
+
+
+def test_a_naive_time_is_china_time_to_the_microsecond():
+    """The duplicate window reads naive times as China time by their distance from the epoch;
+    that must be the very float an aware China time gives, or a naive and an aware copy of one
+    order would sit a rounding apart."""
+    rng = np.random.default_rng(0)
+    seconds = rng.integers(-2_000_000_000, 4_000_000_000, 2_000)
+    micros = rng.integers(0, 1_000_000, 2_000)
+    for s, us in zip(seconds.tolist(), micros.tolist(), strict=True):
+        naive = datetime(1970, 1, 1) + timedelta(seconds=s, microseconds=us)
+        assert _timestamp(naive) == naive.replace(tzinfo=CN).timestamp()
+        assert _timestamp(naive.replace(tzinfo=CN)) == naive.replace(tzinfo=CN).timestamp()
 
 
 def test_fingerprint_ignores_region_spelling_with_adcode():
