@@ -90,11 +90,15 @@ def serve(
 def worker(
     batch: Annotated[int, typer.Option(help="max orders scored per model call")] = 500,
     once: Annotated[bool, typer.Option(help="drain the queue once and stop")] = False,
+    consumer: Annotated[
+        str | None,
+        typer.Option(help="this worker's name (default: the host's); one per running worker"),
+    ] = None,
 ) -> None:
     """Score orders from the Redis queue (ORDERSIGHT_QUEUE_NAME) and push results back."""
     from serving.worker import run_worker
 
-    processed = run_worker(get_settings(), batch_size=batch, once=once)
+    processed = run_worker(get_settings(), batch_size=batch, once=once, consumer=consumer)
     console.print(f"scored {processed} orders")
 
 

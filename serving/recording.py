@@ -12,7 +12,7 @@ from fastapi import Response
 from pydantic import BaseModel
 
 from ordersight.schema import Order, ScoreResult
-from ordersight.storage import now
+from ordersight.storage import Repository, now
 from serving.services import Services
 
 
@@ -25,11 +25,19 @@ def record(services: Services, orders: Sequence[Order], results: Sequence[ScoreR
     issues = Counter((i.type, i.scored_by) for r in results for i in r.issues)
     for (issue_type, scored_by), count in issues.items():
         metrics.issues.labels(issue_type, scored_by).inc(count)
+    save_for_review(services.repo, orders, results)
+
+
+def save_for_review(
+    repo: Repository, orders: Sequence[Order], results: Sequence[ScoreResult]
+) -> None:
+    """Store the decisions that need a person (review / hold) for the review queue, whichever
+    path scored them (the API, the queue worker)."""
     at = now()
     rows = [
         decision_row(o, r, at) for o, r in zip(orders, results, strict=True) if r.action != "pass"
     ]
-    services.repo.save_decisions(rows)
+    repo.save_decisions(rows)
 
 
 def score_and_record(services: Services, orders: Sequence[Order]) -> list[ScoreResult]:

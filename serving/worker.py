@@ -2,24 +2,58 @@
 
 Producers `LPUSH ordersight:orders <order JSON>`; results go to `ordersight:orders:results`
 (one JSON per order, the same shape as the API's) and invalid payloads to
-`ordersight:orders:errors` with the reason, so nothing is lost.
+`ordersight:orders:errors` with the reason. Decisions that need a person (review / hold) are
+stored for the review queue, as the API stores them.
+
+Nothing taken from the queue is lost. A batch moves from the queue to this worker's processing
+list (`<queue>:processing:<consumer>`) in one step, and leaves it only in the transaction that
+pushes its results and errors. A worker stopped mid-batch (killed, Redis or the database gone)
+finds the batch there when it starts again and puts it back at the head of the queue, in its
+order; those orders are then retries, which the scorer and the review queue recognise. A batch
+the scorer fails on is scored again one order at a time, and an order that fails alone goes to
+the errors list with the reason: one bad order neither sinks its batch nor stops the worker.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import redis
 from pydantic import ValidationError
 
-from ordersight.schema import Order
+from ordersight.schema import Order, ScoreResult
 from ordersight.settings import Settings
+from ordersight.storage import Repository, SqlRepository
 from serving.heap import freeze_startup_heap
 from serving.offline import build_scorer
+from serving.recording import save_for_review
 from serving.service import Scorer
 
 log = logging.getLogger("ordersight.worker")
+
+# Move up to ARGV[1] of the oldest payloads (the right end) from the queue KEYS[1] to the left end
+# of the processing list KEYS[2], so the oldest stays rightmost there too; returns them newest
+# first, as LRANGE does.
+_TAKE = """
+local items = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[1]), -1)
+if #items > 0 then
+  redis.call('LTRIM', KEYS[1], 0, -#items - 1)
+  for i = #items, 1, -1 do redis.call('LPUSH', KEYS[2], items[i]) end
+end
+return items
+"""
+# Put the processing list KEYS[1] back at the head (right end) of the queue KEYS[2], oldest
+# rightmost, as it was taken; returns how many payloads went back.
+_REQUEUE = """
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+for i = 1, #items do redis.call('RPUSH', KEYS[2], items[i]) end
+redis.call('DEL', KEYS[1])
+return #items
+"""
 
 
 def results_key(queue: str) -> str:
@@ -30,49 +64,121 @@ def errors_key(queue: str) -> str:
     return f"{queue}:errors"
 
 
-def drain_once(
-    client: redis.Redis, scorer: Scorer, queue: str, batch_size: int, wait_s: float
-) -> int:
-    """Pop up to ``batch_size`` orders (blocking up to ``wait_s`` for the first), score them as
-    one batch and push the results. Returns how many payloads were handled."""
-    first = client.brpop([queue], timeout=wait_s)
-    if first is None:
-        return 0
-    payloads = [first[1]]
-    rest = client.rpop(queue, batch_size - 1) if batch_size > 1 else None
-    payloads += rest or []
-    orders: list[Order] = []
-    errors: list[str] = []
-    for raw in payloads:
-        try:
-            orders.append(Order.model_validate_json(raw))
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"]) or "order"
-            errors.append(
-                json.dumps(
-                    {"payload": raw.decode("utf-8", "replace"), "error": f"{field}: {err['msg']}"},
-                    ensure_ascii=False,
-                )
+def processing_key(queue: str, consumer: str) -> str:
+    return f"{queue}:processing:{consumer}"
+
+
+def _error(raw: bytes, reason: str) -> str:
+    return json.dumps(
+        {"payload": raw.decode("utf-8", "replace"), "error": reason}, ensure_ascii=False
+    )
+
+
+@dataclass
+class QueueWorker:
+    """One consumer of ``queue``; run several with distinct ``consumer`` names."""
+
+    client: redis.Redis
+    scorer: Scorer
+    repo: Repository
+    queue: str
+    consumer: str
+
+    @property
+    def processing(self) -> str:
+        return processing_key(self.queue, self.consumer)
+
+    def recover(self) -> int:
+        """Put back the batch a previous run of this consumer left unfinished; how many."""
+        count = int(self.client.eval(_REQUEUE, 2, self.processing, self.queue))
+        if count:
+            log.warning("requeued %d orders a previous run left unfinished", count)
+        return count
+
+    def drain_once(self, batch_size: int, wait_s: float) -> int:
+        """Take up to ``batch_size`` payloads (waiting up to ``wait_s`` for the first), score
+        them as one batch, store and push the results. Returns how many payloads were handled."""
+        payloads = self._take(batch_size, wait_s)
+        if not payloads:
+            return 0
+        orders: list[Order] = []
+        raws: list[bytes] = []
+        errors: list[str] = []
+        for raw in payloads:
+            try:
+                orders.append(Order.model_validate_json(raw))
+                raws.append(raw)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                field = ".".join(str(p) for p in err["loc"]) or "order"
+                errors.append(_error(raw, f"{field}: {err['msg']}"))
+        done: list[Order] = []
+        results: list[ScoreResult] = []
+        for order, raw, result in zip(orders, raws, self._score(orders), strict=True):
+            if isinstance(result, ScoreResult):
+                done.append(order)
+                results.append(result)
+            else:
+                errors.append(_error(raw, f"scoring failed: {type(result).__name__}: {result}"))
+        save_for_review(self.repo, done, results)
+        pipe = self.client.pipeline(transaction=True)
+        if results:
+            pipe.lpush(
+                results_key(self.queue), *[r.model_dump_json(exclude_none=True) for r in results]
             )
-    pipe = client.pipeline()
-    if orders:
-        results = scorer.score(orders)
-        pipe.lpush(results_key(queue), *[r.model_dump_json(exclude_none=True) for r in results])
-    if errors:
-        pipe.lpush(errors_key(queue), *errors)
-    pipe.execute()
-    return len(payloads)
+        if errors:
+            pipe.lpush(errors_key(self.queue), *errors)
+        pipe.delete(self.processing)
+        pipe.execute()
+        return len(payloads)
+
+    def _take(self, batch_size: int, wait_s: float) -> list[bytes]:
+        """The next payloads, oldest first, moved to the processing list."""
+        first = self.client.blmove(self.queue, self.processing, wait_s, "RIGHT", "LEFT")
+        if first is None:
+            return []
+        if batch_size < 2:
+            return [first]
+        rest = self.client.eval(_TAKE, 2, self.queue, self.processing, batch_size - 1)
+        return [first, *reversed(rest)]
+
+    def _score(self, orders: Sequence[Order]) -> list[ScoreResult | Exception]:
+        """Results in order; where even one order alone cannot be scored, its exception."""
+        if not orders:
+            return []
+        try:
+            return list(self.scorer.score(orders))
+        except Exception:
+            log.exception("scoring a batch of %d failed; scoring it order by order", len(orders))
+        out: list[ScoreResult | Exception] = []
+        for order in orders:
+            try:
+                out += self.scorer.score([order])
+            except Exception as exc:
+                log.exception("scoring order %s failed", order.order_id)
+                out.append(exc)
+        return out
 
 
-def run_worker(settings: Settings, batch_size: int = 500, once: bool = False) -> int:
-    client = redis.Redis.from_url(settings.redis_url)
+def run_worker(
+    settings: Settings, batch_size: int = 500, once: bool = False, consumer: str | None = None
+) -> int:
+    """Score the queue until stopped (or, with ``once``, until it is empty); how many payloads."""
     scorer = build_scorer(settings)
     scorer.warm_up()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    worker = QueueWorker(
+        client=redis.Redis.from_url(settings.redis_url),
+        scorer=scorer,
+        repo=SqlRepository.from_url(settings.database_url),
+        queue=settings.queue_name,
+        consumer=consumer or socket.gethostname(),
+    )
     freeze_startup_heap()
+    worker.recover()
     total = 0
     while True:
-        handled = drain_once(client, scorer, settings.queue_name, batch_size, wait_s=1.0)
+        handled = worker.drain_once(batch_size, wait_s=1.0)
         total += handled
         if once and handled == 0:
             return total

@@ -1,17 +1,20 @@
-"""The Redis queue worker against the real local Redis."""
+"""The Redis queue worker against the real local Redis and a real SQLite review store."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
+from ordersight.schema import Order, ScoreResult
 from ordersight.settings import REPO_ROOT, Settings
+from ordersight.storage import SqlRepository
 from serving.offline import build_scorer
-from serving.worker import drain_once, errors_key, results_key
+from serving.service import Scorer
+from serving.worker import QueueWorker, errors_key, processing_key, results_key
 from tests.conftest import port_open
 
 
@@ -24,29 +27,152 @@ def redis_client():
     return redis.Redis.from_url("redis://127.0.0.1:6379/0")
 
 
-def test_worker_scores_queue_and_keeps_bad_payloads(
-    redis_client, small_world: Path, tmp_path
-) -> None:
-    queue = f"ordersight:test:{uuid.uuid4().hex[:8]}"
-    settings = Settings(
+@pytest.fixture
+def queue(redis_client) -> Iterator[str]:
+    name = f"ordersight:test:{uuid.uuid4().hex[:8]}"
+    yield name
+    redis_client.delete(*redis_client.keys(f"{name}*"))
+
+
+@pytest.fixture
+def settings(small_world: Path, tmp_path: Path, queue: str) -> Settings:
+    return Settings(
         home=tmp_path,
         reference_dir=small_world,
         rules_file=REPO_ROOT / "rules" / "default.yaml",
         queue_name=queue,
     )
-    scorer = build_scorer(settings)
-    lines = (small_world / "orders.jsonl").read_text(encoding="utf-8").splitlines()[:20]
+
+
+@pytest.fixture
+def payloads(small_world: Path) -> list[str]:
+    return (small_world / "orders.jsonl").read_text(encoding="utf-8").splitlines()[:40]
+
+
+def _worker(client, settings: Settings, scorer: Scorer | None = None) -> QueueWorker:
+    return QueueWorker(
+        client=client,
+        scorer=scorer or build_scorer(settings),
+        repo=SqlRepository.from_url(settings.database_url),
+        queue=settings.queue_name,
+        consumer="test-worker",
+    )
+
+
+def _pushed(client, key: str) -> list[dict]:
+    return [json.loads(x) for x in client.lrange(key, 0, -1)]
+
+
+def test_worker_scores_queue_stores_decisions_and_keeps_bad_payloads(
+    redis_client, settings: Settings, payloads: list[str]
+) -> None:
+    worker = _worker(redis_client, settings)
+    redis_client.lpush(settings.queue_name, *payloads, b'{"order_id": "BAD-1"}')
+    assert worker.drain_once(batch_size=100, wait_s=1) == 41
+    results = _pushed(redis_client, results_key(settings.queue_name))
+    assert sorted(r["order_id"] for r in results) == sorted(
+        json.loads(x)["order_id"] for x in payloads
+    )
+    errors = _pushed(redis_client, errors_key(settings.queue_name))
+    assert len(errors) == 1 and "BAD-1" in errors[0]["payload"]
+    # held and review orders reach the review queue, as the API's do
+    flagged = {r["order_id"] for r in results if r["action"] != "pass"}
+    assert flagged, "the small world has orders that need a person"
+    stored = worker.repo.list_decisions(["review", "hold"], limit=1000)
+    assert {d["order_id"] for d in stored} == flagged
+    assert redis_client.llen(worker.processing) == 0
+    assert worker.drain_once(batch_size=100, wait_s=0.1) == 0
+
+
+def test_a_batch_left_unfinished_goes_back_to_the_head_of_the_queue(
+    redis_client, settings: Settings, payloads: list[str]
+) -> None:
+    """A worker killed mid-batch: its batch waits in its processing list, not lost; the next run
+    puts it back where it was and scores everything once."""
+    queue = settings.queue_name
+    redis_client.lpush(queue, *payloads)
+    before = redis_client.lrange(queue, 0, -1)
+    died = _worker(redis_client, settings)
+    taken = died._take(batch_size=15, wait_s=1)  # …and the process stops here
+    assert taken == [p.encode() for p in payloads[:15]]  # the oldest first
+    assert redis_client.llen(queue) == 25
+    assert redis_client.llen(processing_key(queue, "test-worker")) == 15
+
+    restarted = _worker(redis_client, settings)
+    assert restarted.recover() == 15
+    assert redis_client.lrange(queue, 0, -1) == before
+    while restarted.drain_once(batch_size=15, wait_s=0.1):
+        pass
+    results = _pushed(redis_client, results_key(queue))
+    assert sorted(r["order_id"] for r in results) == sorted(
+        json.loads(p)["order_id"] for p in payloads
+    )
+    assert redis_client.llen(restarted.processing) == 0
+
+
+class _FailsOn(Scorer):
+    """The real scorer, failing wherever one given order is in the batch (a bug's stand-in)."""
+
+    poison = "poison"
+
+    def score(self, orders: Sequence[Order]) -> list[ScoreResult]:
+        if any(o.order_id == self.poison for o in orders):
+            raise RuntimeError("feature code broke")
+        return super().score(orders)
+
+
+def test_an_order_the_scorer_fails_on_does_not_sink_its_batch(
+    redis_client, settings: Settings, payloads: list[str]
+) -> None:
+    real = build_scorer(settings)
+    scorer = _FailsOn(real.reference, real.rules, real.models)
+    poison = json.loads(payloads[3]) | {"order_id": _FailsOn.poison}
+    batch = [*payloads[:10], json.dumps(poison, ensure_ascii=False)]
+    redis_client.lpush(settings.queue_name, *batch)
+    worker = _worker(redis_client, settings, scorer)
+    assert worker.drain_once(batch_size=100, wait_s=1) == 11
+    results = _pushed(redis_client, results_key(settings.queue_name))
+    assert sorted(r["order_id"] for r in results) == sorted(
+        json.loads(p)["order_id"] for p in payloads[:10]
+    )
+    [error] = _pushed(redis_client, errors_key(settings.queue_name))
+    assert _FailsOn.poison in error["payload"]
+    assert error["error"] == "scoring failed: RuntimeError: feature code broke"
+    assert redis_client.llen(worker.processing) == 0
+
+
+def test_the_worker_command_finishes_what_its_last_run_left(
+    redis_client, settings: Settings, payloads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ordersight worker --once` as an operator restarts it: the batch the last run of this
+    consumer held is scored with the rest of the queue, and nothing is left behind."""
+    from typer.testing import CliRunner
+
+    from ordersight.cli import app
+    from ordersight.settings import get_settings
+
+    for name, value in (
+        ("HOME", settings.home),
+        ("REFERENCE_DIR", settings.reference_dir),
+        ("RULES_FILE", settings.rules_file),
+        ("QUEUE_NAME", settings.queue_name),
+    ):
+        monkeypatch.setenv(f"ORDERSIGHT_{name}", str(value))
+    get_settings.cache_clear()
+    held = processing_key(settings.queue_name, "cli-worker")
+    redis_client.lpush(held, *payloads[:5])  # the batch a killed run had taken
+    redis_client.lpush(settings.queue_name, *payloads[5:])
     try:
-        redis_client.lpush(queue, *lines, b'{"order_id": "BAD-1"}')
-        handled = drain_once(redis_client, scorer, queue, batch_size=100, wait_s=1)
-        assert handled == 21
-        results = [json.loads(x) for x in redis_client.lrange(results_key(queue), 0, -1)]
-        assert sorted(r["order_id"] for r in results) == sorted(
-            json.loads(x)["order_id"] for x in lines
-        )
-        errors = [json.loads(x) for x in redis_client.lrange(errors_key(queue), 0, -1)]
-        assert len(errors) == 1 and "BAD-1" in errors[0]["payload"]
-        assert drain_once(redis_client, scorer, queue, batch_size=100, wait_s=0.1) == 0
+        out = CliRunner().invoke(app, ["worker", "--once", "--consumer", "cli-worker"])
     finally:
-        redis_client.delete(queue, results_key(queue), errors_key(queue))
-    shutil.rmtree(tmp_path, ignore_errors=True)
+        get_settings.cache_clear()
+    assert out.exit_code == 0, out.output
+    assert "scored 40 orders" in out.output
+    results = _pushed(redis_client, results_key(settings.queue_name))
+    assert len(results) == 40 and redis_client.llen(held) == 0
+    stored = SqlRepository.from_url(settings.database_url).list_decisions(
+        ["review", "hold"], limit=1000
+    )
+    assert {d["order_id"] for d in stored} == {
+        r["order_id"] for r in results if r["action"] != "pass"
+    }
