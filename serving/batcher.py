@@ -19,7 +19,8 @@ from collections.abc import Callable, Sequence
 from ordersight.schema import Order, ScoreResult
 
 log = logging.getLogger("ordersight.batcher")
-ScoreFn = Callable[[Sequence[Order]], list[ScoreResult]]
+# results in order; an order the scorer failed on has its exception in its place
+ScoreFn = Callable[[Sequence[Order]], list[ScoreResult | Exception]]
 Pending = tuple[Order, asyncio.Future[ScoreResult]]
 
 
@@ -75,7 +76,10 @@ class MicroBatcher:
         self.batches += 1
         self.orders += len(live)
         for (_, fut), result in zip(live, results, strict=True):
-            fut.set_result(result)
+            if isinstance(result, Exception):  # only its own caller hears of it
+                fut.set_exception(result)
+            else:
+                fut.set_result(result)
 
     async def close(self) -> None:
         if self._task is not None:

@@ -43,6 +43,13 @@ def install_error_handlers(app: FastAPI) -> None:
         message = f"{first['field'] or 'body'}: {first['message']}"
         return JSONResponse(error_body("invalid_request", message, details), status_code=422)
 
+    @app.exception_handler(Exception)
+    async def _internal(_: Request, exc: Exception) -> JSONResponse:
+        # our failure, not the caller's (bad input is answered above): JSON like every other
+        # error; the server logs the traceback
+        message = "internal error; it is logged"
+        return JSONResponse(error_body("internal_error", message), status_code=500)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}.get(

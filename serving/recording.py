@@ -40,11 +40,20 @@ def save_for_review(
     repo.save_decisions(rows)
 
 
-def score_and_record(services: Services, orders: Sequence[Order]) -> list[ScoreResult]:
-    """The micro-batcher's unit of work: score a batch and record it as one."""
-    results = services.scorer.score(orders)
-    record(services, orders, results)
+def score_and_record(services: Services, orders: Sequence[Order]) -> list[ScoreResult | Exception]:
+    """The micro-batcher's unit of work: score a batch and record it as one; an order the
+    scorer failed on has its exception in its place (:meth:`Scorer.score_each`)."""
+    results = services.scorer.score_each(orders)
+    record(services, *scored_only(orders, results))
     return results
+
+
+def scored_only(
+    orders: Sequence[Order], results: Sequence[ScoreResult | Exception]
+) -> tuple[list[Order], list[ScoreResult]]:
+    """The orders that have a result, and their results."""
+    pairs = [(o, r) for o, r in zip(orders, results, strict=True) if isinstance(r, ScoreResult)]
+    return [o for o, _ in pairs], [r for _, r in pairs]
 
 
 def observe_latency(services: Services, endpoint: str, start: float) -> float:

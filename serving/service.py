@@ -56,6 +56,23 @@ class Scorer:
             self._shadow(orders, cols, parsed, results)
         return results
 
+    def score_each(self, orders: Sequence[Order]) -> list[ScoreResult | Exception]:
+        """:meth:`score`, where one order the scorer fails on (a bug, never bad input: that is
+        refused before) costs only its own result: a batch that fails is scored again order by
+        order, and an order that fails alone gets its exception in its place."""
+        try:
+            return list(self.score(orders))
+        except Exception:
+            log.exception("scoring a batch of %d failed; scoring it order by order", len(orders))
+        out: list[ScoreResult | Exception] = []
+        for order in orders:
+            try:
+                out += self.score([order])
+            except Exception as exc:
+                log.exception("scoring order %s failed", order.order_id)
+                out.append(exc)
+        return out
+
     def _shadow(
         self,
         orders: Sequence[Order],

@@ -11,7 +11,8 @@ pushes its results and errors. A worker stopped mid-batch (killed, Redis or the 
 finds the batch there when it starts again and puts it back at the head of the queue, in its
 order; those orders are then retries, which the scorer and the review queue recognise. A batch
 the scorer fails on is scored again one order at a time, and an order that fails alone goes to
-the errors list with the reason: one bad order neither sinks its batch nor stops the worker.
+the errors list with the reason (:meth:`Scorer.score_each`): one bad order neither sinks its
+batch nor stops the worker.
 """
 
 from __future__ import annotations
@@ -19,18 +20,17 @@ from __future__ import annotations
 import json
 import logging
 import socket
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import redis
 from pydantic import ValidationError
 
-from ordersight.schema import Order, ScoreResult
+from ordersight.schema import Order
 from ordersight.settings import Settings
 from ordersight.storage import Repository, SqlRepository
 from serving.heap import freeze_startup_heap
 from serving.offline import build_scorer
-from serving.recording import save_for_review
+from serving.recording import save_for_review, scored_only
 from serving.service import Scorer
 
 log = logging.getLogger("ordersight.worker")
@@ -112,14 +112,11 @@ class QueueWorker:
                 err = exc.errors()[0]
                 field = ".".join(str(p) for p in err["loc"]) or "order"
                 errors.append(_error(raw, f"{field}: {err['msg']}"))
-        done: list[Order] = []
-        results: list[ScoreResult] = []
-        for order, raw, result in zip(orders, raws, self._score(orders), strict=True):
-            if isinstance(result, ScoreResult):
-                done.append(order)
-                results.append(result)
-            else:
+        scored = self.scorer.score_each(orders)
+        for raw, result in zip(raws, scored, strict=True):
+            if isinstance(result, Exception):
                 errors.append(_error(raw, f"scoring failed: {type(result).__name__}: {result}"))
+        done, results = scored_only(orders, scored)
         save_for_review(self.repo, done, results)
         pipe = self.client.pipeline(transaction=True)
         if results:
@@ -141,23 +138,6 @@ class QueueWorker:
             return [first]
         rest = self.client.eval(_TAKE, 2, self.queue, self.processing, batch_size - 1)
         return [first, *reversed(rest)]
-
-    def _score(self, orders: Sequence[Order]) -> list[ScoreResult | Exception]:
-        """Results in order; where even one order alone cannot be scored, its exception."""
-        if not orders:
-            return []
-        try:
-            return list(self.scorer.score(orders))
-        except Exception:
-            log.exception("scoring a batch of %d failed; scoring it order by order", len(orders))
-        out: list[ScoreResult | Exception] = []
-        for order in orders:
-            try:
-                out += self.scorer.score([order])
-            except Exception as exc:
-                log.exception("scoring order %s failed", order.order_id)
-                out.append(exc)
-        return out
 
 
 def run_worker(

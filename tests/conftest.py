@@ -65,3 +65,22 @@ def trained_settings(small_world: Path, tmp_path_factory: pytest.TempPathFactory
     )
     settings.__dict__["train_report"] = report
     return settings
+
+
+class ScorerFailingOn:
+    """Builds the real scorer with one fault: it raises wherever the order ``POISON`` is in the
+    batch (the stand-in for a bug on some order; no real order is known to cause one)."""
+
+    POISON = "poison-order"
+
+    @classmethod
+    def wrap(cls, scorer):
+        from serving.service import Scorer
+
+        class _Failing(Scorer):
+            def score(self, orders):
+                if any(o.order_id == cls.POISON for o in orders):
+                    raise RuntimeError("feature code broke")
+                return super().score(orders)
+
+        return _Failing(scorer.reference, scorer.rules, scorer.models, scorer.metrics)

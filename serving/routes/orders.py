@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from ordersight.schema import Order, ScoreResult
 from serving.deps import ServicesDep, UserDep, current_user, get_services
 from serving.errors import validation_details
-from serving.recording import observe_latency, record, score_single
+from serving.recording import observe_latency, record, score_single, scored_only
 from serving.services import Services
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
@@ -129,10 +129,19 @@ def _score_batch(body: BatchRequest, services: Services) -> Response:
                 order_id=str(order_id) if order_id is not None else None,
                 error={"code": "invalid_order", "message": message, "details": details},
             )
-    results = services.scorer.score(good) if good else []
-    for pos, result in zip(positions, results, strict=True):
-        out[pos] = result
-    record(services, good, results)
+    results = services.scorer.score_each(good) if good else []
+    for pos, order, result in zip(positions, good, results, strict=True):
+        out[pos] = _scoring_failed(pos, order) if isinstance(result, Exception) else result
+    record(services, *scored_only(good, results))
     observe_latency(services, "score_batch", start)
     items = _RESULTS.dump_json([r for r in out if r is not None], exclude_none=True)
     return Response(b'{"results":' + items + b"}", media_type="application/json")
+
+
+def _scoring_failed(index: int, order: Order) -> BatchError:
+    """The entry of an order the scorer failed on (logged with its traceback); the rest of the
+    batch is scored."""
+    message = "the scorer failed on this order; the failure is logged, the other orders are scored"
+    return BatchError(
+        index=index, order_id=order.order_id, error={"code": "scoring_failed", "message": message}
+    )

@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ordersight.settings import REPO_ROOT
 from serving.app import build_services, create_app
-from tests.conftest import service_settings
+from tests.conftest import ScorerFailingOn, service_settings
 
 KEY = "s3cr3t-test-key"
 
@@ -108,6 +108,28 @@ def test_batch_keeps_good_orders_when_one_is_bad(client: TestClient, env: dict) 
     assert results[5]["error"]["message"].startswith("order: Input should be")
     assert [x.get("order_id") for x in results[:5]] == [o["order_id"] for o in orders]
     assert all("action" in x for i, x in enumerate(results) if i not in (2, 5))
+
+
+def test_an_order_the_scorer_fails_on_gets_its_own_error_entry(env: dict) -> None:
+    """A bug on one order costs that order only: in a batch it gets its own entry (CONTRACT §3),
+    alone it gets a JSON 500, and the orders around it are scored and recorded."""
+    services = build_services(env["settings"])
+    services.scorer = ScorerFailingOn.wrap(services.scorer)
+    orders = _orders(env["world"], 4)
+    orders[1]["order_id"] = ScorerFailingOn.POISON
+    app = create_app(env["settings"], services)
+    with TestClient(app, raise_server_exceptions=False, headers={"X-API-Key": KEY}) as c:
+        results = c.post("/v1/orders/score-batch", json={"orders": orders}).json()["results"]
+        alone = c.post("/v1/orders/score", json=orders[1])
+        after = c.post("/v1/orders/score", json=orders[2])
+    assert results[1]["index"] == 1 and results[1]["order_id"] == ScorerFailingOn.POISON
+    assert results[1]["error"]["code"] == "scoring_failed"
+    assert [r["order_id"] for i, r in enumerate(results) if i != 1] == [
+        o["order_id"] for i, o in enumerate(orders) if i != 1
+    ]
+    assert all("action" in r for i, r in enumerate(results) if i != 1)
+    assert alone.status_code == 500 and alone.json()["error"]["code"] == "internal_error"
+    assert after.status_code == 200 and after.json()["order_id"] == orders[2]["order_id"]
 
 
 @pytest.mark.parametrize(

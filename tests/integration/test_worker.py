@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ordersight.schema import Order, ScoreResult
 from ordersight.settings import REPO_ROOT, Settings
 from ordersight.storage import SqlRepository
 from serving.offline import build_scorer
 from serving.service import Scorer
 from serving.worker import QueueWorker, errors_key, processing_key, results_key
-from tests.conftest import port_open
+from tests.conftest import ScorerFailingOn, port_open
 
 
 @pytest.fixture
@@ -110,23 +109,11 @@ def test_a_batch_left_unfinished_goes_back_to_the_head_of_the_queue(
     assert redis_client.llen(restarted.processing) == 0
 
 
-class _FailsOn(Scorer):
-    """The real scorer, failing wherever one given order is in the batch (a bug's stand-in)."""
-
-    poison = "poison"
-
-    def score(self, orders: Sequence[Order]) -> list[ScoreResult]:
-        if any(o.order_id == self.poison for o in orders):
-            raise RuntimeError("feature code broke")
-        return super().score(orders)
-
-
 def test_an_order_the_scorer_fails_on_does_not_sink_its_batch(
     redis_client, settings: Settings, payloads: list[str]
 ) -> None:
-    real = build_scorer(settings)
-    scorer = _FailsOn(real.reference, real.rules, real.models)
-    poison = json.loads(payloads[3]) | {"order_id": _FailsOn.poison}
+    scorer = ScorerFailingOn.wrap(build_scorer(settings))
+    poison = json.loads(payloads[3]) | {"order_id": ScorerFailingOn.POISON}
     batch = [*payloads[:10], json.dumps(poison, ensure_ascii=False)]
     redis_client.lpush(settings.queue_name, *batch)
     worker = _worker(redis_client, settings, scorer)
@@ -136,7 +123,7 @@ def test_an_order_the_scorer_fails_on_does_not_sink_its_batch(
         json.loads(p)["order_id"] for p in payloads[:10]
     )
     [error] = _pushed(redis_client, errors_key(settings.queue_name))
-    assert _FailsOn.poison in error["payload"]
+    assert ScorerFailingOn.POISON in error["payload"]
     assert error["error"] == "scoring failed: RuntimeError: feature code broke"
     assert redis_client.llen(worker.processing) == 0
 

@@ -94,6 +94,30 @@ def test_a_failed_batch_reaches_its_callers_and_the_batcher_goes_on() -> None:
     assert after.order_id == "o-9"
 
 
+def test_an_order_the_scorer_failed_on_fails_only_its_own_caller() -> None:
+    """A score function that gives one order its exception (Scorer.score_each): that caller
+    hears of it, its neighbours in the batch get their results."""
+
+    def score(orders: Sequence[Order]) -> list[ScoreResult | Exception]:
+        return [
+            RuntimeError("feature code broke")
+            if o.order_id == "o-1"
+            else ScoreResult(order_id=o.order_id, action="pass", risk=0.0)
+            for o in orders
+        ]
+
+    batcher = MicroBatcher(score)
+
+    async def main() -> list:
+        return await asyncio.gather(
+            *(batcher.submit(_order(i)) for i in range(3)), return_exceptions=True
+        )
+
+    first, failed, third = asyncio.run(main())
+    assert isinstance(failed, RuntimeError)
+    assert (first.order_id, third.order_id) == ("o-0", "o-2")
+
+
 def test_restarts_under_a_new_event_loop() -> None:
     batcher = MicroBatcher(Recorder())
     for i in range(2):  # each asyncio.run is a new loop, as with each TestClient
