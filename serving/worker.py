@@ -9,10 +9,10 @@ Nothing taken from the queue is lost. A batch moves from the queue to this worke
 list (`<queue>:processing:<consumer>`) in one step, and leaves it only in the transaction that
 pushes its results and errors. A worker stopped mid-batch (killed, Redis or the database gone)
 finds the batch there when it starts again and puts it back at the head of the queue, in its
-order; those orders are then retries, which the scorer and the review queue recognise. A batch
-the scorer fails on is scored again one order at a time, and an order that fails alone goes to
-the errors list with the reason (:meth:`Scorer.score_each`): one bad order neither sinks its
-batch nor stops the worker.
+order, to be scored once more: its results are pushed once, and the review queue keeps one
+decision per order should the stopped run have stored some. A batch the scorer fails on is scored
+again one order at a time, and an order that fails alone goes to the errors list with the reason
+(:meth:`Scorer.score_each`): one bad order neither sinks its batch nor stops the worker.
 """
 
 from __future__ import annotations
