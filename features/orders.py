@@ -248,7 +248,9 @@ def order_feature_frame(
     )
 
 
-@np.errstate(divide="ignore", invalid="ignore")  # once per batch, not per ratio (hot path)
+# once per batch, not per ratio (hot path); an extreme price (1e9 over 1e-9) overflows to inf,
+# which the ratios cap, so none of these is worth a warning in the service's log
+@np.errstate(divide="ignore", invalid="ignore", over="ignore")
 def order_feature_columns(
     orders: Sequence[Order],
     ref: ReferenceData,

@@ -67,9 +67,10 @@ def feature_matrix(data: FeatureData, names: Sequence[str]) -> np.ndarray:
     if isinstance(data, pd.DataFrame):
         return data.reindex(columns=names).to_numpy(dtype=np.float32, na_value=np.nan)
     x = np.full((len(next(iter(data.values()), ())), len(names)), np.nan, dtype=np.float32)
-    for j, name in enumerate(names):
-        if name in data:
-            x[:, j] = data[name]
+    with np.errstate(over="ignore"):  # a value past float32's range is inf: past every split
+        for j, name in enumerate(names):
+            if name in data:
+                x[:, j] = data[name]
     return x
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -447,6 +448,21 @@ def test_a_duplicate_that_arrives_before_the_order_it_repeats_is_found(ref):
     too_late = order(oid="pdd-old", channel="pdd", at=T0 - timedelta(hours=30))
     frame = order_feature_frame([later_copy, original, too_late], ref, RecentOrders())
     assert frame.dup_cross_channel.tolist() == [0, 1, 0]
+
+
+def test_extreme_prices_give_capped_features_and_no_warning(ref):
+    """A price of 1e300 (a sender's bug) overflows ratios and the model's float32 matrix to inf:
+    the order is still scored, and the service's log gets no RuntimeWarning for it."""
+    from features.orders import order_feature_columns
+    from models.tabular import feature_matrix
+
+    huge = order([("MILK-S1", 1, 1e300)], paid=1e-300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cols = order_feature_columns([huge], ref)
+        x = feature_matrix(cols, ["unit_over_list_max", "paid_over_expected_log10"])
+    assert cols["unit_over_list_max"][0] == pytest.approx(1e300 / 300)
+    assert np.isinf(x[0, 0]) and x[0, 1] == -6  # log10 of paid / expected, clipped
 
 
 def test_a_naive_time_is_china_time_to_the_microsecond():
