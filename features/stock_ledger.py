@@ -72,6 +72,11 @@ class StockLedger:
     _key: tuple[int, ...] | None = None
     _matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
+    def __getstate__(self) -> dict:
+        """Kept (pickled) without the matrix: it is by position in one process's reference
+        index; :meth:`matrix` builds it again from the entries, which name their cells."""
+        return {**self.__dict__, "_key": None, "_matrix": np.zeros((0, 0))}
+
     def matrix(self, idx: ReferenceIndex) -> np.ndarray:
         """Units taken as an (SKU, warehouse) array aligned with ``idx``; the counts of rows the
         snapshot has refreshed since are dropped."""

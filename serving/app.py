@@ -25,6 +25,7 @@ from serving.routes import address, admin, channels, health, orders, reference
 from serving.service import Scorer
 from serving.services import Services
 from serving.state import ModelHolder, ReferenceHolder
+from serving.stream_state import stream_state_path
 
 log = logging.getLogger("ordersight")
 MODEL_POLL_SECONDS = 30.0
@@ -74,8 +75,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if getattr(app.state, "services", None) is None:
             app.state.services = build_services(settings)
         svc: Services = app.state.services
+        stream = stream_state_path(settings.home, "api")
         if svc.scorer is not None:
             svc.scorer.warm_up()
+            svc.scorer.resume_stream(stream)
         freeze_startup_heap()
         if not svc.api_keys:
             log.warning("ORDERSIGHT_API_KEYS is empty: authentication is OFF")
@@ -98,6 +101,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                     await task
             if svc.batcher is not None:
                 await svc.batcher.close()
+            if svc.scorer is not None:
+                svc.scorer.save_stream(stream)
             svc.repo.checkpoint()
 
     app = FastAPI(

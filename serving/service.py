@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from features.address import parse_address
 from features.duplicates import RecentOrders
@@ -15,6 +16,7 @@ from ordersight.schema import Order, ParsedAddress, ScoreResult
 from serving.metrics import Metrics
 from serving.scorer import Columns, build_columns, score_columns
 from serving.state import ModelHolder, ReferenceHolder
+from serving.stream_state import load_stream_state, save_stream_state
 
 log = logging.getLogger("ordersight.scorer")
 WARM_UP_ADDRESS = "北京市朝阳区建国路88号"
@@ -55,6 +57,16 @@ class Scorer:
         if self.models.challengers:
             self._shadow(orders, cols, parsed, results)
         return results
+
+    def resume_stream(self, path: Path) -> None:
+        """Continue from the order stream's state saved at ``path`` (see
+        :mod:`serving.stream_state`), where there is one this code can read."""
+        self.recent = load_stream_state(path) or self.recent
+
+    def save_stream(self, path: Path) -> None:
+        """Save the order stream's state to ``path``, between batches."""
+        with self._lock:
+            save_stream_state(self.recent, path)
 
     def score_each(self, orders: Sequence[Order]) -> list[ScoreResult | Exception]:
         """:meth:`score`, where one order the scorer fails on (a bug, never bad input: that is

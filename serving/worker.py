@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import socket
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ from serving.heap import freeze_startup_heap
 from serving.offline import build_scorer
 from serving.recording import save_for_review, scored_only
 from serving.service import Scorer
+from serving.stream_state import stream_state_path
 
 log = logging.getLogger("ordersight.worker")
 
@@ -154,11 +156,23 @@ def run_worker(
         queue=settings.queue_name,
         consumer=consumer or socket.gethostname(),
     )
+    stream = stream_state_path(settings.home, f"worker-{worker.consumer}")
+    scorer.resume_stream(stream)
     freeze_startup_heap()
     worker.recover()
+    # a service manager stops the worker with SIGTERM: end between batches, saving the state
+    previous = signal.signal(signal.SIGTERM, _stop)
     total = 0
-    while True:
-        handled = worker.drain_once(batch_size, wait_s=1.0)
-        total += handled
-        if once and handled == 0:
-            return total
+    try:
+        while True:
+            handled = worker.drain_once(batch_size, wait_s=1.0)
+            total += handled
+            if once and handled == 0:
+                return total
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        scorer.save_stream(stream)
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(0)

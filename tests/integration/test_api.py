@@ -110,6 +110,27 @@ def test_batch_keeps_good_orders_when_one_is_bad(client: TestClient, env: dict) 
     assert all("action" in x for i, x in enumerate(results) if i not in (2, 5))
 
 
+def test_a_copy_sent_after_a_restart_is_still_a_duplicate(
+    small_world: Path, tmp_path: Path
+) -> None:
+    """The service stops (a deploy) between an order and its copy from another channel: the
+    restarted service still knows the first (serving/stream_state.py)."""
+    first = _orders(small_world, 1)[0]
+    copy = first | {"order_id": "copy-1", "channel": "tmall" if first["channel"] == "jd" else "jd"}
+
+    def codes(home: Path, *orders: dict) -> set[str]:
+        settings = service_settings(small_world, home, f"ana={KEY}")
+        found: set[str] = set()
+        for order in orders:  # a run of the service each
+            with TestClient(create_app(settings, build_services(settings))) as c:
+                r = c.post("/v1/orders/score", json=order, headers={"X-API-Key": KEY})
+                found = {i["code"] for i in r.json()["issues"]}
+        return found  # of the last order
+
+    assert "DUP_CROSS_CHANNEL" in codes(tmp_path / "restarted", first, copy)
+    assert "DUP_CROSS_CHANNEL" not in codes(tmp_path / "fresh", copy)
+
+
 def test_an_order_the_scorer_fails_on_gets_its_own_error_entry(env: dict) -> None:
     """A bug on one order costs that order only: in a batch it gets its own entry (CONTRACT §3),
     alone it gets a JSON 500, and the orders around it are scored and recorded."""

@@ -157,9 +157,42 @@ def test_the_worker_command_finishes_what_its_last_run_left(
     assert "scored 40 orders" in out.output
     results = _pushed(redis_client, results_key(settings.queue_name))
     assert len(results) == 40 and redis_client.llen(held) == 0
+    assert (settings.home / "stream" / "worker-cli-worker.pickle").exists()  # for its next run
     stored = SqlRepository.from_url(settings.database_url).list_decisions(
         ["review", "hold"], limit=1000
     )
     assert {d["order_id"] for d in stored} == {
         r["order_id"] for r in results if r["action"] != "pass"
     }
+
+
+def test_a_worker_stopped_by_its_service_manager_saves_what_it_learnt(
+    redis_client, settings: Settings, payloads: list[str]
+) -> None:
+    """SIGTERM (systemd, Kubernetes) ends the worker between batches with exit code 0, and it
+    keeps the order stream's state for its next start."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = os.environ | {
+        "ORDERSIGHT_HOME": str(settings.home),
+        "ORDERSIGHT_REFERENCE_DIR": str(settings.reference_dir),
+        "ORDERSIGHT_RULES_FILE": str(settings.rules_file),
+        "ORDERSIGHT_QUEUE_NAME": settings.queue_name,
+    }
+    redis_client.lpush(settings.queue_name, *payloads)
+    command = [sys.executable, "-m", "ordersight.cli", "worker", "--consumer", "svc"]
+    proc = subprocess.Popen(command, env=env, cwd=REPO_ROOT)
+    try:
+        deadline = time.monotonic() + 120
+        while redis_client.llen(results_key(settings.queue_name)) < len(payloads):
+            assert proc.poll() is None and time.monotonic() < deadline, "the worker did not score"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+    assert (settings.home / "stream" / "worker-svc.pickle").exists()

@@ -1,0 +1,66 @@
+"""The order stream's state kept across a restart (serving/stream_state.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import serving.stream_state as stream_state
+from features.duplicates import RecentOrders
+from features.orders import order_feature_frame
+from ordersight.reference import ReferenceData
+from serving.stream_state import load_stream_state, save_stream_state
+from tests.unit.test_order_features import (
+    CATALOG,
+    STOCK,
+    WAREHOUSES,
+    _after_snapshot,
+    _flash,
+    _frame,
+    order,
+)
+
+
+@pytest.fixture()
+def ref() -> ReferenceData:
+    """test_order_features' world: WH-GZ holds 5 of MILK-S1."""
+    return ReferenceData(
+        _frame(CATALOG, "catalog"), _frame(WAREHOUSES, "warehouses"), _frame(STOCK, "stock")
+    )
+
+
+def _before_restart(ref) -> RecentOrders:
+    """An order on tmall, and a flash sale that took 4 of WH-GZ's 5 units."""
+    recent = RecentOrders()
+    order_feature_frame([order(oid="a", channel="tmall"), _flash(0, 2), _flash(1, 2)], ref, recent)
+    return recent
+
+
+def test_a_restarted_scorer_goes_on_from_where_it_stopped(ref, tmp_path: Path) -> None:
+    ref = _after_snapshot(ref)
+    path = tmp_path / "stream" / "api.pickle"
+    save_stream_state(_before_restart(ref), path)
+    after = [order(oid="b", channel="jd"), _flash(2, 2)]  # a copy of a; 2 more units
+
+    restored = order_feature_frame(after, ref, load_stream_state(path))
+    assert restored.dup_cross_channel.tolist() == [1, 0]
+    assert restored.lines_short_available.tolist() == [0, 1]  # 1 unit left of 5
+    empty = order_feature_frame(after, ref, RecentOrders())  # as every restart was before
+    assert empty.dup_cross_channel.tolist() == [0, 0]
+    assert empty.lines_short_available.tolist() == [0, 0]
+    assert [p.name for p in path.parent.iterdir()] == ["api.pickle"]  # no temporary file left
+
+
+def test_a_state_other_code_wrote_or_a_broken_file_is_not_read(
+    ref, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "api.pickle"
+    assert load_stream_state(path) is None  # the first start
+    save_stream_state(_before_restart(_after_snapshot(ref)), path)
+    assert isinstance(load_stream_state(path), RecentOrders)
+    with monkeypatch.context() as m:  # an upgrade changed the classes the file holds
+        m.setattr(stream_state, "code_digest", lambda: "other code")
+        assert load_stream_state(path) is None
+    path.write_bytes(path.read_bytes()[:100])  # cut short
+    assert load_stream_state(path) is None
