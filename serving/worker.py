@@ -21,6 +21,7 @@ import json
 import logging
 import signal
 import socket
+import threading
 from dataclasses import dataclass
 
 import redis
@@ -160,19 +161,18 @@ def run_worker(
     scorer.resume_stream(stream)
     freeze_startup_heap()
     worker.recover()
-    # a service manager stops the worker with SIGTERM: end between batches, saving the state
-    previous = signal.signal(signal.SIGTERM, _stop)
+    # a service manager stops the worker with SIGTERM: it ends after the batch in hand (or the
+    # wait for one, a second at most) and saves the state
+    stopping = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     total = 0
     try:
-        while True:
+        while not stopping.is_set():
             handled = worker.drain_once(batch_size, wait_s=1.0)
             total += handled
             if once and handled == 0:
-                return total
+                break
     finally:
         signal.signal(signal.SIGTERM, previous)
         scorer.save_stream(stream)
-
-
-def _stop(signum: int, frame: object) -> None:
-    raise SystemExit(0)
+    return total

@@ -169,8 +169,8 @@ def test_the_worker_command_finishes_what_its_last_run_left(
 def test_a_worker_stopped_by_its_service_manager_saves_what_it_learnt(
     redis_client, settings: Settings, payloads: list[str]
 ) -> None:
-    """SIGTERM (systemd, Kubernetes) ends the worker between batches with exit code 0, and it
-    keeps the order stream's state for its next start."""
+    """SIGTERM (systemd, Kubernetes) ends the worker after the batch in hand with exit code 0,
+    and it keeps the order stream's state for its next start."""
     import os
     import signal
     import subprocess
@@ -185,7 +185,9 @@ def test_a_worker_stopped_by_its_service_manager_saves_what_it_learnt(
     }
     redis_client.lpush(settings.queue_name, *payloads)
     command = [sys.executable, "-m", "ordersight.cli", "worker", "--consumer", "svc"]
-    proc = subprocess.Popen(command, env=env, cwd=REPO_ROOT)
+    log = settings.home / "worker.log"  # its status line and logs (stderr), read at the end
+    with log.open("w") as err:
+        proc = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stderr=err)
     try:
         deadline = time.monotonic() + 120
         while redis_client.llen(results_key(settings.queue_name)) < len(payloads):
@@ -195,4 +197,5 @@ def test_a_worker_stopped_by_its_service_manager_saves_what_it_learnt(
         assert proc.wait(timeout=30) == 0
     finally:
         proc.kill()
+    assert "scored 40 orders" in log.read_text(encoding="utf-8")  # it returned, not died
     assert (settings.home / "stream" / "worker-svc.pickle").exists()
