@@ -30,7 +30,9 @@ def redis_client():
 def queue(redis_client) -> Iterator[str]:
     name = f"ordersight:test:{uuid.uuid4().hex[:8]}"
     yield name
-    redis_client.delete(*redis_client.keys(f"{name}*"))
+    left = redis_client.keys(f"{name}*")  # the queue and its results, errors, processing lists
+    if left:
+        redis_client.delete(*left)
 
 
 @pytest.fixture
