@@ -31,6 +31,13 @@ def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def first_problem(details: list[dict[str, Any]], whole: str, empty: str = "invalid") -> str:
+    """The first of :func:`validation_details` as "field: message", ``whole`` naming the field
+    where the problem is with the whole item (and ``empty`` the message where none was given)."""
+    first = details[0] if details else {"field": "", "message": empty}
+    return f"{first['field'] or whole}: {first['message']}"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -39,8 +46,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = validation_details(list(exc.errors()))
-        first = details[0] if details else {"field": "", "message": "invalid request"}
-        message = f"{first['field'] or 'body'}: {first['message']}"
+        message = first_problem(details, "body", "invalid request")
         return JSONResponse(error_body("invalid_request", message, details), status_code=422)
 
     @app.exception_handler(Exception)

@@ -15,6 +15,7 @@ from ordersight.rules.replay import compare, render
 from ordersight.rules.store import RuleStore
 from ordersight.schema import Order, ScoreResult
 from ordersight.settings import Settings
+from serving.errors import first_problem, validation_details
 from serving.service import Scorer
 from serving.state import ModelHolder, ReferenceHolder
 
@@ -45,9 +46,8 @@ def read_orders(path: Path) -> Iterator[tuple[int, Order | str]]:
             try:
                 yield lineno, Order.model_validate_json(line)
             except ValidationError as exc:
-                err = exc.errors()[0]
-                field = ".".join(str(p) for p in err["loc"])
-                yield lineno, f"line {lineno}: {field or 'order'}: {err['msg']}"
+                problem = first_problem(validation_details(exc.errors()), "order")
+                yield lineno, f"line {lineno}: {problem}"
 
 
 def _chunks(path: Path) -> Iterator[tuple[list[Order], list[str]]]:

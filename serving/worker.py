@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from ordersight.schema import Order
 from ordersight.settings import Settings
 from ordersight.storage import Repository, SqlRepository
+from serving.errors import first_problem, validation_details
 from serving.heap import freeze_startup_heap
 from serving.offline import build_scorer
 from serving.recording import save_for_review, scored_only
@@ -112,9 +113,7 @@ class QueueWorker:
                 orders.append(Order.model_validate_json(raw))
                 raws.append(raw)
             except ValidationError as exc:
-                err = exc.errors()[0]
-                field = ".".join(str(p) for p in err["loc"]) or "order"
-                errors.append(_error(raw, f"{field}: {err['msg']}"))
+                errors.append(_error(raw, first_problem(validation_details(exc.errors()), "order")))
         scored = self.scorer.score_each(orders)
         for raw, result in zip(raws, scored, strict=True):
             if isinstance(result, Exception):

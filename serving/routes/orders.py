@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ordersight.schema import Order, ScoreResult
 from serving.deps import ServicesDep, UserDep, current_user, get_services
-from serving.errors import validation_details
+from serving.errors import first_problem, validation_details
 from serving.recording import observe_latency, record, score_single, scored_only
 from serving.services import Services
 
@@ -121,8 +121,7 @@ def _score_batch(body: BatchRequest, services: Services) -> Response:
             positions.append(i)
         except ValidationError as exc:
             details = validation_details(list(exc.errors()))
-            first = details[0] if details else {"field": "", "message": "invalid"}
-            message = f"{first['field'] or 'order'}: {first['message']}"
+            message = first_problem(details, "order")
             order_id = raw.get("order_id") if isinstance(raw, dict) else None
             out[i] = BatchError(
                 index=i,
