@@ -8,16 +8,38 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export ORDERSIGHT_HOME ?= .ordersight
 
-.PHONY: run test test-unit test-integration test-e2e bench lint format install demo train browser clean
+# The order path's pure-Python loops, compiled by mypyc into extension modules beside their source
+# (README "Compiled modules"). `make pure` removes them: the same code then runs as Python.
+COMPILED := features/address_text.py features/address_lexicon.py features/address_parser.py \
+	features/address_features.py features/orders.py features/duplicates.py \
+	features/channel_prices.py features/order_reference.py features/stock_ledger.py \
+	ordersight/gazetteer.py ordersight/baby_age.py
+DROP_COMPILED := rm -f *__mypyc.*.so && find ordersight features models serving training -name '*.so' -delete
+
+.PHONY: run test test-unit test-integration test-e2e bench lint format install compile pure demo \
+	train browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,compile]'
 	touch $@
 
-install: $(VENV)/.installed
+$(VENV)/.compiled: $(VENV)/.installed $(COMPILED)
+	@mkdir -p build
+	$(DROP_COMPILED)  # a module taken off the list must not stay compiled
+	$(BIN)/mypyc $(COMPILED) > build/mypyc.log 2>&1 || (tail -40 build/mypyc.log; exit 1)
+	touch $(foreach m,$(COMPILED),$(m:.py=).*.so)  # built from the sources as they are now
+	touch $@
+
+install: compile
+
+compile: $(VENV)/.compiled
+
+pure:
+	rm -f $(VENV)/.compiled
+	$(DROP_COMPILED)
 
 $(DEMO)/catalog.csv: | install
 	$(BIN)/ordersight demo-data --out $(DEMO) $(DEMO_ARGS)
@@ -58,4 +80,5 @@ format: install
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .ordersight $(DEMO)
+	rm -rf $(VENV) .ordersight $(DEMO) build
+	$(DROP_COMPILED)

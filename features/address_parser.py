@@ -547,7 +547,7 @@ def _noise(block: Sequence[Mention], consistent: set[int], best: str, lex: Lexic
     return out
 
 
-def _candidates(ranked: list[tuple[str, float, tuple]], lex: Lexicon) -> tuple[Candidate, ...]:
+def _candidates(ranked: Sequence[tuple[str, float, tuple]], lex: Lexicon) -> tuple[Candidate, ...]:
     weights = [support * 0.5**i for i, (_, support, _) in enumerate(ranked)]
     total = sum(weights) or 1.0
     out = []
@@ -569,7 +569,7 @@ def _standard(names: tuple[str | None, ...], detail: str) -> str | None:
 
 def _unparseable(clean: CleanText, phone: str | None) -> Analysis:
     defects = ["ADDR_UNPARSEABLE"] + (["ADDR_BAD_PHONE"] if phone_kind(phone) == "invalid" else [])
-    parsed = ParsedAddress(detail=clean.text or None, defects=defects)
+    parsed = ParsedAddress(detail=clean.text or None, defects=tuple(defects))
     return Analysis(parsed, clean, (), (), 0, (), (), (), 0, 0, 0.0, len(clean.compact), 0.0, phone)
 
 
@@ -700,8 +700,9 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     last = max(block, key=lambda m: m.end)
     zone = _zone_at(clean.compact, last.end, last, lex) if lex.level[best] == CITY else None
     if zone:  # the zone fills the county level
-        names = (*names[:DISTRICT], zone_after_city(zone[0], lex.gazetteer[best]))
-        adcode = lex.zone_hosts.get((best, names[DISTRICT]), adcode)
+        zone_name = zone_after_city(zone[0], lex.gazetteer[best])
+        names = (*names[:DISTRICT], zone_name)
+        adcode = lex.zone_hosts.get((best, zone_name)) or adcode
         missing.discard(DISTRICT)
     repeat = _repeat_at(clean.compact, blocks, block, best, lex) if len(blocks) > 1 else None
     detail = _detail(clean, zone.end() if zone else last.end, repeat)

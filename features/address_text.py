@@ -135,7 +135,9 @@ def drop_trailing_name(text: str) -> str:
     fields (辽宁省,沈阳市,康平县) is no name, though 康 is a surname."""
     text = text.rstrip(_TRAILING_PUNCTUATION)
     match = _TRAILING_NAME.search(text)
-    name, title = match.groups() if match else ("", None)
+    if match is None:
+        return text
+    name, title = match.groups()
     if name and name[0] in _SURNAMES and (title or name[-1] not in _REGION_SUFFIXES):
         return text[: match.start()].strip().rstrip(_TRAILING_PUNCTUATION)  # …2202。 刘月红: 。 too
     return text

@@ -519,7 +519,7 @@ def _stock_features(
     sourcing = w[binding]
     others = can_all & (np.arange(n_wh)[None, :] != sourcing[:, None])
     alt_i = np.argmin(np.where(others, rank, np.inf), axis=1)
-    any_can = can_all.any(axis=1)
+    any_can = np.asarray(can_all.any(axis=1))  # an array (the stubs allow a scalar)
     flash_stock = attrs["flash_stock"][line_order]
     return {
         "available_min": np.fmin.reduceat(avail, starts),
@@ -535,11 +535,20 @@ def _stock_features(
         "flash_stock_over_available": np.fmax.reduceat(
             _ratio(flash_stock, avail, RATIO_CAP), starts
         ),
-        "sourcing_warehouse": np.where(ok[binding], idx.wh_ids[sourcing], None),
-        "alt_warehouse": np.where(others.any(axis=1), idx.wh_ids[alt_i], None),
+        "sourcing_warehouse": _or_none(idx.wh_ids[sourcing], ok[binding]),
+        "alt_warehouse": _or_none(idx.wh_ids[alt_i], others.any(axis=1)),
         "split_plan": _split_plans(idx, can, rank, any_can, known, sku_i, starts, line_order, n),
         "any_warehouse_can_ship": any_can.astype(np.int64),
     }
+
+
+def _or_none(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``values`` as objects, None where ``keep`` is false (numpy's stubs type
+    ``np.where(keep, values, None)`` as the one-argument form, a tuple, which compiled code
+    checks)."""
+    out = values.astype(object)
+    out[~keep] = None
+    return out
 
 
 def _taken_before_batch(

@@ -75,7 +75,11 @@ class StockLedger:
     def __getstate__(self) -> dict:
         """Kept (pickled) without the matrix: it is by position in one process's reference
         index; :meth:`matrix` builds it again from the entries, which name their cells."""
-        return {**self.__dict__, "_key": None, "_matrix": np.zeros((0, 0))}
+        return {"taken": self._taken, "by_order": self._by_order}
+
+    def __setstate__(self, state: dict) -> None:
+        self._taken, self._by_order = state["taken"], state["by_order"]
+        self._key, self._matrix = None, np.zeros((0, 0))
 
     def matrix(self, idx: ReferenceIndex) -> np.ndarray:
         """Units taken as an (SKU, warehouse) array aligned with ``idx``; the counts of rows the

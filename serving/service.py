@@ -11,6 +11,7 @@ from pathlib import Path
 from features.address import parse_address
 from features.duplicates import RecentOrders
 from features.order_reference import reference_index
+from ordersight.mypyc_build import stale_modules
 from ordersight.rules.store import RuleStore
 from ordersight.schema import Order, ParsedAddress, ScoreResult
 from serving.metrics import Metrics
@@ -41,9 +42,12 @@ class Scorer:
 
     def warm_up(self) -> None:
         """Build what the first order would otherwise wait ~250 ms for: the reference arrays
-        (with the history signals) and the address lexicon."""
+        (with the history signals) and the address lexicon; say if a compiled module is stale."""
         reference_index(self.reference.data)
         parse_address(WARM_UP_ADDRESS)
+        stale = stale_modules()
+        if stale:
+            log.warning("edited after `make compile`, still running compiled: %s", stale)
 
     def score(self, orders: Sequence[Order]) -> list[ScoreResult]:
         start = time.perf_counter()

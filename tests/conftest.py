@@ -11,6 +11,16 @@ import pytest
 SMALL_WORLD = {"seed": 11, "days": 400, "n_orders": 20_000}
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse to test old compiled code: a module edited after `make compile` would still run
+    its extension module (Python imports it before the source)."""
+    from ordersight.mypyc_build import stale_modules
+
+    stale = stale_modules()
+    if stale:
+        pytest.exit(f"edited after `make compile`: {stale}; run `make compile` (or `make pure`)", 4)
+
+
 @pytest.fixture(scope="session")
 def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A deterministic small world (reference files, history, labeled orders)."""
