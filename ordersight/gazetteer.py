@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
+from importlib.util import find_spec
 from pathlib import Path
 
 PROVINCE, CITY, DISTRICT = 0, 1, 2
@@ -46,10 +46,19 @@ class Region:
     former: tuple[str, ...] = ()
 
 
+def _cpca_file(name: str) -> Path:
+    """One of cpca's data files, found without importing cpca: its import builds a matcher we do
+    not use (and imports pkg_resources, which recent setuptools no longer has)."""
+    spec = find_spec("cpca")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("cpca is not installed: its adcodes are the gazetteer")
+    return Path(spec.submodule_search_locations[0]) / "resources" / name
+
+
 @lru_cache(maxsize=1)
 def _nations() -> tuple[str, ...]:
     """The 56 ethnic group names (壮族, 朝鲜族 …), longest first, for stripping 自治 names."""
-    path = resources.files("cpca").joinpath("resources/56_nations.csv")
+    path = _cpca_file("56_nations.csv")
     with path.open(encoding="utf-8") as fh:
         names = [line.strip().split(",")[0] for line in fh if line.strip()]
     return tuple(sorted((n for n in names if n.endswith("族")), key=len, reverse=True))
@@ -156,7 +165,7 @@ def haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 
 def _cpca_rows() -> list[dict[str, str]]:
-    path = resources.files("cpca").joinpath("resources/adcodes.csv")
+    path = _cpca_file("adcodes.csv")
     with path.open(encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 

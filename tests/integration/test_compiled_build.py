@@ -8,7 +8,6 @@ and every feature column must agree (NaN where NaN), batch after batch of one or
 from __future__ import annotations
 
 import pickle
-import shutil
 import subprocess
 import sys
 from importlib.machinery import EXTENSION_SUFFIXES
@@ -17,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ordersight.mypyc_build import PACKAGES, ROOT, compiled_modules
+from ordersight.mypyc_build import ROOT, compiled_modules, copy_without_build
 
 N_ORDERS, BATCH = 3_000, 500
 # the order stream's state (duplicates, channel prices, stock ledger) carries across batches
@@ -58,10 +57,7 @@ def _stream_features(world: Path, sources: Path, out: Path) -> tuple[str, list]:
 def test_compiled_features_equal_the_python_sources(small_world: Path, tmp_path: Path) -> None:
     if not compiled_modules():
         pytest.skip("no compiled modules in this tree (`make compile` builds them)")
-    plain = tmp_path / "plain"
-    for package in PACKAGES:
-        shutil.copytree(ROOT / package, plain / package, ignore=shutil.ignore_patterns("*.so"))
-
+    plain = copy_without_build(tmp_path / "plain")
     compiled_file, compiled = _stream_features(small_world, ROOT, tmp_path / "compiled.pickle")
     plain_file, python = _stream_features(small_world, plain, tmp_path / "plain.pickle")
 
