@@ -8,6 +8,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export ORDERSIGHT_HOME ?= .ordersight
 
+# editable, in setuptools' compat mode: the repository root is on sys.path, where the compiled
+# modules' shared runtime is
+INSTALL := $(BIN)/pip install -q --config-settings editable_mode=compat -e
 # The order path's pure-Python loops, compiled by mypyc into extension modules beside their source
 # (ordersight/mypyc_build.py, README "Compiled modules"). `make pure` removes them: the same code
 # then runs as Python. Any domain or feature module's change rebuilds (the unchanged C is reused).
@@ -20,7 +23,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev,compile]' --config-settings editable_mode=compat  # root on sys.path
+	$(INSTALL) '.[dev,compile]'
 	touch $@
 
 build/.compiled: $(VENV)/.installed $(wildcard ordersight/*.py features/*.py)
@@ -67,7 +70,7 @@ test-e2e: install browser
 	$(BIN)/pytest -q tests/e2e
 
 bench: train
-	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(INSTALL) '.[dev,compile,bench]'
 	$(BIN)/python -m tests.benchmarks.run
 
 lint: install
