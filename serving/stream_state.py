@@ -39,10 +39,14 @@ def stream_state_path(home: Path, process: str) -> Path:
 
 
 def code_digest() -> str:
-    """Of the modules whose classes the file holds, and of the Python that pickled them."""
+    """Of the source of the modules whose classes the file holds, of the form they run in
+    (compiled or not: their pickles differ), and of the Python that pickled them. (A compiled
+    module's own file is a loader stub that stays the same when its code changes.)"""
     digest = hashlib.sha256(sys.version.encode())
     for module in _STATE_MODULES:
-        digest.update(Path(module.__file__ or "").read_bytes())
+        loaded = Path(module.__file__ or "")
+        digest.update(loaded.name.encode())
+        digest.update(loaded.with_name(module.__name__.rpartition(".")[2] + ".py").read_bytes())
     return digest.hexdigest()
 
 

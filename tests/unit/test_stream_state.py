@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -64,3 +65,24 @@ def test_a_state_other_code_wrote_or_a_broken_file_is_not_read(
         assert load_stream_state(path) is None
     path.write_bytes(path.read_bytes()[:100])  # cut short
     assert load_stream_state(path) is None
+
+
+def test_the_code_digest_follows_the_source_also_when_the_module_runs_compiled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "duplicates.py"
+    stub = tmp_path / "duplicates.cpython-311-x86_64-linux-gnu.so"  # unchanged by a rebuild
+    source.write_text("class RecentOrders: ...")
+    stub.write_bytes(b"loader")
+    compiled = SimpleNamespace(__name__="features.duplicates", __file__=str(stub))
+    python = SimpleNamespace(__name__="features.duplicates", __file__=str(source))
+
+    def digest(module: SimpleNamespace) -> str:
+        with monkeypatch.context() as m:
+            m.setattr(stream_state, "_STATE_MODULES", (module,))
+            return stream_state.code_digest()
+
+    before = digest(compiled)
+    assert digest(python) != before  # the same source run as Python pickles otherwise
+    source.write_text("class RecentOrders:\n    window = 2")  # an upgrade, rebuilt
+    assert digest(compiled) != before
