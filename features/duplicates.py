@@ -147,6 +147,9 @@ class RecentOrders:
     # and what the orders took from stock since its snapshot
     stock_taken: StockLedger = field(default_factory=StockLedger)
     _by_key: dict[Fingerprint, deque[_Seen]] = field(default_factory=dict)
+    # order_id → (creation time, times scored) within the window, whatever its fingerprint (a
+    # corrected address or price is the same order sent again)
+    _scorings: dict[str, tuple[float, int]] = field(default_factory=dict)
     _latest: float = float("-inf")
     _added: int = 0
 
@@ -182,7 +185,10 @@ class RecentOrders:
         self._latest = max(self._latest, max(times))
         self._added += n
         by_key = self._by_key
+        scorings = self._scorings
         for i, (order, key, at) in enumerate(zip(orders, keys, times, strict=True)):
+            before = scorings.get(order.order_id)
+            scorings[order.order_id] = (at, 1 if before is None else before[1] + 1)
             seen = by_key.get(key)
             if seen is None:  # most orders: a fingerprint not seen in the window
                 by_key[key] = deque([_Seen(at, order.channel, order.order_id)])
@@ -205,9 +211,15 @@ class RecentOrders:
             self.prune()
         return Matches(same, cross, retried, np.array(times))
 
+    def scored_again(self, order_id: str) -> bool:
+        """Whether the order was scored more than once within the window (a retry, a
+        redelivery, or a correction sent again under its id)."""
+        return self._scorings.get(order_id, (0.0, 0))[1] > 1
+
     def prune(self) -> None:
         """Forget entries older than the window behind the newest order seen."""
         cutoff = self._latest - self.window.total_seconds()
+        self._scorings = {k: v for k, v in self._scorings.items() if v[0] >= cutoff}
         for key in list(self._by_key):
             seen = self._by_key[key]
             while seen and seen[0].at < cutoff:

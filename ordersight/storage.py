@@ -3,7 +3,7 @@ unit tests. Holds scoring decisions, reviewer feedback and pre-positioning recom
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -142,7 +142,14 @@ class Repository(Protocol):
     def save_decisions(self, rows: Sequence[dict[str, Any]]) -> None:
         """Store review / hold decisions, one per order: an order scored again (a retry, a queue
         redelivery) updates its open decision and keeps its place in the queue; one a person
-        has closed stays closed. Within ``rows`` an order's last scoring counts."""
+        has closed stays closed. A row whose action is ``pass`` (the order was corrected and
+        sent again) closes the order's open decision as ``superseded`` with that result, and is
+        stored nowhere else; sent again with a problem, it is open once more. Within ``rows`` an
+        order's last scoring counts."""
+        ...
+
+    def open_decisions(self, order_ids: Collection[str]) -> set[str]:
+        """Which of ``order_ids`` have an open decision (none, nearly always)."""
         ...
 
     def checkpoint(self) -> None:
@@ -172,16 +179,27 @@ def _latest_per_order(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any
     return {row["order_id"]: row for row in rows}
 
 
-# an order scored again: its open decision takes the new result, keeping status and arrival time
+# the status of an open decision whose order was scored again and passed; no person closed it,
+# so a later scoring that needs one opens it again
+SUPERSEDED = "superseded"
+_RESCORABLE = ("open", SUPERSEDED)
+
+# an order scored again: its decision takes the new result, keeping its arrival time
 _UPDATE_OPEN = update(decisions).where(
-    decisions.c.order_id == bindparam("scored_order_id"), decisions.c.status == "open"
+    decisions.c.order_id == bindparam("scored_order_id"), decisions.c.status.in_(_RESCORABLE)
 )
 
 
 def _rescored(row: dict[str, Any]) -> dict[str, Any]:
-    """``row`` as :data:`_UPDATE_OPEN`'s parameters: the SET clause is every column given."""
+    """``row`` as :data:`_UPDATE_OPEN`'s parameters: the SET clause is every column given; a
+    passing result supersedes the decision, any other keeps or makes it open."""
     kept = ("order_id", "created_at")
-    return {"scored_order_id": row["order_id"]} | {k: v for k, v in row.items() if k not in kept}
+    status = SUPERSEDED if row["action"] == "pass" else "open"
+    return (
+        {"scored_order_id": row["order_id"]}
+        | {k: v for k, v in row.items() if k not in kept}
+        | {"status": status}
+    )
 
 
 def _decided_status(decision: str) -> str:
@@ -246,13 +264,26 @@ class SqlRepository:
                 )
             ).all()
             known = {order_id for order_id, _ in stored}
-            still_open = {order_id for order_id, status in stored if status == "open"}
-            new = [{"status": "open", **r} for oid, r in latest.items() if oid not in known]
+            still_open = {order_id for order_id, status in stored if status in _RESCORABLE}
+            new = [
+                {"status": "open", **r}
+                for oid, r in latest.items()
+                if oid not in known and r["action"] != "pass"
+            ]
             if new:
                 conn.execute(insert(decisions), new)
             again = [_rescored(r) for oid, r in latest.items() if oid in still_open]
             if again:
                 conn.execute(_UPDATE_OPEN, again)
+
+    def open_decisions(self, order_ids: Collection[str]) -> set[str]:
+        if not order_ids:
+            return set()
+        query = select(decisions.c.order_id).where(
+            decisions.c.order_id.in_(list(order_ids)), decisions.c.status == "open"
+        )
+        with self.engine.connect() as conn:
+            return set(conn.scalars(query))
 
     def list_decisions(
         self, actions: Iterable[str], status: str = "open", limit: int = 100
@@ -355,11 +386,17 @@ class InMemoryRepository:
     def save_decisions(self, rows: Sequence[dict[str, Any]]) -> None:
         for order_id, row in _latest_per_order(rows).items():
             stored = [d for d in self.decisions if d["order_id"] == order_id]
-            if not stored:
+            if not stored and row["action"] != "pass":
                 self.decisions.append({"id": len(self.decisions) + 1, "status": "open", **row})
             for d in stored:
-                if d["status"] == "open":
-                    d.update({k: v for k, v in row.items() if k != "created_at"})
+                if d["status"] in _RESCORABLE:
+                    changes = _rescored(row)
+                    del changes["scored_order_id"]
+                    d.update(changes)
+
+    def open_decisions(self, order_ids: Collection[str]) -> set[str]:
+        wanted = set(order_ids)
+        return {d["order_id"] for d in self.decisions if d["status"] == "open"} & wanted
 
     def list_decisions(
         self, actions: Iterable[str], status: str = "open", limit: int = 100

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,17 +25,27 @@ def record(services: Services, orders: Sequence[Order], results: Sequence[ScoreR
     issues = Counter((i.type, i.scored_by) for r in results for i in r.issues)
     for (issue_type, scored_by), count in issues.items():
         metrics.issues.labels(issue_type, scored_by).inc(count)
-    save_for_review(services.repo, orders, results)
+    save_for_review(services.repo, orders, results, services.scorer.recent.scored_again)
 
 
 def save_for_review(
-    repo: Repository, orders: Sequence[Order], results: Sequence[ScoreResult]
+    repo: Repository,
+    orders: Sequence[Order],
+    results: Sequence[ScoreResult],
+    scored_again: Callable[[str], bool],
 ) -> None:
     """Store the decisions that need a person (review / hold) for the review queue, whichever
-    path scored them (the API, the queue worker)."""
+    path scored them (the API, the queue worker). A passing order whose earlier scoring is still
+    open in the queue (it was corrected and sent again) closes that decision: nobody needs to
+    look at it any more. Only orders this process has scored before are looked up, so a batch
+    of new orders that pass costs no query."""
     at = now()
+    again = [r.order_id for r in results if r.action == "pass" and scored_again(r.order_id)]
+    waiting = repo.open_decisions(again)
     rows = [
-        decision_row(o, r, at) for o, r in zip(orders, results, strict=True) if r.action != "pass"
+        decision_row(o, r, at)
+        for o, r in zip(orders, results, strict=True)
+        if r.action != "pass" or r.order_id in waiting
     ]
     repo.save_decisions(rows)
 

@@ -201,6 +201,26 @@ def test_a_retried_order_gets_the_same_answer_and_one_place_in_the_queue(
     assert queued.count("T-RETRIED") == 1
 
 
+def test_an_order_corrected_and_sent_again_leaves_the_review_queue(
+    client: TestClient, env: dict
+) -> None:
+    """The channel fixes a wrong price and sends the order again under its id: it now passes, so
+    its earlier decision is closed, not left for a reviewer to work."""
+    order = _orders(env["world"], 1)[0]
+    address = dict(order["address"], phone="13900001234")  # no other test's customer
+    order = dict(order, order_id="T-CORRECTED", address=address)
+    line = order["lines"][0]
+    wrong = dict(order, lines=[dict(line, list_price=line["list_price"] * 0.5)])
+    assert client.post("/v1/orders/score", json=wrong).json()["action"] != "pass"
+    queued = [i["order_id"] for i in client.get("/v1/review?limit=500").json()["items"]]
+    assert "T-CORRECTED" in queued
+    assert client.post("/v1/orders/score", json=order).json()["action"] == "pass"
+    queued = [i["order_id"] for i in client.get("/v1/review?limit=500").json()["items"]]
+    assert "T-CORRECTED" not in queued
+    late = client.post("/v1/review/T-CORRECTED/resolve", json={"resolution": "release"})
+    assert late.status_code == 409 and "superseded" in late.json()["error"]["message"]
+
+
 def test_a_flash_sale_holds_the_orders_past_the_last_units(client: TestClient, env: dict) -> None:
     """The warehouse system sends a snapshot (3 units), then orders come faster than the next
     one: the fourth is held as reserved, whatever the single-order micro-batches group."""

@@ -95,6 +95,29 @@ def test_an_order_scored_again_is_one_decision(repo) -> None:
     assert [(d["order_id"], d["action"]) for d in closed] == [("B", "hold")]
 
 
+def test_an_order_that_passes_when_scored_again_closes_its_open_decision(repo) -> None:
+    """Corrected and sent again, the order passes: its open decision is superseded by the new
+    result; one a person closed stays closed, and a passing order is stored nowhere else."""
+    repo.save_decisions([_decision("A", "review", 1), _decision("B", "hold", 2)])
+    repo.set_decision_status("B", "resolved")
+    assert repo.open_decisions(["A", "B", "D"]) == {"A"}
+    assert repo.open_decisions([]) == set()
+    repo.save_decisions([{**_decision(oid, "pass", 9), "risk": 0.1} for oid in ("A", "B", "D")])
+    assert repo.list_decisions(["review", "hold"]) == []
+    assert repo.open_decisions(["A", "B", "D"]) == set()
+    superseded = repo.get_decision("A")
+    assert (superseded["status"], superseded["action"], superseded["risk"]) == (
+        "superseded",
+        "pass",
+        0.1,
+    )
+    assert repo.get_decision("B")["status"] == "resolved"
+    with pytest.raises(NotFound):
+        repo.get_decision("D")
+    repo.save_decisions([_decision("A", "hold", 12)])  # sent again, wrong again
+    assert [(d["order_id"], d["action"]) for d in repo.list_decisions(["hold"])] == [("A", "hold")]
+
+
 def test_feedback_roundtrip(repo) -> None:
     fid = repo.save_feedback(
         {

@@ -44,9 +44,12 @@ def test_a_restarted_scorer_goes_on_from_where_it_stopped(ref, tmp_path: Path) -
     save_stream_state(_before_restart(ref), path)
     after = [order(oid="b", channel="jd"), _flash(2, 2)]  # a copy of a; 2 more units
 
-    restored = order_feature_frame(after, ref, load_stream_state(path))
+    state = load_stream_state(path)
+    restored = order_feature_frame(after, ref, state)
     assert restored.dup_cross_channel.tolist() == [1, 0]
     assert restored.lines_short_available.tolist() == [0, 1]  # 1 unit left of 5
+    order_feature_frame([order(oid="a", channel="tmall")], ref, state)
+    assert state.scored_again("a")  # sent again after the restart: its decision is looked up
     empty = order_feature_frame(after, ref, RecentOrders())  # as every restart was before
     assert empty.dup_cross_channel.tolist() == [0, 0]
     assert empty.lines_short_available.tolist() == [0, 0]
