@@ -38,6 +38,12 @@ _TRAILING_NOTE = re.compile(
     r"|(?:请|麻烦)?(?:送货前|送达前|到了?)[请先]*(?:打|致)?电话|(?:请)?电联|电话联系"
     r"|工作日送|周末送|送货上门)+$"
 )
+# what such a note ends with: a text ending otherwise (nearly every address) skips the search,
+# which tries every position of the text (~12 µs an address here)
+_NOTE_ENDINGS = (
+    *("门口", "快递柜", "丰巢", "驿站", "前台", "门卫", "物业", "传达室"),
+    *("电话", "电联", "联系", "工作日送", "周末送", "上门"),
+)
 _NOT_PHONE_CHAR = re.compile(r"[^\d*]")
 _COUNTRY_CODE = re.compile(r"^(?:0086|86)(?=1\d{2}[\d*]{4}\d{4}$)")  # +86 138…: the mobile
 LinesKey = tuple[tuple[str, int], ...]  # (SKU key, units) per distinct SKU, sorted
@@ -66,7 +72,8 @@ def address_key(text: str, adcode: str | None = None) -> str:
     city).
     """
     core = normalise_address(text)
-    core = _TRAILING_NOTE.sub("", core) or core
+    if core.endswith(_NOTE_ENDINGS):
+        core = _TRAILING_NOTE.sub("", core) or core
     core = _AFTER_LAST_DIGIT.sub("", core) or core
     if not adcode:
         return core
