@@ -154,9 +154,9 @@ class RecentOrders:
     # and what the orders took from stock since its snapshot
     stock_taken: StockLedger = field(default_factory=StockLedger)
     _by_key: dict[Fingerprint, deque[_Seen]] = field(default_factory=dict)
-    # order_id → (creation time, times scored) within the window, whatever its fingerprint (a
-    # corrected address or price is the same order sent again)
-    _scorings: dict[str, tuple[float, int]] = field(default_factory=dict)
+    # orders this stream sent to a person (review / hold) → creation time, within the window: one
+    # that passes when sent again (corrected) has a decision to close
+    _queued: dict[str, float] = field(default_factory=dict)
     _latest: float = float("-inf")
     _added: int = 0
 
@@ -192,10 +192,7 @@ class RecentOrders:
         self._latest = max(self._latest, max(times))
         self._added += n
         by_key = self._by_key
-        scorings = self._scorings
         for i, (order, key, at) in enumerate(zip(orders, keys, times, strict=True)):
-            before = scorings.get(order.order_id)
-            scorings[order.order_id] = (at, 1 if before is None else before[1] + 1)
             seen = by_key.get(key)
             if seen is None:  # most orders: a fingerprint not seen in the window
                 by_key[key] = deque([_Seen(at, order.channel, order.order_id)])
@@ -218,15 +215,20 @@ class RecentOrders:
             self.prune()
         return Matches(same, cross, retried, np.array(times))
 
-    def scored_again(self, order_id: str) -> bool:
-        """Whether the order was scored more than once within the window (a retry, a
-        redelivery, or a correction sent again under its id)."""
-        return self._scorings.get(order_id, (0.0, 0))[1] > 1
+    def remember_queued(self, orders: Sequence[Order]) -> None:
+        """Note the orders whose result went to a person (review / hold)."""
+        for order in orders:
+            self._queued[order.order_id] = _timestamp(order.created_at)
+
+    def was_queued(self, order_id: str) -> bool:
+        """Whether this stream sent the order to a person within the window."""
+        return order_id in self._queued
 
     def prune(self) -> None:
         """Forget entries older than the window behind the newest order seen."""
         cutoff = self._latest - self.window.total_seconds()
-        self._scorings = {k: v for k, v in self._scorings.items() if v[0] >= cutoff}
+        # a copy first: the recording side may note an order meanwhile (then only that is lost)
+        self._queued = {k: at for k, at in list(self._queued.items()) if at >= cutoff}
         for key in list(self._by_key):
             seen = self._by_key[key]
             while seen and seen[0].at < cutoff:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from fastapi import Response
 from pydantic import BaseModel
 
+from features.duplicates import RecentOrders
 from ordersight.schema import Order, ScoreResult
 from ordersight.storage import Repository, now
 from serving.services import Services
@@ -25,29 +26,30 @@ def record(services: Services, orders: Sequence[Order], results: Sequence[ScoreR
     issues = Counter((i.type, i.scored_by) for r in results for i in r.issues)
     for (issue_type, scored_by), count in issues.items():
         metrics.issues.labels(issue_type, scored_by).inc(count)
-    save_for_review(services.repo, orders, results, services.scorer.recent.scored_again)
+    save_for_review(services.repo, services.scorer.recent, orders, results)
 
 
 def save_for_review(
     repo: Repository,
+    stream: RecentOrders,
     orders: Sequence[Order],
     results: Sequence[ScoreResult],
-    scored_again: Callable[[str], bool],
 ) -> None:
     """Store the decisions that need a person (review / hold) for the review queue, whichever
     path scored them (the API, the queue worker). A passing order whose earlier scoring is still
     open in the queue (it was corrected and sent again) closes that decision: nobody needs to
-    look at it any more. Only orders this process has scored before are looked up, so a batch
-    of new orders that pass costs no query."""
+    look at it any more. Only orders ``stream`` sent to a person before are looked up, so
+    orders that pass (retries included) cost no query."""
     at = now()
-    again = [r.order_id for r in results if r.action == "pass" and scored_again(r.order_id)]
+    again = [r.order_id for r in results if r.action == "pass" and stream.was_queued(r.order_id)]
     waiting = repo.open_decisions(again)
-    rows = [
-        decision_row(o, r, at)
+    pairs = [
+        (o, r)
         for o, r in zip(orders, results, strict=True)
         if r.action != "pass" or r.order_id in waiting
     ]
-    repo.save_decisions(rows)
+    repo.save_decisions([decision_row(o, r, at) for o, r in pairs])
+    stream.remember_queued([o for o, r in pairs if r.action != "pass"])
 
 
 def score_and_record(services: Services, orders: Sequence[Order]) -> list[ScoreResult | Exception]:

@@ -119,7 +119,7 @@ class QueueWorker:
             if isinstance(result, Exception):
                 errors.append(_error(raw, f"scoring failed: {type(result).__name__}: {result}"))
         done, results = scored_only(orders, scored)
-        save_for_review(self.repo, done, results, self.scorer.recent.scored_again)
+        save_for_review(self.repo, self.scorer.recent, done, results)
         pipe = self.client.pipeline(transaction=True)
         if results:
             pipe.lpush(

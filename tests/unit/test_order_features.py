@@ -450,19 +450,16 @@ def test_a_duplicate_that_arrives_before_the_order_it_repeats_is_found(ref):
     assert frame.dup_cross_channel.tolist() == [0, 1, 0]
 
 
-def test_the_stream_knows_an_order_scored_again_under_its_id_within_the_window(ref):
-    """A retry, and a correction sent again under the same id (another address, another price:
-    another fingerprint), are both the order scored again; the window forgets them."""
+def test_the_stream_remembers_the_orders_it_sent_to_a_person_within_the_window(ref):
+    """Whichever their fingerprint when sent again (a corrected address or price), orders sent
+    to review or hold are known under their id until the window forgets them."""
     recent = RecentOrders(window=timedelta(hours=24))
-    first = order(oid="a", raw="浙江省杭州市西湖区文三路9号")
-    order_feature_frame([first, order(oid="b")], ref, recent)
-    assert not recent.scored_again("a") and not recent.scored_again("b")
-    order_feature_frame([order(oid="a"), order([("MILK-S1", 1, 290.0)], oid="b")], ref, recent)
-    assert recent.scored_again("a") and recent.scored_again("b")
-    assert not recent.scored_again("never-seen")
+    order_feature_frame([order(oid="a"), order(oid="b")], ref, recent)
+    recent.remember_queued([order(oid="a")])
+    assert recent.was_queued("a") and not recent.was_queued("b")
     order_feature_frame([order(oid="z", at=T0 + timedelta(hours=30))], ref, recent)
     recent.prune()
-    assert not recent.scored_again("a") and not recent.scored_again("z")
+    assert not recent.was_queued("a")
 
 
 def test_extreme_prices_give_capped_features_and_no_warning(ref):

@@ -32,9 +32,11 @@ def ref() -> ReferenceData:
 
 
 def _before_restart(ref) -> RecentOrders:
-    """An order on tmall, and a flash sale that took 4 of WH-GZ's 5 units."""
+    """An order on tmall, sent to review, and a flash sale that took 4 of WH-GZ's 5 units."""
     recent = RecentOrders()
-    order_feature_frame([order(oid="a", channel="tmall"), _flash(0, 2), _flash(1, 2)], ref, recent)
+    tmall = order(oid="a", channel="tmall")
+    order_feature_frame([tmall, _flash(0, 2), _flash(1, 2)], ref, recent)
+    recent.remember_queued([tmall])
     return recent
 
 
@@ -48,8 +50,7 @@ def test_a_restarted_scorer_goes_on_from_where_it_stopped(ref, tmp_path: Path) -
     restored = order_feature_frame(after, ref, state)
     assert restored.dup_cross_channel.tolist() == [1, 0]
     assert restored.lines_short_available.tolist() == [0, 1]  # 1 unit left of 5
-    order_feature_frame([order(oid="a", channel="tmall")], ref, state)
-    assert state.scored_again("a")  # sent again after the restart: its decision is looked up
+    assert state.was_queued("a")  # sent again after the restart, corrected: its decision closes
     empty = order_feature_frame(after, ref, RecentOrders())  # as every restart was before
     assert empty.dup_cross_channel.tolist() == [0, 0]
     assert empty.lines_short_available.tolist() == [0, 0]
