@@ -22,6 +22,7 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    or_,
     select,
     update,
 )
@@ -184,9 +185,11 @@ def _latest_per_order(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any
 SUPERSEDED = "superseded"
 _RESCORABLE = ("open", SUPERSEDED)
 
-# an order scored again: its decision takes the new result, keeping its arrival time
+# an order scored again: its decision takes the new result, keeping its arrival time (`or_`, not
+# `in_`: an expanding IN cannot run as one statement for many rows)
 _UPDATE_OPEN = update(decisions).where(
-    decisions.c.order_id == bindparam("scored_order_id"), decisions.c.status.in_(_RESCORABLE)
+    decisions.c.order_id == bindparam("scored_order_id"),
+    or_(*(decisions.c.status == status for status in _RESCORABLE)),
 )
 
 

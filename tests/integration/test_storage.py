@@ -98,13 +98,16 @@ def test_an_order_scored_again_is_one_decision(repo) -> None:
 def test_an_order_that_passes_when_scored_again_closes_its_open_decision(repo) -> None:
     """Corrected and sent again, the order passes: its open decision is superseded by the new
     result; one a person closed stays closed, and a passing order is stored nowhere else."""
-    repo.save_decisions([_decision("A", "review", 1), _decision("B", "hold", 2)])
+    repo.save_decisions(
+        [_decision("A", "review", 1), _decision("B", "hold", 2), _decision("C", "review", 3)]
+    )
     repo.set_decision_status("B", "resolved")
-    assert repo.open_decisions(["A", "B", "D"]) == {"A"}
+    assert repo.open_decisions(["A", "B", "C", "D"]) == {"A", "C"}
     assert repo.open_decisions([]) == set()
-    repo.save_decisions([{**_decision(oid, "pass", 9), "risk": 0.1} for oid in ("A", "B", "D")])
+    passing = [{**_decision(oid, "pass", 9), "risk": 0.1} for oid in ("A", "B", "C", "D")]
+    repo.save_decisions(passing)  # two decisions superseded in one statement
     assert repo.list_decisions(["review", "hold"]) == []
-    assert repo.open_decisions(["A", "B", "D"]) == set()
+    assert repo.open_decisions(["A", "B", "C", "D"]) == set()
     superseded = repo.get_decision("A")
     assert (superseded["status"], superseded["action"], superseded["risk"]) == (
         "superseded",
@@ -114,8 +117,9 @@ def test_an_order_that_passes_when_scored_again_closes_its_open_decision(repo) -
     assert repo.get_decision("B")["status"] == "resolved"
     with pytest.raises(NotFound):
         repo.get_decision("D")
-    repo.save_decisions([_decision("A", "hold", 12)])  # sent again, wrong again
-    assert [(d["order_id"], d["action"]) for d in repo.list_decisions(["hold"])] == [("A", "hold")]
+    repo.save_decisions([_decision("A", "hold", 12), _decision("C", "hold", 13)])  # wrong again
+    reopened = [(d["order_id"], d["action"]) for d in repo.list_decisions(["hold"])]
+    assert reopened == [("C", "hold"), ("A", "hold")]
 
 
 def test_feedback_roundtrip(repo) -> None:
