@@ -33,6 +33,7 @@ from features.demand import EXOG, KEY, SeriesStats, densify, exog_features, seri
 __all__ = [
     "OUTPUTS",
     "QUANTILES",
+    "FIT_OPTIONS",
     "DemandConfig",
     "DemandModel",
     "calibration_table",
@@ -44,6 +45,11 @@ __all__ = [
 QUANTILES = ("q10", "q50", "q90")
 OUTPUTS = (*QUANTILES, "mean")  # a forecast's value columns: the quantiles and the expected demand
 TAIL_DAYS = 28  # history kept with the model: enough for traffic lags and persistence fills
+# mlforecast's fit and backtest options. Rows whose lags reach before a series' first day are
+# kept, their missing lags read as missing by LightGBM: dropped, every series lost its first five
+# weeks, and a one-year history its only 双11 (cut 2025-11-02 on the 60 best-selling demo SKUs,
+# one year: WAPE 0.69 → 0.54, AutoETS 0.64)
+FIT_OPTIONS: dict[str, Any] = {"static_features": [], "dropna": False}
 
 
 @dataclass(frozen=True)
@@ -291,7 +297,7 @@ class DemandModel:
             **build_mlforecast(cfg, history_days=days),
         )
         self._calibration = self._calibrate(long)
-        self._mlf.fit(long, static_features=[])
+        self._mlf.fit(long, **FIT_OPTIONS)
         return self
 
     def _calibrate(self, long: pd.DataFrame) -> pd.DataFrame:
@@ -305,7 +311,7 @@ class DemandModel:
             h=cfg.horizon,
             step_size=cfg.horizon,
             refit=False,
-            static_features=[],
+            **FIT_OPTIONS,
         )
         return calibration_table(cv)
 

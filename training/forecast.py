@@ -16,6 +16,7 @@ import pandas as pd
 
 from features.demand import KEY, densify
 from models.demand import (
+    FIT_OPTIONS,
     QUANTILES,
     DemandConfig,
     DemandModel,
@@ -281,10 +282,10 @@ def fit_predict_dask(
             h=horizon,
             step_size=horizon,
             refit=False,
-            static_features=[],
+            **FIT_OPTIONS,
         ).compute()
         calibration = calibration_table(cv)
-    fcst.fit(ddf, static_features=[])
+    fcst.fit(ddf, **FIT_OPTIONS)
     x_ddf = dd.from_pandas(x_df, npartitions=partitions)
     raw = fcst.predict(horizon, X_df=x_ddf).compute()
     return forecast_frame(raw, local.series_ids, calibration, local.last_date)
