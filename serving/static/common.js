@@ -13,16 +13,18 @@ const OS = (() => {
     return h;
   }
 
+  // fetch with the user's name and key; a failure is shown in the toast (unless `silent`, for
+  // background polls) and thrown with its HTTP `status`
   async function api(path, options) {
-    const opts = Object.assign({}, options || {});
+    const { silent, ...opts } = Object.assign({}, options || {});
     opts.headers = headers(opts.body ? { "Content-Type": "application/json" } : {});
     if (opts.body && typeof opts.body !== "string") opts.body = JSON.stringify(opts.body);
     const res = await fetch(path, opts);
     if (!res.ok) {
       let message = res.status + " " + res.statusText;
       try { message = (await res.json()).error.message || message; } catch (e) { /* not JSON */ }
-      toast(message, true);
-      throw new Error(message);
+      if (!silent) toast(message, true);
+      throw Object.assign(new Error(message), { status: res.status });
     }
     const type = res.headers.get("content-type") || "";
     return type.includes("application/json") ? res.json() : res.text();

@@ -2,6 +2,7 @@
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
+  const REFRESH_MS = 15000;  // the queue follows the store while the page is in view
 
   function evidence(list) {
     if (!list || !list.length) return "";
@@ -54,23 +55,45 @@
       <div class="issues">${item.issues.map(issue).join("")}</div></article>`;
   }
 
-  async function load() {
-    const data = await OS.api("/v1/review?limit=100");
-    $("count").textContent = data.items.length + " open";
-    $("empty").hidden = data.items.length > 0;
-    $("queue").innerHTML = data.items.map(card).join("");
+  function counted() {
+    $("count").textContent = $("queue").children.length + " open";
+    $("empty").hidden = $("queue").children.length > 0;
   }
+
+  // The queue as the store has it now. A card whose order is unchanged stays as it is (a reviewer
+  // may be reading it); orders closed elsewhere (another reviewer, a corrected order sent again)
+  // leave, new ones come in at their place.
+  const shownAs = new WeakMap();
+  function render(items) {
+    const shown = new Map([...$("queue").children].map((el) => [el.dataset.order, el]));
+    const template = document.createElement("template");
+    $("queue").replaceChildren(...items.map((item) => {
+      const html = card(item);
+      const old = shown.get(item.order_id);
+      if (old && shownAs.get(old) === html) return old;
+      template.innerHTML = html;
+      const el = template.content.firstElementChild;
+      shownAs.set(el, html);
+      return el;
+    }));
+    counted();
+  }
+
+  const load = async (silent) => render((await OS.api("/v1/review?limit=100", { silent })).items);
 
   async function resolve(button) {
     const article = button.closest("article");
     const found = button.closest(".issue");
     const body = { resolution: button.dataset.resolution };
     if (found) { body.type = found.dataset.type; body.code = found.dataset.code; }
-    const out = await OS.api(`/v1/review/${encodeURIComponent(article.dataset.order)}/resolve`, { method: "POST", body });
-    OS.toast(`${out.order_id}: ${out.status}` + (out.feedback.length ? `, ${out.feedback.length} label(s) stored` : ""));
+    try {
+      const out = await OS.api(`/v1/review/${encodeURIComponent(article.dataset.order)}/resolve`, { method: "POST", body });
+      OS.toast(`${out.order_id}: ${out.status}` + (out.feedback.length ? `, ${out.feedback.length} label(s) stored` : ""));
+    } catch (err) {
+      if (err.status !== 409) throw err;  // closed elsewhere meanwhile: the toast says how
+    }
     article.remove();
-    $("count").textContent = $("queue").children.length + " open";
-    $("empty").hidden = $("queue").children.length > 0;
+    counted();
   }
 
   document.addEventListener("DOMContentLoaded", () => {
@@ -78,9 +101,10 @@
       const button = ev.target.closest("button[data-resolution]");
       if (button) { button.disabled = true; resolve(button).catch(() => { button.disabled = false; }); }
     });
-    const refresh = () => OS.quiet(load());
+    const refresh = () => OS.quiet(load(false));
     $("refresh").addEventListener("click", refresh);
     document.addEventListener("os:who", refresh);
     refresh();
+    setInterval(() => { if (!document.hidden) OS.quiet(load(true)); }, REFRESH_MS);
   });
 })();

@@ -3,8 +3,11 @@ stored feedback carries the reviewer's name and the correction."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from serving.recording import decision_row
 from tests.ui_seed import build_world, make_app, scored_orders
 
 pytestmark = pytest.mark.e2e
@@ -45,3 +48,37 @@ def test_review_accept_suggestion_and_false_alarm(page, serve_app, screenshots, 
     page.reload()  # decided orders stay out of the queue
     cards.first.wait_for()
     assert [c.get_attribute("data-order") for c in cards.all()] == ["JD-2"]
+
+
+REFRESH_MS = 15_000  # serving/static/review.js
+
+
+def test_the_queue_follows_orders_closed_or_queued_elsewhere(page, serve_app, tmp_path) -> None:
+    """While the page is open, another reviewer closes one order and a new one is queued: the
+    page follows within its refresh, without a reload. A card whose order was closed meanwhile
+    (here: corrected and sent again, so superseded) leaves when resolved, and the toast says why."""
+    world = build_world(tmp_path)
+    base = serve_app(make_app(world.services))
+    cards = page.locator("#queue article")
+    page.clock.install()
+    page.goto(f"{base}/review/")
+    cards.nth(len(scored_orders()) - 1).wait_for()
+
+    world.repo.set_decision_status("JD-2", "resolved")
+    order, result = scored_orders()[2]
+    later = order.created_at + timedelta(hours=5)
+    new = order.model_copy(update={"order_id": "JD-4", "created_at": later})
+    world.repo.save_decisions(
+        [decision_row(new, result.model_copy(update={"order_id": "JD-4"}), later)]
+    )
+    page.clock.run_for(REFRESH_MS)
+    page.locator("article[data-order='JD-2']").wait_for(state="detached")
+    assert [c.get_attribute("data-order") for c in cards.all()] == ["JD-4", "JD-1", "JD-3"]
+    assert page.locator("#count").inner_text() == "3 open"
+
+    world.repo.set_decision_status("JD-3", "superseded")
+    page.locator("article[data-order='JD-3']").get_by_role("button", name="False alarm").click()
+    page.locator("article[data-order='JD-3']").wait_for(state="detached")
+    assert "already superseded" in page.locator("#toast").inner_text()
+    assert world.repo.list_feedback("JD-3") == []
+    assert page.locator("#count").inner_text() == "2 open"
