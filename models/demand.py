@@ -152,10 +152,18 @@ MIN_RESIDUALS = 30
 POST_FESTIVAL_DAYS = 21
 
 
+def _level(pred: np.ndarray) -> np.ndarray:
+    return np.digitize(np.log1p(np.clip(pred, 0, None)), LEVEL_EDGES)
+
+
 def _buckets(pred: np.ndarray, step: np.ndarray) -> np.ndarray:
-    level = np.digitize(np.log1p(np.clip(pred, 0, None)), LEVEL_EDGES)
     week = np.digitize(step, STEP_EDGES, right=True)
-    return week * (len(LEVEL_EDGES) + 1) + level
+    return week * (len(LEVEL_EDGES) + 1) + _level(pred)
+
+
+def _level_buckets(pred: np.ndarray) -> np.ndarray:
+    """Every horizon week of one forecast level: buckets -2, -3 … (where a week's is too small)."""
+    return -2 - _level(pred)
 
 
 def can_calibrate(long: pd.DataFrame, config: DemandConfig) -> bool:
@@ -169,17 +177,32 @@ def residual_table(y: np.ndarray, pred: np.ndarray, step: np.ndarray) -> pd.Data
     """10/50/90 % quantiles of log1p(y) − log1p(pred) per (horizon week, forecast level) bucket,
     and ``smear``, the mean of exp(residual): 1 + the expected demand is (1 + pred) · smear.
 
-    Bucket -1 holds the pooled quantiles, used where a bucket saw too few residuals. Its smear is
-    the median's: pooled over slow and fast movers, a slow mover's skew would inflate a fast
-    mover's mean (two series, 0.15 and 20 a day: +15 % on the fast one), so a series without
-    a bucket of its own gets its median as its mean.
+    Where a bucket saw too few residuals, its forecast level over every horizon week stands in
+    (:func:`_level_buckets`: a small shop's few series fill no week's bucket), and where that is
+    too small too, bucket -1, the pooled quantiles. Shops of 2 / 4 / 8 / 10 SKUs selling on
+    50–95 % of days, 14 days held out: volume bias of the mean +0.22 / +0.14 / +0.07 / +0.09 from
+    the pooled median, +0.09 / +0.07 / −0.01 / +0.02 from the level's residuals (3–5 draws).
+    The pooled smear is the median's: pooled over slow and fast movers, a slow mover's skew would
+    inflate a fast mover's mean (two series, 0.15 and 20 a day: +15 % on the fast one), so such a
+    series gets its median as its mean.
     """
     resid = np.log1p(np.clip(y, 0, None)) - np.log1p(np.clip(pred, 0, None))
-    frame = pd.DataFrame({"bucket": _buckets(pred, step), "r": resid, "e": np.exp(resid)})
+    frame = pd.DataFrame(
+        {
+            "bucket": _buckets(pred, step),
+            "level": _level_buckets(pred),
+            "r": resid,
+            "e": np.exp(resid),
+        }
+    )
     probs = [0.1, 0.5, 0.9]
-    table = frame.groupby("bucket")["r"].quantile(probs).unstack().set_axis(list(QUANTILES), axis=1)
-    table["smear"] = frame.groupby("bucket")["e"].mean()
-    table = table[frame.groupby("bucket").size() >= MIN_RESIDUALS]
+    tables = []
+    for key in ("bucket", "level"):
+        grouped = frame.groupby(key)
+        table = grouped["r"].quantile(probs).unstack().set_axis(list(QUANTILES), axis=1)
+        table["smear"] = grouped["e"].mean()
+        tables.append(table[grouped.size() >= MIN_RESIDUALS])
+    table = pd.concat(tables)
     pooled = frame["r"].quantile(probs).to_numpy()
     table.loc[-1] = [*pooled, np.exp(pooled[1])]
     return table
@@ -215,8 +238,10 @@ def apply_residuals(table: pd.DataFrame, pred: np.ndarray, step: np.ndarray) -> 
             "q90": base + spread,
             "mean": base,
         }
-    rows = pd.Index(table.index).get_indexer(_buckets(base, step))
-    rows = np.where(rows < 0, pd.Index(table.index).get_loc(-1), rows)
+    index = pd.Index(table.index)
+    rows = index.get_indexer(_buckets(base, step))
+    rows = np.where(rows < 0, index.get_indexer(_level_buckets(base)), rows)
+    rows = np.where(rows < 0, index.get_loc(-1), rows)
     shifts = table[list(QUANTILES)].to_numpy()[rows]
     out = np.clip(np.expm1(np.log1p(base)[:, None] + shifts), 0, None)
     out.sort(axis=1)  # quantiles never cross

@@ -62,3 +62,24 @@ def test_a_model_saved_before_the_mean_existed_gives_its_median_as_mean() -> Non
     table = calibration_table(_cv("2024-09-01")).drop(columns="smear")
     out = apply_residuals(table, np.array([20.0, 3.0]), np.array([3, 10]))
     assert out["mean"] == pytest.approx(out["q50"])
+
+
+def test_a_small_shop_gets_the_mean_of_its_forecast_level() -> None:
+    """A few SKUs, two backtest windows: too few residuals for any horizon week's bucket, enough
+    for their forecast level. Against a forecast of 3, a day sells 0, 3 or 6 (one, two and two
+    days in five): the expected day is 3.6, the median day 3. A forecast at a level no residual
+    saw keeps its median as its mean."""
+    days = pd.date_range("2024-09-01", periods=14)
+    y = np.tile([0.0, 3.0, 3.0, 6.0, 6.0], 8)
+    cv = pd.DataFrame(
+        {
+            "ds": np.tile(days, 3)[: len(y)],
+            "cutoff": days[0] - pd.Timedelta(days=1),
+            "y": y,
+            "lgb": 3.0,
+        }
+    )
+    out = apply_residuals(calibration_table(cv), np.array([3.0, 20.0]), np.array([3, 10]))
+    assert out["q50"][0] == pytest.approx(3.0)
+    assert out["mean"][0] == pytest.approx(3.6)
+    assert out["mean"][1] == pytest.approx(out["q50"][1])
