@@ -33,7 +33,6 @@ from features.demand import EXOG, KEY, SeriesStats, densify, exog_features, seri
 __all__ = [
     "OUTPUTS",
     "QUANTILES",
-    "FIT_OPTIONS",
     "DemandConfig",
     "DemandModel",
     "calibration_table",
@@ -45,11 +44,6 @@ __all__ = [
 QUANTILES = ("q10", "q50", "q90")
 OUTPUTS = (*QUANTILES, "mean")  # a forecast's value columns: the quantiles and the expected demand
 TAIL_DAYS = 28  # history kept with the model: enough for traffic lags and persistence fills
-# mlforecast's fit and backtest options. Rows whose lags reach before a series' first day are
-# kept, their missing lags read as missing by LightGBM: dropped, every series lost its first five
-# weeks, and a one-year history its only 双11 (cut 2025-11-02 on the 60 best-selling demo SKUs,
-# one year: WAPE 0.69 → 0.54, AutoETS 0.64)
-FIT_OPTIONS: dict[str, Any] = {"static_features": [], "dropna": False}
 
 
 @dataclass(frozen=True)
@@ -113,6 +107,14 @@ def build_mlforecast(config: DemandConfig, history_days: int | None = None) -> d
         "date_features": list(CALENDAR_FEATURES),
         "target_transforms": [_log1p_transform(), LocalCentre()],
     }
+
+
+def fit_options() -> dict[str, Any]:
+    """mlforecast's fit and backtest options. Rows whose lags reach before a series' first day
+    are kept, their missing lags read as missing by LightGBM: dropped, every series lost its first
+    five weeks, and a one-year history its only 双11 (cut 2025-11-02 on the 60 best-selling demo
+    SKUs, one year: WAPE 0.69 → 0.54, AutoETS 0.64)."""
+    return {"static_features": [], "dropna": False}
 
 
 def lgbm_params(config: DemandConfig) -> dict[str, Any]:
@@ -322,7 +324,7 @@ class DemandModel:
             **build_mlforecast(cfg, history_days=days),
         )
         self._calibration = self._calibrate(long)
-        self._mlf.fit(long, **FIT_OPTIONS)
+        self._mlf.fit(long, **fit_options())
         return self
 
     def _calibrate(self, long: pd.DataFrame) -> pd.DataFrame:
@@ -336,7 +338,7 @@ class DemandModel:
             h=cfg.horizon,
             step_size=cfg.horizon,
             refit=False,
-            **FIT_OPTIONS,
+            **fit_options(),
         )
         return calibration_table(cv)
 

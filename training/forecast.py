@@ -16,12 +16,12 @@ import pandas as pd
 
 from features.demand import KEY, densify
 from models.demand import (
-    FIT_OPTIONS,
     QUANTILES,
     DemandConfig,
     DemandModel,
     calibration_table,
     can_calibrate,
+    fit_options,
     forecast_frame,
     lgbm_params,
 )
@@ -282,10 +282,10 @@ def fit_predict_dask(
             h=horizon,
             step_size=horizon,
             refit=False,
-            **FIT_OPTIONS,
+            **fit_options(),
         ).compute()
         calibration = calibration_table(cv)
-    fcst.fit(ddf, **FIT_OPTIONS)
+    fcst.fit(ddf, **fit_options())
     x_ddf = dd.from_pandas(x_df, npartitions=partitions)
     raw = fcst.predict(horizon, X_df=x_ddf).compute()
     return forecast_frame(raw, local.series_ids, calibration, local.last_date)
