@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow.pyfunc
+import pandas as pd
 from mlflow.models import set_model
 
 from models.registry import load_model_dir
@@ -19,7 +20,7 @@ class OrderSightPyfunc(mlflow.pyfunc.PythonModel):
     def load_context(self, context: Any) -> None:
         self.model = load_model_dir(Path(context.artifacts["model_dir"]))
 
-    def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
+    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
         return self.model.predict_frame(model_input)
 
 
