@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -23,7 +23,16 @@ from features.order_reference import sku_key
 from features.stock_ledger import StockLedger
 from ordersight.schema import CHINA, Order, OrderLine
 
-__all__ = ["Matches", "RecentOrders", "address_key", "fingerprint", "normalise_address"]
+__all__ = [
+    "Matches",
+    "RecentOrders",
+    "Seen",
+    "SharedWindow",
+    "WindowUnavailable",
+    "address_key",
+    "fingerprint",
+    "normalise_address",
+]
 
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 _BRACKETS = re.compile(r"[(（\[【<《{][^)）\]】>》}]*[)）\]】>》}]")
@@ -132,20 +141,65 @@ class Matches(NamedTuple):
     created: np.ndarray  # epoch seconds (a naive time is China time)
 
 
-class _Seen(NamedTuple):
-    at: float
+class Seen(NamedTuple):
+    """One order in the window under its fingerprint."""
+
+    at: float  # creation time, epoch seconds
     channel: str
     order_id: str
 
 
+class WindowUnavailable(Exception):
+    """The shared window could not be reached: the batch is read against this process's own."""
+
+
+class SharedWindow(Protocol):
+    """A duplicate window several processes keep together (the API and each queue worker:
+    ``serving.shared_stream``), so a copy that reaches another process is still a duplicate."""
+
+    def exchange(self, keys: Sequence[Fingerprint], orders: Sequence[Seen]) -> list[list[Seen]]:
+        """In one step for the batch, in its order: each order's earlier entries under its
+        fingerprint (an order earlier in the batch included), and the order added unless one
+        of them has its ``order_id`` (a retry). Raises :class:`WindowUnavailable`."""
+        ...
+
+    def remember_queued(self, order_ids: Sequence[str], times: Sequence[float]) -> None:
+        """Note the orders sent to a person, with their creation times."""
+        ...
+
+    def queued_among(self, order_ids: Sequence[str]) -> set[str]:
+        """Which of ``order_ids`` a process sent to a person within the window."""
+        ...
+
+
+def _count(prior: Sequence[Seen], now: Seen, span: float) -> tuple[int, int, bool]:
+    """Earlier matches of ``now`` within ``span`` seconds on its channel and on others, and
+    whether ``prior`` holds its ``order_id`` (a retry)."""
+    same = cross = 0
+    retry = False
+    for seen in prior:
+        if seen.order_id == now.order_id:
+            retry = True
+        elif not -span <= now.at - seen.at <= span:  # before or after (RecentOrders)
+            continue
+        elif seen.channel == now.channel:
+            same += 1
+        else:
+            cross += 1
+    return same, cross, retry
+
+
 @dataclass
 class RecentOrders:
-    """In-memory index of recent fingerprints; counts the orders seen before whose creation
-    time is within ``window`` of this one's, before or after it (a copy on a faster channel can
-    arrive first).
+    """Index of recent fingerprints; counts the orders seen before whose creation time is within
+    ``window`` of this one's, before or after it (a copy on a faster channel can arrive first).
 
     An order seen again with the same ``order_id`` (a retry) is not its own duplicate. Entries
     older than the window behind the newest order seen are pruned as the index grows.
+
+    The window is this process's own, in memory, unless ``shared`` is set: then the fingerprints
+    and the orders sent to a person are kept there, for every process scoring the same stream.
+    The channels' prices and the stock ledger stay this process's own either way.
     """
 
     window: timedelta = timedelta(hours=24)
@@ -153,12 +207,32 @@ class RecentOrders:
     list_prices: ChannelListPrices = field(default_factory=ChannelListPrices)
     # and what the orders took from stock since its snapshot
     stock_taken: StockLedger = field(default_factory=StockLedger)
-    _by_key: dict[Fingerprint, deque[_Seen]] = field(default_factory=dict)
+    shared: SharedWindow | None = None
+    _by_key: dict[Fingerprint, deque[Seen]] = field(default_factory=dict)
     # orders this stream sent to a person (review / hold) → creation time, within the window: one
     # that passes when sent again (corrected) has a decision to close
     _queued: dict[str, float] = field(default_factory=dict)
     _latest: float = float("-inf")
     _added: int = 0
+
+    def __getstate__(self) -> dict:
+        """Kept (pickled) without ``shared``: a connection, not state; a process that loads the
+        state attaches its own."""
+        return {
+            "window": self.window,
+            "list_prices": self.list_prices,
+            "stock_taken": self.stock_taken,
+            "by_key": self._by_key,
+            "queued": self._queued,
+            "latest": self._latest,
+            "added": self._added,
+        }
+
+    def __setstate__(self, state: dict) -> None:
+        self.window, self.list_prices = state["window"], state["list_prices"]
+        self.stock_taken, self._by_key = state["stock_taken"], state["by_key"]
+        self._queued, self._latest, self._added = state["queued"], state["latest"], state["added"]
+        self.shared = None
 
     def __len__(self) -> int:
         return sum(len(q) for q in self._by_key.values())
@@ -182,47 +256,56 @@ class RecentOrders:
         if not n:
             return Matches(same, cross, retried, np.zeros(n))
         span = self.window.total_seconds()
-        keys = map(
-            fingerprint,
-            orders,
-            adcodes if adcodes is not None else [None] * n,
-            texts if texts is not None else [None] * n,
+        keys = list(
+            map(
+                fingerprint,
+                orders,
+                adcodes if adcodes is not None else [None] * n,
+                texts if texts is not None else [None] * n,
+            )
         )
         times = [_timestamp(order.created_at) for order in orders]
+        entries = [Seen(at, o.channel, o.order_id) for o, at in zip(orders, times, strict=True)]
+        if self.shared is not None:
+            try:
+                found = self.shared.exchange(keys, entries)
+            except WindowUnavailable:  # scored all the same, against what this process saw
+                found = None
+            if found is not None:
+                for i, (prior, now) in enumerate(zip(found, entries, strict=True)):
+                    same[i], cross[i], retried[i] = _count(prior, now, span)
+                return Matches(same, cross, retried, np.array(times))
         self._latest = max(self._latest, max(times))
         self._added += n
         by_key = self._by_key
-        for i, (order, key, at) in enumerate(zip(orders, keys, times, strict=True)):
+        for i, (key, now) in enumerate(zip(keys, entries, strict=True)):
             seen = by_key.get(key)
             if seen is None:  # most orders: a fingerprint not seen in the window
-                by_key[key] = deque([_Seen(at, order.channel, order.order_id)])
+                by_key[key] = deque([now])
                 continue
-            retry = False
-            for prior in seen:
-                if prior.order_id == order.order_id:
-                    retry = True
-                elif not -span <= at - prior.at <= span:  # before or after (class docstring)
-                    continue
-                elif prior.channel == order.channel:
-                    same[i] += 1
-                else:
-                    cross[i] += 1
+            same[i], cross[i], retry = _count(seen, now, span)
             if retry:
                 retried[i] = True
             else:
-                seen.append(_Seen(at, order.channel, order.order_id))
+                seen.append(now)
         if self._added > 50_000:
             self.prune()
         return Matches(same, cross, retried, np.array(times))
 
     def remember_queued(self, orders: Sequence[Order]) -> None:
         """Note the orders whose result went to a person (review / hold)."""
+        if self.shared is not None:
+            ids = [o.order_id for o in orders]
+            self.shared.remember_queued(ids, [_timestamp(o.created_at) for o in orders])
+            return
         for order in orders:
             self._queued[order.order_id] = _timestamp(order.created_at)
 
-    def was_queued(self, order_id: str) -> bool:
-        """Whether this stream sent the order to a person within the window."""
-        return order_id in self._queued
+    def queued_among(self, order_ids: Sequence[str]) -> set[str]:
+        """Which of ``order_ids`` the stream sent to a person within the window."""
+        if self.shared is not None:
+            return self.shared.queued_among(order_ids) if order_ids else set()
+        return {i for i in order_ids if i in self._queued}
 
     def prune(self) -> None:
         """Forget entries older than the window behind the newest order seen."""

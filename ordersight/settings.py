@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     api_keys: str = Field(default="", description="comma-separated keys; empty turns auth off")
     redis_url: str = "redis://127.0.0.1:6379/0"
     queue_name: str = "ordersight:orders"
+    shared_stream: bool = Field(
+        default=False,
+        description="keep the duplicate window in Redis, shared by the API and every worker",
+    )
     max_body_bytes: int = 10 * 1024 * 1024
 
     @field_validator("api_keys")

@@ -41,7 +41,7 @@ def save_for_review(
     look at it any more. Only orders ``stream`` sent to a person before are looked up, so
     orders that pass (retries included) cost no query."""
     at = now()
-    again = [r.order_id for r in results if r.action == "pass" and stream.was_queued(r.order_id)]
+    again = stream.queued_among([r.order_id for r in results if r.action == "pass"])
     waiting = repo.open_decisions(again)
     pairs = [
         (o, r)

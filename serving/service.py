@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from features.address import parse_address
-from features.duplicates import RecentOrders
+from features.duplicates import RecentOrders, SharedWindow
 from features.order_reference import reference_index
 from ordersight.mypyc_build import stale_modules
 from ordersight.rules.store import RuleStore
@@ -65,7 +65,15 @@ class Scorer:
     def resume_stream(self, path: Path) -> None:
         """Continue from the order stream's state saved at ``path`` (see
         :mod:`serving.stream_state`), where there is one this code can read."""
-        self.recent = load_stream_state(path) or self.recent
+        loaded = load_stream_state(path)
+        if loaded is not None:
+            loaded.shared = self.recent.shared
+            self.recent = loaded
+
+    def share_window(self, window: SharedWindow | None) -> None:
+        """Read and keep the duplicate window in ``window`` (shared with other processes)
+        instead of this process's memory; None keeps it here."""
+        self.recent.shared = window
 
     def save_stream(self, path: Path) -> None:
         """Save the order stream's state to ``path``, between batches."""

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import shutil
 import socket
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,6 +58,44 @@ def port_open(host: str, port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex((host, port)) == 0
+
+
+@pytest.fixture
+def redis_keys() -> Iterator[tuple[Any, str]]:
+    """The local Redis and a key prefix of this test's own; its keys are deleted after."""
+    if not port_open("127.0.0.1", 6379):
+        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+    import redis
+
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    prefix = f"ordersight:test:{uuid.uuid4().hex[:8]}"
+    yield client, prefix
+    left = client.keys(f"{prefix}*")
+    if left:
+        client.delete(*left)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def new_stream(request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """Makes order streams (``RecentOrders``) whose duplicate window is in this process's memory,
+    or in the local Redis (``serving.shared_stream``): each its own, or the one of ``like``."""
+    from features.duplicates import RecentOrders
+    from serving.shared_stream import RedisWindow
+
+    made = iter(range(1_000))
+
+    def make(
+        like: RecentOrders | None = None, window: timedelta = timedelta(hours=24)
+    ) -> RecentOrders:
+        recent = RecentOrders(window=window)
+        if like is not None:
+            recent.shared = like.shared
+        elif request.param == "redis":
+            client, prefix = request.getfixturevalue("redis_keys")
+            recent.shared = RedisWindow(client, f"{prefix}:{next(made)}", window)
+        return recent
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -403,10 +403,12 @@ def test_a_baby_age_declared_as_other_systems_write_it(ref, attributes, months):
         assert row.loc[0, "baby_age_months"] == months and row.loc[0, "stage_age_mismatch"] == 1
 
 
-def _batch_equals_singles(orders: list, ref: ReferenceData, adcodes: list) -> pd.DataFrame:
+def _batch_equals_singles(
+    orders: list, ref: ReferenceData, adcodes: list, new_stream=RecentOrders
+) -> pd.DataFrame:
     """The batch's features, asserted equal to its orders' one by one on one order stream."""
-    together = order_feature_frame(orders, ref, RecentOrders(), adcodes=adcodes)
-    recent = RecentOrders()
+    together = order_feature_frame(orders, ref, new_stream(), adcodes=adcodes)
+    recent = new_stream()
     singles = pd.concat(
         [
             order_feature_frame([o], ref, recent, adcodes=[a])
@@ -418,16 +420,22 @@ def _batch_equals_singles(orders: list, ref: ReferenceData, adcodes: list) -> pd
     return together
 
 
-def test_batch_equals_singles(ref):
+def test_batch_equals_singles(ref, new_stream):
     batch = [
         order([("MILK-S1", k + 1, 250.0 + k)], oid=f"o{k}", paid=100.0 * k, at=T0 + timedelta(k))
         for k in range(5)
     ] + [order([("TV-55", 2, 3900.0), ("NOPE", 1, 1.0)], oid="o9", warehouse="WH-GZ")]
-    _batch_equals_singles(batch, ref, ["330106", "110105", None, "440106", "330106", "110105"])
+    tv = [("TV-55", 1, 3900.0)]
+    copies = [order(tv, oid="c1", channel="tmall"), order(tv, oid="c2")]  # c2: c1's copy on jd
+    copies.append(copies[0])  # c1 sent again: a retry
+    adcodes = ["330106", "110105", None, "440106", "330106", "110105", *["330106"] * 3]
+    frame = _batch_equals_singles(batch + copies, ref, adcodes, new_stream)
+    assert frame.dup_cross_channel.tolist()[-3:] == [0, 1, 1]  # the retry: c2, not itself
+    assert frame.dup_same_channel.sum() == 0
 
 
-def test_duplicates_across_channels_within_window(ref):
-    recent = RecentOrders()
+def test_duplicates_across_channels_within_window(ref, new_stream):
+    recent = new_stream()
     first = order(oid="a", channel="tmall")
     same_spaced = order(oid="b", channel="jd", raw="浙江省 杭州市 西湖区 文三路９０号501")
     again_same = order(oid="c", channel="jd", at=T0 + timedelta(hours=3))
@@ -440,13 +448,13 @@ def test_duplicates_across_channels_within_window(ref):
     assert (retry.dup_same_channel, retry.dup_cross_channel) == (0, 2)  # b's and c's (3 h later)
 
 
-def test_a_duplicate_that_arrives_before_the_order_it_repeats_is_found(ref):
+def test_a_duplicate_that_arrives_before_the_order_it_repeats_is_found(ref, new_stream):
     """Channels deliver with different delays: a jd copy created an hour after the tmall order
     can reach us first. The tmall order, arriving second, still has its duplicate."""
     later_copy = order(oid="jd-copy", channel="jd", at=T0 + timedelta(hours=1))
     original = order(oid="tm-first", channel="tmall")
     too_late = order(oid="pdd-old", channel="pdd", at=T0 - timedelta(hours=30))
-    frame = order_feature_frame([later_copy, original, too_late], ref, RecentOrders())
+    frame = order_feature_frame([later_copy, original, too_late], ref, new_stream())
     assert frame.dup_cross_channel.tolist() == [0, 1, 0]
 
 
@@ -456,10 +464,10 @@ def test_the_stream_remembers_the_orders_it_sent_to_a_person_within_the_window(r
     recent = RecentOrders(window=timedelta(hours=24))
     order_feature_frame([order(oid="a"), order(oid="b")], ref, recent)
     recent.remember_queued([order(oid="a")])
-    assert recent.was_queued("a") and not recent.was_queued("b")
+    assert recent.queued_among(["a", "b"]) == {"a"}
     order_feature_frame([order(oid="z", at=T0 + timedelta(hours=30))], ref, recent)
     recent.prune()
-    assert not recent.was_queued("a")
+    assert not recent.queued_among(["a"])
 
 
 def test_extreme_prices_give_capped_features_and_no_warning(ref):

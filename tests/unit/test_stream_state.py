@@ -50,7 +50,7 @@ def test_a_restarted_scorer_goes_on_from_where_it_stopped(ref, tmp_path: Path) -
     restored = order_feature_frame(after, ref, state)
     assert restored.dup_cross_channel.tolist() == [1, 0]
     assert restored.lines_short_available.tolist() == [0, 1]  # 1 unit left of 5
-    assert state.was_queued("a")  # sent again after the restart, corrected: its decision closes
+    assert state.queued_among(["a"]) == {"a"}  # sent again after the restart: its decision closes
     empty = order_feature_frame(after, ref, RecentOrders())  # as every restart was before
     assert empty.dup_cross_channel.tolist() == [0, 0]
     assert empty.lines_short_available.tolist() == [0, 0]

@@ -1,0 +1,129 @@
+"""The duplicate window shared in Redis (serving/shared_stream.py): processes scoring one order
+stream (queue workers, the API) see one another's orders. Real Redis, real workers' path."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from features.duplicates import RecentOrders, Seen
+from ordersight.settings import REPO_ROOT, Settings
+from ordersight.storage import SqlRepository
+from serving.offline import build_scorer
+from serving.shared_stream import RedisWindow, shared_window
+from serving.worker import QueueWorker, results_key
+
+
+@pytest.fixture
+def settings(small_world: Path, tmp_path: Path, redis_keys) -> Settings:
+    _, prefix = redis_keys
+    return Settings(
+        home=tmp_path,
+        reference_dir=small_world,
+        rules_file=REPO_ROOT / "rules" / "default.yaml",
+        queue_name=prefix,
+        shared_stream=True,
+    )
+
+
+def _worker(redis_keys, settings: Settings, consumer: str, shared: bool) -> QueueWorker:
+    """A worker as `ordersight worker` starts one: its own scorer, the window shared or not."""
+    client, _ = redis_keys
+    scorer = build_scorer(settings)
+    if shared:
+        scorer.share_window(shared_window(settings, scorer.recent.window))
+    return QueueWorker(
+        client=client,
+        scorer=scorer,
+        repo=SqlRepository.from_url(settings.database_url),
+        queue=settings.queue_name,
+        consumer=consumer,
+    )
+
+
+def _scored(worker: QueueWorker, order: dict) -> dict:
+    """Push ``order``, let ``worker`` take it; its result."""
+    client = worker.client
+    client.lpush(worker.queue, json.dumps(order, ensure_ascii=False))
+    assert worker.drain_once(batch_size=10, wait_s=1) == 1
+    return json.loads(client.lpop(results_key(worker.queue)))
+
+
+def _an_order(small_world: Path, phone: str) -> dict:
+    order = json.loads((small_world / "orders.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    return dict(order, address=dict(order["address"], phone=phone))  # no other order's customer
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_a_copy_taken_by_another_worker_is_a_duplicate_when_the_window_is_shared(
+    redis_keys, settings: Settings, small_world: Path, shared: bool
+) -> None:
+    """Two workers on one queue: the order reaches one, its copy from another channel the other.
+    Each worker's own window (the default) misses it; the shared one does not."""
+    first = dict(_an_order(small_world, "13900002345"), order_id="W-FIRST", channel="tmall")
+    copy = dict(first, order_id="W-COPY", channel="jd")
+    one, other = (_worker(redis_keys, settings, name, shared) for name in ("one", "other"))
+    assert "DUP_CROSS_CHANNEL" not in {i["code"] for i in _scored(one, first)["issues"]}
+    codes = {i["code"] for i in _scored(other, copy)["issues"]}
+    assert ("DUP_CROSS_CHANNEL" in codes) is shared
+    retried = {i["code"] for i in _scored(one, first)["issues"]}  # first, redelivered to one
+    assert ("DUP_CROSS_CHANNEL" in retried) is shared  # the copy's, never its own
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_an_order_corrected_through_another_worker_leaves_the_review_queue(
+    redis_keys, settings: Settings, small_world: Path, shared: bool
+) -> None:
+    """A wrong price goes to review through one worker; the channel corrects it and it passes
+    through another: its decision is closed when the window is shared."""
+    order = dict(_an_order(small_world, "13900003456"), order_id="W-CORRECTED")
+    line = order["lines"][0]
+    wrong = dict(order, lines=[dict(line, list_price=line["list_price"] * 0.5)])
+    one, other = (_worker(redis_keys, settings, name, shared) for name in ("one", "other"))
+    assert _scored(one, wrong)["action"] != "pass"
+    assert _scored(other, order)["action"] == "pass"
+    status = one.repo.get_decision("W-CORRECTED")["status"]
+    assert status == ("superseded" if shared else "open")
+
+
+def test_processes_exchanging_at_once_each_see_the_ones_before(redis_keys) -> None:
+    """The read-and-add is one step in Redis: eight processes (threads here, each its own
+    connection's turn) sending copies of one order at once find 0, 1, … 199 before theirs, no two
+    the same count (a read and a write apart would let two read before either wrote)."""
+    client, prefix = redis_keys
+    window = RedisWindow(client, prefix, timedelta(hours=24))
+    key = ("p1381234", "330106|文三路90号501", (("milk-s1", 1),))
+    found: list[int] = []
+    start = threading.Barrier(8)
+
+    def send(k: int) -> None:
+        start.wait()
+        for j in range(25):
+            (prior,) = window.exchange([key], [Seen(1.7e9 + k, f"ch{k}", f"o{k}-{j}")])
+            found.append(len(prior))
+
+    threads = [threading.Thread(target=send, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(found) == list(range(200))
+
+
+def test_an_unreachable_redis_leaves_orders_scored_against_the_process_window() -> None:
+    """Redis gone: the batch is read against what this process saw (a copy it scored itself is
+    still found), the review marks are skipped, and nothing raises."""
+    import redis
+
+    from tests.unit.test_order_features import order
+
+    gone = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    recent = RecentOrders(shared=RedisWindow(gone, "nowhere", timedelta(hours=24)))
+    first, copy = order(oid="a", channel="tmall"), order(oid="b", channel="jd")
+    assert recent.observe([first, copy]).cross_channel.tolist() == [0, 1]
+    recent.remember_queued([first])
+    assert recent.queued_among(["a"]) == set()
