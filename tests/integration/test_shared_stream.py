@@ -9,13 +9,16 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from features.duplicates import RecentOrders, Seen
 from ordersight.settings import REPO_ROOT, Settings
 from ordersight.storage import SqlRepository
+from serving.app import build_services, create_app
 from serving.offline import build_scorer
 from serving.shared_stream import RedisWindow, shared_window
 from serving.worker import QueueWorker, results_key
+from tests.conftest import service_settings
 
 
 @pytest.fixture
@@ -88,6 +91,23 @@ def test_an_order_corrected_through_another_worker_leaves_the_review_queue(
     assert _scored(other, order)["action"] == "pass"
     status = one.repo.get_decision("W-CORRECTED")["status"]
     assert status == ("superseded" if shared else "open")
+
+
+def test_the_api_and_a_worker_share_the_window_when_told(
+    redis_keys, small_world: Path, tmp_path: Path
+) -> None:
+    """The API (as `make run` starts it, the setting from the environment) scores the order; a
+    queue worker gets its copy from another channel: a duplicate."""
+    _, prefix = redis_keys
+    api = service_settings(small_world, tmp_path / "api", "")
+    api = api.model_copy(update={"queue_name": prefix, "shared_stream": True})
+    first = dict(_an_order(small_world, "13900004567"), order_id="A-FIRST", channel="douyin")
+    with TestClient(create_app(api, build_services(api))) as client:
+        scored = client.post("/v1/orders/score", json=first).json()
+    assert "DUP_CROSS_CHANNEL" not in {i["code"] for i in scored["issues"]}
+    worker = _worker(redis_keys, api, "one", shared=True)
+    copy = dict(first, order_id="A-COPY", channel="pdd")
+    assert "DUP_CROSS_CHANNEL" in {i["code"] for i in _scored(worker, copy)["issues"]}
 
 
 def test_processes_exchanging_at_once_each_see_the_ones_before(redis_keys) -> None:
