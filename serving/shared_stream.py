@@ -8,9 +8,11 @@ duplicate. With ``ORDERSIGHT_SHARED_STREAM=true`` the window lives in Redis inst
 - one sorted set per fingerprint (``<queue>:stream:dup:<digest>``), its members
   ``<channel> TAB <order_id>`` scored by creation time; a batch reads and adds its orders in one
   Lua script, so two processes scoring copies at the same moment see one another, in the order
-  Redis runs them. Entries more than twice the window older than an order are dropped as it is
-  added (an order is a duplicate within one window, before or after it; a retry is known for
-  longer), and each set expires twice the window after its last order.
+  Redis runs them. The script names its keys itself (they are known only inside it): a
+  standalone Redis or a single shard, not a cluster. Entries more than twice the window older
+  than an order are dropped as it is added (an order is a duplicate within one window, before or
+  after it; a retry is known for longer), and each set expires twice the window after its last
+  order.
 - one sorted set of the orders sent to a person (``<queue>:stream:queued``), by creation time, so
   an order corrected and sent again through another process still closes its open decision.
 
@@ -22,6 +24,7 @@ copy that went through another process meanwhile is missed, no order waits.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -33,26 +36,30 @@ from ordersight.settings import Settings
 
 log = logging.getLogger("ordersight.shared_stream")
 
-# KEYS: one fingerprint set per order; ARGV: how far back entries are kept and the sets'
-# lifetime, in seconds, then per order its creation time and member. Returns per order the members
-# and scores found before it was added.
+# ARGV[1]: JSON [key prefix, how far back entries are kept (s), the sets' lifetime (s), [[digest,
+# creation time, channel, order id] per order]]. Returns JSON: per order the [member, score, …]
+# found before it was added. (JSON in and out: a batch's thousands of arguments and nested
+# replies cost more to pack and parse in redis-py than the script costs to run.)
 _EXCHANGE = """
-local kept, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
+local batch = cjson.decode(ARGV[1])
+local prefix, kept, ttl = batch[1], batch[2], batch[3]
 local found = {}
-for i = 1, #KEYS do
-  local at, member = tonumber(ARGV[2 * i + 1]), ARGV[2 * i + 2]
-  local id = string.sub(member, (string.find(member, '\\t', 1, true)))  -- TAB order_id
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. (at - kept))
-  local prior = redis.call('ZRANGE', KEYS[i], 0, -1, 'WITHSCORES')
+for i, o in ipairs(batch[4]) do
+  local key, at, id = prefix .. o[1], o[2], o[4]
+  local prior = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
   local retry = false
-  for j = 1, #prior, 2 do
-    if string.sub(prior[j], -#id) == id then retry = true end
+  if #prior > 0 then
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. (at - kept))
+    for j = 1, #prior, 2 do
+      local tab = string.find(prior[j], '\\t', 1, true)
+      if string.sub(prior[j], tab + 1) == id then retry = true end
+    end
   end
-  if not retry then redis.call('ZADD', KEYS[i], at, member) end
-  redis.call('EXPIRE', KEYS[i], ttl)
+  if not retry then redis.call('ZADD', key, at, o[3] .. '\\t' .. id) end
+  redis.call('EXPIRE', key, ttl)
   found[i] = prior
 end
-return found
+return cjson.encode(found)
 """
 # KEYS[1]: the queued set; ARGV: the window, then creation time and order id per order
 _REMEMBER = """
@@ -82,12 +89,14 @@ class RedisWindow:
         self._remember = client.register_script(_REMEMBER)
 
     def exchange(self, keys: Sequence[Fingerprint], orders: Sequence[Seen]) -> list[list[Seen]]:
-        names = [f"{self.prefix}:dup:{_digest(k)}" for k in keys]
-        args: list[float | str] = [2 * self.span, int(2 * self.span)]
-        for seen in orders:
-            args += [repr(seen.at), f"{seen.channel}\t{seen.order_id}"]
+        batch = [
+            f"{self.prefix}:dup:",
+            2 * self.span,
+            int(2 * self.span),
+            [[_digest(k), o.at, o.channel, o.order_id] for k, o in zip(keys, orders, strict=True)],
+        ]
         try:
-            found = self._exchange(keys=names, args=args)
+            found = json.loads(self._exchange(args=[json.dumps(batch, ensure_ascii=False)]))
         except redis.RedisError as exc:
             log.warning(
                 "the shared duplicate window is unreachable (%s); this batch is read "
@@ -117,11 +126,11 @@ class RedisWindow:
         return {i for i, score in zip(order_ids, scores, strict=True) if score is not None}
 
 
-def _entries(prior: list[bytes]) -> list[Seen]:
-    """Redis's flat [member, score, …] as entries."""
+def _entries(prior: list[str] | dict) -> list[Seen]:
+    """A flat [member, score, …] as entries (an empty one comes as ``{}``: Lua's empty table)."""
     out = []
-    for member, score in zip(prior[::2], prior[1::2], strict=True):
-        channel, _, order_id = member.decode().partition("\t")
+    for member, score in zip(prior[::2], prior[1::2], strict=True) if prior else ():
+        channel, _, order_id = member.partition("\t")
         out.append(Seen(float(score), channel, order_id))
     return out
 
