@@ -172,17 +172,19 @@ class SharedWindow(Protocol):
         ...
 
 
-def _count(prior: Sequence[Seen], now: Seen, span: float) -> tuple[int, int, bool]:
-    """Earlier matches of ``now`` within ``span`` seconds on its channel and on others, and
+def _count(
+    prior: Sequence[Seen], order_id: str, channel: str, at: float, span: float
+) -> tuple[int, int, bool]:
+    """Earlier matches of an order within ``span`` seconds on its channel and on others, and
     whether ``prior`` holds its ``order_id`` (a retry)."""
     same = cross = 0
     retry = False
     for seen in prior:
-        if seen.order_id == now.order_id:
+        if seen.order_id == order_id:
             retry = True
-        elif not -span <= now.at - seen.at <= span:  # before or after (RecentOrders)
+        elif not -span <= at - seen.at <= span:  # before or after (RecentOrders)
             continue
-        elif seen.channel == now.channel:
+        elif seen.channel == channel:
             same += 1
         else:
             cross += 1
@@ -265,31 +267,47 @@ class RecentOrders:
             )
         )
         times = [_timestamp(order.created_at) for order in orders]
-        entries = [Seen(at, o.channel, o.order_id) for o, at in zip(orders, times, strict=True)]
         if self.shared is not None:
-            try:
-                found = self.shared.exchange(keys, entries)
-            except WindowUnavailable:  # scored all the same, against what this process saw
-                found = None
-            if found is not None:
-                for i, (prior, now) in enumerate(zip(found, entries, strict=True)):
-                    same[i], cross[i], retried[i] = _count(prior, now, span)
-                return Matches(same, cross, retried, np.array(times))
+            matches = self._observe_shared(orders, keys, times)
+            if matches is not None:
+                return matches
         self._latest = max(self._latest, max(times))
         self._added += n
         by_key = self._by_key
-        for i, (key, now) in enumerate(zip(keys, entries, strict=True)):
+        for i, (order, key, at) in enumerate(zip(orders, keys, times, strict=True)):
             seen = by_key.get(key)
             if seen is None:  # most orders: a fingerprint not seen in the window
-                by_key[key] = deque([now])
+                by_key[key] = deque([Seen(at, order.channel, order.order_id)])
                 continue
-            same[i], cross[i], retry = _count(seen, now, span)
+            s, c, retry = _count(seen, order.order_id, order.channel, at, span)
+            if s:
+                same[i] = s
+            if c:
+                cross[i] = c
             if retry:
                 retried[i] = True
             else:
-                seen.append(now)
+                seen.append(Seen(at, order.channel, order.order_id))
         if self._added > 50_000:
             self.prune()
+        return Matches(same, cross, retried, np.array(times))
+
+    def _observe_shared(
+        self, orders: Sequence[Order], keys: Sequence[Fingerprint], times: list[float]
+    ) -> Matches | None:
+        """:meth:`observe` against the shared window; None where it cannot be reached (the
+        batch is then read against this process's own)."""
+        assert self.shared is not None
+        span, n = self.window.total_seconds(), len(orders)
+        entries = [Seen(at, o.channel, o.order_id) for o, at in zip(orders, times, strict=True)]
+        try:
+            found = self.shared.exchange(keys, entries)
+        except WindowUnavailable:
+            return None
+        same, cross = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+        retried = np.zeros(n, dtype=bool)
+        for i, (prior, now) in enumerate(zip(found, entries, strict=True)):
+            same[i], cross[i], retried[i] = _count(prior, now.order_id, now.channel, now.at, span)
         return Matches(same, cross, retried, np.array(times))
 
     def remember_queued(self, orders: Sequence[Order]) -> None:
