@@ -11,6 +11,7 @@ count a line as the order's units of its SKU, so lines split from one SKU are ch
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import NamedTuple
 
 import numpy as np
@@ -485,26 +486,28 @@ def _stock_features(
         }
     safe = np.where(known, sku_i, 0)
     on_all = np.where(known[:, None], idx.on_hand[safe], np.nan)
-    taken_all = _taken_before_batch(idx, taking, safe, line_order) if taking else 0.0
-    res_all = idx.reserved[safe] + taken_all
-    avail_all = np.where(known[:, None], on_all - res_all, np.inf)
     where = np.array([coords(a) if a else (np.nan, np.nan) for a in (adcodes or [None] * n)])
     where = where.reshape(n, 2)
     dist = _haversine(where[:, :1], where[:, 1:], idx.wh_lon, idx.wh_lat)
     # Without a location, prefer the warehouse holding most of the SKU (or of the order).
     line_rank = np.where(np.isnan(dist[line_order]), -_nan_to(on_all, 0.0), dist[line_order])
-    left = on_all - taken_all  # units on hand that no order since the snapshot took
-    held = left > 0
-    nearest_held = np.argmin(np.where(held, line_rank, np.inf), axis=1)
     g = given[line_order]
-    w = np.where(g >= 0, g, np.where(held.any(axis=1), nearest_held, np.argmin(line_rank, axis=1)))
     ok = known & (g != -2)
-    if taking is not None:
-        w, earlier = _taken_in_batch(
-            idx, taking, ok, line_order, safe, g, line_rank, left, avail_all, qty, w
-        )
-        res_all = res_all + earlier
+    with _turn(idx, taking, safe, line_order):
+        taken_all = _taken_before_batch(idx, taking, safe, line_order) if taking else 0.0
+        res_all = idx.reserved[safe] + taken_all
         avail_all = np.where(known[:, None], on_all - res_all, np.inf)
+        left = on_all - taken_all  # units on hand that no order since the snapshot took
+        held = left > 0
+        nearest_held = np.argmin(np.where(held, line_rank, np.inf), axis=1)
+        nearest = np.where(held.any(axis=1), nearest_held, np.argmin(line_rank, axis=1))
+        w = np.where(g >= 0, g, nearest)
+        if taking is not None:
+            w, earlier = _taken_in_batch(
+                idx, taking, ok, line_order, safe, g, line_rank, left, avail_all, qty, w
+            )
+            res_all = res_all + earlier
+            avail_all = np.where(known[:, None], on_all - res_all, np.inf)
     can = avail_all >= qty[:, None]  # (lines, warehouses); unknown SKUs never block
     can_all = np.logical_and.reduceat(can, starts, axis=0)
     cover = np.add.reduceat(np.maximum(np.where(np.isinf(avail_all), 0, avail_all), 0), starts)
@@ -549,6 +552,18 @@ def _or_none(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     out = values.astype(object)
     out[~keep] = None
     return out
+
+
+def _turn(
+    idx: ReferenceIndex, taking: _Taking | None, safe: np.ndarray, line_order: np.ndarray
+) -> AbstractContextManager[None]:
+    """The batch's turn at the stock ledger (shared with other processes or not), for the SKUs
+    of its live lines."""
+    if taking is None:
+        return nullcontext()
+    again = np.unique(line_order[taking.live & taking.retried]).tolist()
+    retried = [taking.order_ids[o] for o in again]
+    return taking.ledger.turn(idx, safe[taking.live], retried)
 
 
 def _taken_before_batch(

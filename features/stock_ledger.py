@@ -15,6 +15,9 @@ sourcing warehouse, and later orders read the snapshot's ``reserved`` plus what 
 - A stock row refreshed with other ``on_hand`` / ``reserved`` numbers includes the orders taken
   before it: its count starts again. A row sent again unchanged keeps its count (the warehouse
   system has not seen those orders yet).
+- The counts are this process's own, unless ``shared`` is set: then a batch takes its turn with
+  the other processes (the API, queue workers), reads their counts for its SKUs, and adds its
+  takes before the next batch's turn, so two workers cannot sell the same last units.
 """
 
 from __future__ import annotations
@@ -22,15 +25,18 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from types import TracebackType
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
 from features.order_reference import ReferenceIndex
 
-__all__ = ["Lines", "StockLedger"]
+__all__ = ["CellKey", "LedgerUnavailable", "Lines", "SharedLedger", "StockLedger"]
 
 Cell = tuple[int, int]  # (sku, warehouse) positions in the current reference index
+CellKey = tuple[str, str, float, float]  # SKU, warehouse, the snapshot's on_hand and reserved
+Take = tuple[str, CellKey, float]  # order id, where, units
 # orders whose takes are remembered for their retries (a retry comes within minutes)
 REMEMBERED_ORDERS = 200_000
 # up to this many lines a batch is taken line by line: the vectorised pass costs more (~20 µs)
@@ -53,6 +59,30 @@ class Lines(NamedTuple):
     units: np.ndarray  # the order's units of the line's SKU (split lines summed)
 
 
+class LedgerUnavailable(Exception):
+    """The shared ledger could not be reached: the batch is taken on this process's own."""
+
+
+class SharedLedger(Protocol):
+    """Units taken kept by several processes together (``serving.shared_stream.RedisLedger``):
+    a batch reads and takes in a turn no other process's turn overlaps."""
+
+    def begin(
+        self, cells: Sequence[CellKey], order_ids: Sequence[str]
+    ) -> tuple[list[float], dict[str, list[tuple[CellKey, float]]]]:
+        """Wait for the turn; the units taken at each cell and the takes of ``order_ids``.
+        Raises :class:`LedgerUnavailable`."""
+        ...
+
+    def commit(self, takes: Sequence[Take]) -> None:
+        """Add the turn's takes and end the turn."""
+        ...
+
+    def abort(self) -> None:
+        """End the turn without takes (the batch failed)."""
+        ...
+
+
 @dataclass
 class _Taken:
     sku: str  # by name: positions change when reference data is reloaded
@@ -69,17 +99,60 @@ class StockLedger:
     _taken: dict[Cell, _Taken] = field(default_factory=dict)
     # the recent orders' takes, so that a retry is read without its own (see :meth:`view`)
     _by_order: OrderedDict[str, list[tuple[_Taken, float]]] = field(default_factory=OrderedDict)
+    shared: SharedLedger | None = None
     _key: tuple[int, ...] | None = None
     _matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    _pending: list[Take] | None = None  # a shared turn's takes, until it ends
 
     def __getstate__(self) -> dict:
         """Kept (pickled) without the matrix: it is by position in one process's reference
-        index; :meth:`matrix` builds it again from the entries, which name their cells."""
+        index; :meth:`matrix` builds it again from the entries, which name their cells. Nor
+        ``shared``: a connection, not state."""
         return {"taken": self._taken, "by_order": self._by_order}
 
     def __setstate__(self, state: dict) -> None:
         self._taken, self._by_order = state["taken"], state["by_order"]
         self._key, self._matrix = None, np.zeros((0, 0))
+        self.shared, self._pending = None, None
+
+    def turn(self, idx: ReferenceIndex, skus: np.ndarray, retried: Sequence[str]) -> _Turn:
+        """The batch's turn at the ledger (``with``), for reading and taking the SKUs at
+        positions ``skus``; ``retried`` names the batch's retried orders. Shared: the other
+        processes' counts and those orders' takes are read first, and the batch's takes added
+        at its end. Otherwise, or while the shared ledger cannot be reached, nothing to do."""
+        return _Turn(self, idx, skus, retried)
+
+    def _begin(self, idx: ReferenceIndex, skus: np.ndarray, retried: Sequence[str]) -> None:
+        """Start a shared turn: the shared counts of ``skus`` at every warehouse replace ours."""
+        if self.shared is None:
+            return
+        matrix = self.matrix(idx)
+        cells = [(int(s), w) for s in np.unique(skus).tolist() for w in range(len(idx.wh_ids))]
+        keys = [_cell_key(idx, cell) for cell in cells]
+        try:
+            counts, takes = self.shared.begin(keys, retried)
+        except LedgerUnavailable:
+            return
+        for cell, key, units in zip(cells, keys, counts, strict=True):
+            matrix[cell] = units
+            if units:
+                self._taken[cell] = _Taken(*key, units=units)
+            else:
+                self._taken.pop(cell, None)
+        for order_id, took in takes.items():
+            entries = [(self._taken.get(_position(idx, key)), units) for key, units in took]
+            self._by_order[order_id] = [(e, units) for e, units in entries if e is not None]
+        self._pending = []
+
+    def _end(self, failed: bool) -> None:
+        """End a shared turn: its takes added, or none where the batch failed."""
+        if self.shared is None or self._pending is None:
+            return
+        pending, self._pending = self._pending, None
+        if failed:
+            self.shared.abort()
+        else:
+            self.shared.commit(pending)
 
     def matrix(self, idx: ReferenceIndex) -> np.ndarray:
         """Units taken as an (SKU, warehouse) array aligned with ``idx``; the counts of rows the
@@ -162,8 +235,44 @@ class StockLedger:
             entry.units += q
             matrix[cell] = entry.units
             by_order.setdefault(lines.order_ids[o], []).append((entry, q))
+            if self._pending is not None:
+                self._pending.append((lines.order_ids[o], _cell_key(idx, cell), q))
         while len(by_order) > REMEMBERED_ORDERS:
             by_order.popitem(last=False)
+
+
+class _Turn:
+    """:meth:`StockLedger.turn` as a ``with`` block."""
+
+    def __init__(
+        self, ledger: StockLedger, idx: ReferenceIndex, skus: np.ndarray, retried: Sequence[str]
+    ) -> None:
+        self.ledger, self.idx, self.skus, self.retried = ledger, idx, skus, retried
+
+    def __enter__(self) -> None:
+        self.ledger._begin(self.idx, self.skus, self.retried)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.ledger._end(failed=kind is not None)
+
+
+def _cell_key(idx: ReferenceIndex, cell: Cell) -> CellKey:
+    """The cell by name and by its snapshot's numbers (a refreshed row is another cell)."""
+    s, w = cell
+    return str(idx.skus[s]), str(idx.wh_ids[w]), float(idx.on_hand[cell]), float(idx.reserved[cell])
+
+
+def _position(idx: ReferenceIndex, key: CellKey) -> Cell:
+    """Where ``key`` is in ``idx`` while its row has the same numbers; (-1, -1) otherwise."""
+    s, w = idx.sku_pos.get(key[0]), idx.wh_pos.get(key[1])
+    if s is None or w is None or (idx.on_hand[s, w], idx.reserved[s, w]) != key[2:]:
+        return -1, -1
+    return s, w
 
 
 def _taken_by_earlier_orders(lines: Lines) -> np.ndarray:

@@ -24,7 +24,7 @@ from serving.recording import score_and_record
 from serving.routes import address, admin, channels, health, orders, reference
 from serving.service import Scorer
 from serving.services import Services
-from serving.shared_stream import shared_window
+from serving.shared_stream import shared_stores
 from serving.state import ModelHolder, ReferenceHolder
 from serving.stream_state import stream_state_path
 
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if svc.scorer is not None:
             svc.scorer.warm_up()
             svc.scorer.resume_stream(stream)
-            svc.scorer.share_window(shared_window(settings, svc.scorer.recent.window))
+            svc.scorer.share_stream(*shared_stores(settings, svc.scorer.recent.window))
         freeze_startup_heap()
         if not svc.api_keys:
             log.warning("ORDERSIGHT_API_KEYS is empty: authentication is OFF")

@@ -11,6 +11,7 @@ from pathlib import Path
 from features.address import parse_address
 from features.duplicates import RecentOrders, SharedWindow
 from features.order_reference import reference_index
+from features.stock_ledger import SharedLedger
 from ordersight.mypyc_build import stale_modules
 from ordersight.rules.store import RuleStore
 from ordersight.schema import Order, ParsedAddress, ScoreResult
@@ -68,12 +69,13 @@ class Scorer:
         loaded = load_stream_state(path)
         if loaded is not None:
             loaded.shared = self.recent.shared
+            loaded.stock_taken.shared = self.recent.stock_taken.shared
             self.recent = loaded
 
-    def share_window(self, window: SharedWindow | None) -> None:
-        """Read and keep the duplicate window in ``window`` (shared with other processes)
-        instead of this process's memory; None keeps it here."""
-        self.recent.shared = window
+    def share_stream(self, window: SharedWindow | None, ledger: SharedLedger | None) -> None:
+        """Keep the duplicate window and the stock ledger with other processes' (Nones: in this
+        process's memory)."""
+        self.recent.shared, self.recent.stock_taken.shared = window, ledger
 
     def save_stream(self, path: Path) -> None:
         """Save the order stream's state to ``path``, between batches."""

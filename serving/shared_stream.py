@@ -26,12 +26,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
+import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 
 import redis
 
 from features.duplicates import Fingerprint, Seen, WindowUnavailable
+from features.stock_ledger import CellKey, LedgerUnavailable, Take
 from ordersight.settings import Settings
 
 log = logging.getLogger("ordersight.shared_stream")
@@ -135,10 +138,117 @@ def _entries(prior: list[str] | dict) -> list[Seen]:
     return out
 
 
-def shared_window(settings: Settings, window: timedelta) -> RedisWindow | None:
-    """The window in Redis where ``ORDERSIGHT_SHARED_STREAM`` is set, under the queue's name."""
+# The stock ledger's turn. KEYS[1]: the turn; ARGV: this turn's token, its most milliseconds,
+# JSON [[cell key, …], [order's takes key, …]]. Nil while another process has the turn, else
+# JSON [[units taken per cell], [[take, …] per order]].
+_BEGIN = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
+local wanted = cjson.decode(ARGV[3])
+local counts, takes = {}, {}
+for i, key in ipairs(wanted[1]) do counts[i] = redis.call('GET', key) or '0' end
+for i, key in ipairs(wanted[2]) do takes[i] = redis.call('LRANGE', key, 0, -1) end
+return cjson.encode({counts, takes})
+"""
+# KEYS[1]: the turn; ARGV: its token, the keys' lifetime (s), JSON [[cell key, units, order's
+# takes key, take], …]. Returns 0 where the turn had run out (another may have read meanwhile).
+_COMMIT = """
+for _, t in ipairs(cjson.decode(ARGV[3])) do
+  redis.call('INCRBYFLOAT', t[1], t[2])
+  redis.call('EXPIRE', t[1], ARGV[2])
+  redis.call('RPUSH', t[3], t[4])
+  redis.call('EXPIRE', t[3], ARGV[2])
+end
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+"""
+
+
+class RedisLedger:
+    """:class:`features.stock_ledger.SharedLedger` in Redis, under ``prefix``: units taken per
+    stock row (``<prefix>:taken:<cell>``, a row with new numbers is a new cell), each order's
+    takes (``<prefix>:took:<order id>``, for its retries), and one turn at a time
+    (``<prefix>:ledger-turn``, released when the batch's takes are added, or after ``turn_ms``
+    should its process die)."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str,
+        wait_s: float = 5.0,
+        turn_ms: int = 10_000,
+        keep_s: int = 2 * 86_400,
+    ) -> None:
+        self.client, self.prefix = client, prefix
+        self.wait_s, self.turn_ms, self.keep_s = wait_s, turn_ms, keep_s
+        self._turn = f"{prefix}:ledger-turn"
+        self._token = ""
+        self._begin = client.register_script(_BEGIN)
+        self._commit = client.register_script(_COMMIT)
+
+    def _cell(self, cell: CellKey) -> str:
+        return f"{self.prefix}:taken:" + json.dumps(cell, ensure_ascii=False)
+
+    def _took(self, order_id: str) -> str:
+        return f"{self.prefix}:took:{order_id}"
+
+    def begin(
+        self, cells: Sequence[CellKey], order_ids: Sequence[str]
+    ) -> tuple[list[float], dict[str, list[tuple[CellKey, float]]]]:
+        token = uuid.uuid4().hex
+        wanted = json.dumps(
+            [[self._cell(c) for c in cells], [self._took(i) for i in order_ids]],
+            ensure_ascii=False,
+        )
+        deadline, pause = time.monotonic() + self.wait_s, 0.0005
+        try:
+            while (reply := self._begin([self._turn], [token, self.turn_ms, wanted])) is None:
+                if time.monotonic() > deadline:
+                    raise LedgerUnavailable(f"no turn at the stock ledger in {self.wait_s} s")
+                time.sleep(pause)
+                pause = min(2 * pause, 0.01)
+        except (redis.RedisError, LedgerUnavailable) as exc:
+            log.warning("the shared stock ledger: %s; this batch takes on its own", exc)
+            raise LedgerUnavailable(str(exc)) from exc
+        self._token = token
+        counts, takes = json.loads(reply)
+        by_order = {  # no takes: Lua's empty table, ``{}``
+            order_id: [_take(t) for t in took]
+            for order_id, took in zip(order_ids, takes or (), strict=False)
+            if took
+        }
+        return [float(c) for c in counts or ()], by_order
+
+    def commit(self, takes: Sequence[Take]) -> None:
+        rows = [
+            [self._cell(cell), units, self._took(order_id), json.dumps([cell, units])]
+            for order_id, cell, units in takes
+        ]
+        try:
+            done = self._commit([self._turn], [self._token, self.keep_s, json.dumps(rows)])
+        except redis.RedisError as exc:
+            log.warning("could not add %d takes to the shared stock ledger: %s", len(rows), exc)
+            return
+        if not done:
+            log.warning("a batch's turn at the stock ledger ran out before its takes were added")
+
+    def abort(self) -> None:
+        self.commit([])
+
+
+def _take(stored: str) -> tuple[CellKey, float]:
+    (sku, warehouse, on_hand, reserved), units = json.loads(stored)
+    return (sku, warehouse, float(on_hand), float(reserved)), float(units)
+
+
+def shared_stores(
+    settings: Settings, window: timedelta
+) -> tuple[RedisWindow, RedisLedger] | tuple[None, None]:
+    """Where ``ORDERSIGHT_SHARED_STREAM`` is set: the duplicate window and the stock ledger in
+    Redis, under the queue's name."""
     if not settings.shared_stream:
-        return None
+        return None, None
     timeouts = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}  # Redis gone: see above
     client = redis.Redis.from_url(settings.redis_url, **timeouts)
-    return RedisWindow(client, f"{settings.queue_name}:stream", window)
+    prefix = f"{settings.queue_name}:stream"
+    return RedisWindow(client, prefix, window), RedisLedger(client, prefix)

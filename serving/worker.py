@@ -35,7 +35,7 @@ from serving.heap import freeze_startup_heap
 from serving.offline import build_scorer
 from serving.recording import save_for_review, scored_only
 from serving.service import Scorer
-from serving.shared_stream import shared_window
+from serving.shared_stream import shared_stores
 from serving.stream_state import stream_state_path
 
 log = logging.getLogger("ordersight.worker")
@@ -159,7 +159,7 @@ def run_worker(
     )
     stream = stream_state_path(settings.home, f"worker-{worker.consumer}")
     scorer.resume_stream(stream)
-    scorer.share_window(shared_window(settings, scorer.recent.window))
+    scorer.share_stream(*shared_stores(settings, scorer.recent.window))
     freeze_startup_heap()
     worker.recover()
     # a service manager stops the worker with SIGTERM: it ends after the batch in hand (or the

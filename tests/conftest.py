@@ -77,10 +77,11 @@ def redis_keys() -> Iterator[tuple[Any, str]]:
 
 @pytest.fixture(params=["memory", "redis"])
 def new_stream(request: pytest.FixtureRequest) -> Callable[..., Any]:
-    """Makes order streams (``RecentOrders``) whose duplicate window is in this process's memory,
-    or in the local Redis (``serving.shared_stream``): each its own, or the one of ``like``."""
+    """Makes order streams (``RecentOrders``) whose duplicate window and stock ledger are in this
+    process's memory, or in the local Redis (``serving.shared_stream``): each its own, or those
+    of ``like`` (another process on the same stream)."""
     from features.duplicates import RecentOrders
-    from serving.shared_stream import RedisWindow
+    from serving.shared_stream import RedisLedger, RedisWindow
 
     made = iter(range(1_000))
 
@@ -89,10 +90,12 @@ def new_stream(request: pytest.FixtureRequest) -> Callable[..., Any]:
     ) -> RecentOrders:
         recent = RecentOrders(window=window)
         if like is not None:
-            recent.shared = like.shared
+            recent.shared, recent.stock_taken.shared = like.shared, like.stock_taken.shared
         elif request.param == "redis":
             client, prefix = request.getfixturevalue("redis_keys")
-            recent.shared = RedisWindow(client, f"{prefix}:{next(made)}", window)
+            prefix = f"{prefix}:{next(made)}"
+            recent.shared = RedisWindow(client, prefix, window)
+            recent.stock_taken.shared = RedisLedger(client, prefix)
         return recent
 
     return make

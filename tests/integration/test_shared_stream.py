@@ -12,13 +12,24 @@ import pytest
 from fastapi.testclient import TestClient
 
 from features.duplicates import RecentOrders, Seen
+from features.orders import order_feature_frame
+from ordersight.reference import ReferenceData
 from ordersight.settings import REPO_ROOT, Settings
 from ordersight.storage import SqlRepository
 from serving.app import build_services, create_app
 from serving.offline import build_scorer
-from serving.shared_stream import RedisWindow, shared_window
+from serving.shared_stream import RedisLedger, RedisWindow, shared_stores
 from serving.worker import QueueWorker, results_key
 from tests.conftest import service_settings
+from tests.unit.test_order_features import (
+    CATALOG,
+    STOCK,
+    WAREHOUSES,
+    _after_snapshot,
+    _flash,
+    _frame,
+    order,
+)
 
 
 @pytest.fixture
@@ -38,7 +49,7 @@ def _worker(redis_keys, settings: Settings, consumer: str, shared: bool) -> Queu
     client, _ = redis_keys
     scorer = build_scorer(settings)
     if shared:
-        scorer.share_window(shared_window(settings, scorer.recent.window))
+        scorer.share_stream(*shared_stores(settings, scorer.recent.window))
     return QueueWorker(
         client=client,
         scorer=scorer,
@@ -139,11 +150,63 @@ def test_an_unreachable_redis_leaves_orders_scored_against_the_process_window() 
     still found), the review marks are skipped, and nothing raises."""
     import redis
 
-    from tests.unit.test_order_features import order
-
     gone = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
     recent = RecentOrders(shared=RedisWindow(gone, "nowhere", timedelta(hours=24)))
     first, copy = order(oid="a", channel="tmall"), order(oid="b", channel="jd")
     assert recent.observe([first, copy]).cross_channel.tolist() == [0, 1]
     recent.remember_queued([first])
     assert recent.queued_among(["a"]) == set()
+
+
+@pytest.fixture
+def flash_ref() -> ReferenceData:
+    """test_order_features' world after its stock snapshot: WH-GZ holds 5 of MILK-S1."""
+    ref = ReferenceData(
+        _frame(CATALOG, "catalog"), _frame(WAREHOUSES, "warehouses"), _frame(STOCK, "stock")
+    )
+    return _after_snapshot(ref)
+
+
+def _process(redis_keys) -> RecentOrders:
+    """One process's order stream, its window and ledger in Redis under the test's prefix."""
+    client, prefix = redis_keys
+    recent = RecentOrders(shared=RedisWindow(client, prefix, timedelta(hours=24)))
+    recent.stock_taken.shared = RedisLedger(client, prefix)
+    return recent
+
+
+def _short(frame) -> list[int]:
+    return frame.lines_short_available.tolist()
+
+
+def test_two_processes_cannot_sell_the_same_last_units(redis_keys, flash_ref) -> None:
+    """A flash sale reaching two workers: the second reads what the first took; a retry through
+    the other worker keeps its answer and takes nothing again."""
+    one, other = _process(redis_keys), _process(redis_keys)
+    assert _short(order_feature_frame([_flash(1, 2), _flash(2, 2)], flash_ref, one)) == [0, 0]
+    assert _short(order_feature_frame([_flash(3, 2)], flash_ref, other)) == [1]  # 1 left of 5
+    assert _short(order_feature_frame([_flash(1, 2)], flash_ref, other)) == [0]  # a retry
+    assert _short(order_feature_frame([_flash(4, 1), _flash(5, 1)], flash_ref, other)) == [0, 1]
+    apart = order_feature_frame([_flash(3, 2)], flash_ref, RecentOrders())
+    assert _short(apart) == [0]  # a process of its own reads all 5
+
+
+def test_workers_taking_at_once_sell_each_unit_once(redis_keys, flash_ref) -> None:
+    """Eight processes (threads here) score 24 one-unit orders at once against 5 units: five
+    are filled, whatever the interleaving (a read and a write apart would fill more)."""
+    filled: list[int] = []
+    start = threading.Barrier(8)
+
+    def sell(k: int) -> None:
+        recent = _process(redis_keys)
+        start.wait()
+        for j in range(3):
+            frame = order_feature_frame([_flash(10 * k + j, 1)], flash_ref, recent)
+            filled.append(int(_short(frame)[0] == 0))
+
+    threads = [threading.Thread(target=sell, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(filled) == 24 and sum(filled) == 5

@@ -574,10 +574,10 @@ def _stock_view(frame: pd.DataFrame) -> list[tuple[float, int]]:
     return list(zip(frame.available_min, frame.lines_short_available, strict=True))
 
 
-def test_a_flash_sale_cannot_sell_the_same_units_twice(ref):
+def test_a_flash_sale_cannot_sell_the_same_units_twice(ref, new_stream):
     """Between two stock snapshots every order read the same 5 units; now each reads what the
     orders before it (in this batch or earlier ones) left, and one it cannot fill takes none."""
-    ref, recent = _after_snapshot(ref), RecentOrders()
+    ref, recent = _after_snapshot(ref), new_stream()
     first = order_feature_frame([_flash(1, 2), _flash(2, 2)], ref, recent)
     assert _stock_view(first) == [(5, 0), (3, 0)]
     second = order_feature_frame([_flash(3, 2), _flash(4, 1), _flash(5, 1)], ref, recent)
@@ -586,10 +586,10 @@ def test_a_flash_sale_cannot_sell_the_same_units_twice(ref):
     assert _stock_view(alone) == [(5, 0)]
 
 
-def test_a_retried_flash_order_keeps_its_answer(ref):
+def test_a_retried_flash_order_keeps_its_answer(ref, new_stream):
     """A retry takes nothing again and is read without its own take: the order that got the
     units still has them, the one that did not still has not."""
-    ref, recent = _after_snapshot(ref), RecentOrders()
+    ref, recent = _after_snapshot(ref), new_stream()
     order_feature_frame([_flash(1, 3), _flash(2, 3), _flash(3, 2)], ref, recent)
     retries = order_feature_frame([_flash(1, 3), _flash(2, 3), _flash(3, 2)], ref, recent)
     assert retries.lines_short_available.tolist() == [0, 1, 0]
@@ -597,17 +597,17 @@ def test_a_retried_flash_order_keeps_its_answer(ref):
     assert _stock_view(later) == [(0, 1)]  # 3 + 2 of 5 taken, once each
 
 
-def test_orders_created_before_the_stock_snapshot_are_in_it(ref):
+def test_orders_created_before_the_stock_snapshot_are_in_it(ref, new_stream):
     """A replayed file or training history reads the snapshot as it is: it counts them."""
-    ref, recent = _after_snapshot(ref, hours=2), RecentOrders()
+    ref, recent = _after_snapshot(ref, hours=2), new_stream()
     frame = order_feature_frame([_flash(k, 2) for k in range(4)], ref, recent)
     assert _stock_view(frame) == [(5, 0)] * 4
 
 
-def test_a_refreshed_stock_row_starts_its_count_again(ref):
+def test_a_refreshed_stock_row_starts_its_count_again(ref, new_stream):
     """New numbers for a row include the orders taken before them; the same numbers sent again
     (the warehouse system has not seen the orders yet) keep the count."""
-    ref, recent = _after_snapshot(ref), RecentOrders()
+    ref, recent = _after_snapshot(ref), new_stream()
     order_feature_frame([_flash(1, 2), _flash(2, 2)], ref, recent)
     same = ReferenceData(ref.catalog, ref.warehouses, ref.stock.copy(), stock_as_of=0.0)
     assert _stock_view(order_feature_frame([_flash(3, 1)], same, recent)) == [(1, 0)]
@@ -618,7 +618,7 @@ def test_a_refreshed_stock_row_starts_its_count_again(ref):
     assert _stock_view(order_feature_frame([_flash(5, 1)], refreshed, recent)) == [(0, 1)]
 
 
-def test_a_flash_sale_ships_from_the_next_warehouse_once_the_nearest_is_taken(ref):
+def test_a_flash_sale_ships_from_the_next_warehouse_once_the_nearest_is_taken(ref, new_stream):
     """An order naming no warehouse ships from the nearest one holding units no order has taken
     (WH-GZ's 5 for a Guangzhou buyer, then WH-HZ's); in one batch or one by one alike, and a
     retry keeps the warehouse it had."""
@@ -629,8 +629,8 @@ def test_a_flash_sale_ships_from_the_next_warehouse_once_the_nearest_is_taken(re
                      at=T0 + timedelta(minutes=k), raw="广东省广州市天河区天河路385号")  # fmt: skip
 
     buyers = [buyer(1, 5), buyer(2, 1), buyer(3, 2)]
-    together = _batch_equals_singles(buyers, ref, ["440106"] * 3)
-    recent = RecentOrders()
+    together = _batch_equals_singles(buyers, ref, ["440106"] * 3, new_stream)
+    recent = new_stream()
     order_feature_frame(buyers, ref, recent, adcodes=["440106"] * 3)
     assert together.sourcing_warehouse.tolist() == ["WH-GZ", "WH-HZ", "WH-HZ"]
     assert together.lines_short_available.tolist() == [0, 0, 1]  # WH-HZ: 10 on hand, 8 reserved
@@ -639,7 +639,7 @@ def test_a_flash_sale_ships_from_the_next_warehouse_once_the_nearest_is_taken(re
 
 
 @pytest.mark.parametrize("warehouse", ["WH-BJ", "WH-GZ"])  # 100 units: all fit; 5: they run out
-def test_a_large_live_batch_reads_the_stock_as_its_orders_one_by_one(ref, warehouse):
+def test_a_large_live_batch_reads_the_stock_as_its_orders_one_by_one(ref, new_stream, warehouse):
     """Over 16 lines a batch whose lines all fit is taken in one vectorised pass, else line by
     line; either way each order gets the answer it gets alone."""
     ref = _after_snapshot(ref)
@@ -652,12 +652,12 @@ def test_a_large_live_batch_reads_the_stock_as_its_orders_one_by_one(ref, wareho
         phone, named = f"1360000{k:04d}", warehouse if k % 3 else None
         buyers.append(order(lines, oid=f"b{k}", phone=phone, at=at, raw=raw, warehouse=named))
         adcodes.append(adcode)
-    together = _batch_equals_singles(buyers, ref, adcodes)
+    together = _batch_equals_singles(buyers, ref, adcodes, new_stream)
     assert (together.lines_short_available > 0).any() == (warehouse == "WH-GZ")
 
 
-def test_a_live_order_of_unknown_skus_takes_nothing(ref):
+def test_a_live_order_of_unknown_skus_takes_nothing(ref, new_stream):
     frame = order_feature_frame(
-        [order([("NOPE", 1, 10.0)], oid="u1")], _after_snapshot(ref), RecentOrders()
+        [order([("NOPE", 1, 10.0)], oid="u1")], _after_snapshot(ref), new_stream()
     )
     assert frame.n_unknown_sku.tolist() == [1] and np.isnan(frame.available_min[0])
