@@ -200,8 +200,8 @@ class RecentOrders:
     older than the window behind the newest order seen are pruned as the index grows.
 
     The window is this process's own, in memory, unless ``shared`` is set: then the fingerprints
-    and the orders sent to a person are kept there, for every process scoring the same stream.
-    The channels' prices and the stock ledger stay this process's own either way.
+    and the orders sent to a person are kept there, for every process scoring the same stream
+    (the stock ledger has its own ``shared``; the channels' prices stay this process's own).
     """
 
     window: timedelta = timedelta(hours=24)

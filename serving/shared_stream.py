@@ -1,24 +1,28 @@
-"""The duplicate window in Redis, shared by the API and every queue worker.
+"""The order stream's duplicate window and stock ledger in Redis, shared by the API and every
+queue worker.
 
-Each process keeps its own window in memory by default (:class:`features.duplicates.RecentOrders`).
-Where orders reach several processes (the API for some channels, queue workers for others, or
-several workers on one queue), a copy scored by another process than its original was no
-duplicate. With ``ORDERSIGHT_SHARED_STREAM=true`` the window lives in Redis instead:
+Each process keeps its own in memory by default (:class:`features.duplicates.RecentOrders`,
+:class:`features.stock_ledger.StockLedger`). Where orders reach several processes (the API for
+some channels, queue workers for others, or several workers on one queue), a copy scored by
+another process than its original was no duplicate, and two workers could sell the same last
+units. With ``ORDERSIGHT_SHARED_STREAM=true`` both live in Redis instead, under
+``<queue>:stream:``:
 
-- one sorted set per fingerprint (``<queue>:stream:dup:<digest>``), its members
-  ``<channel> TAB <order_id>`` scored by creation time; a batch reads and adds its orders in one
-  Lua script, so two processes scoring copies at the same moment see one another, in the order
-  Redis runs them. The script names its keys itself (they are known only inside it): a
-  standalone Redis or a single shard, not a cluster. Entries more than twice the window older
-  than an order are dropped as it is added (an order is a duplicate within one window, before or
-  after it; a retry is known for longer), and each set expires twice the window after its last
-  order.
-- one sorted set of the orders sent to a person (``<queue>:stream:queued``), by creation time, so
-  an order corrected and sent again through another process still closes its open decision.
+- one sorted set per fingerprint (``dup:<digest>``), its members ``<channel> TAB <order_id>``
+  scored by creation time; a batch reads and adds its orders in one Lua script, so two processes
+  scoring copies at the same moment see one another, in the order Redis runs them. Entries more
+  than twice the window older than an order are dropped as it is added (an order is a duplicate
+  within one window, before or after it; a retry is known for longer), and each set expires
+  twice the window after its last order.
+- one sorted set of the orders sent to a person (``queued``), by creation time, so an order
+  corrected and sent again through another process still closes its open decision.
+- the stock ledger (:class:`RedisLedger`): units taken per stock row, each order's takes, and a
+  turn that one batch at a time holds while it reads and takes.
 
-One round trip per batch for the window, one more for the review marks of its passing orders.
-While Redis cannot be reached, a batch is scored against the process's own window (logged): a
-copy that went through another process meanwhile is missed, no order waits.
+The scripts name their keys themselves (known only inside them): a standalone Redis or a single
+shard, not a cluster. While Redis cannot be reached, a batch is scored against the process's own
+window and ledger (logged): a copy or a take that went through another process meanwhile is
+missed, no order waits.
 """
 
 from __future__ import annotations
@@ -138,25 +142,43 @@ def _entries(prior: list[str] | dict) -> list[Seen]:
     return out
 
 
-# The stock ledger's turn. KEYS[1]: the turn; ARGV: this turn's token, its most milliseconds,
-# JSON [[cell key, …], [order's takes key, …]]. Nil while another process has the turn, else
-# JSON [[units taken per cell], [[take, …] per order]].
+# The stock ledger's turn. KEYS: the turn, today's and yesterday's takes by order (by Redis's
+# clock); ARGV: this turn's token, its most milliseconds, JSON [[cell key, …], [order id, …]]. Nil
+# while another process has the turn, else JSON [[units taken per cell], [the order's takes
+# ([[cell, units], …]; none: {}) per order]].
 _BEGIN = """
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
 local wanted = cjson.decode(ARGV[3])
 local counts, takes = {}, {}
 for i, key in ipairs(wanted[1]) do counts[i] = redis.call('GET', key) or '0' end
-for i, key in ipairs(wanted[2]) do takes[i] = redis.call('LRANGE', key, 0, -1) end
+local day = math.floor(tonumber(redis.call('TIME')[1]) / 86400)
+for i, id in ipairs(wanted[2]) do
+  local took = redis.call('HGET', KEYS[2] .. day, id)
+  took = took or redis.call('HGET', KEYS[2] .. (day - 1), id)
+  takes[i] = took and cjson.decode(took) or {}
+end
 return cjson.encode({counts, takes})
 """
-# KEYS[1]: the turn; ARGV: its token, the keys' lifetime (s), JSON [[cell key, units, order's
-# takes key, take], …]. Returns 0 where the turn had run out (another may have read meanwhile).
+# KEYS as for _BEGIN; ARGV: the turn's token, the cells' lifetime (s), JSON [[[cell key, units],
+# …] per cell, [[order id, [[cell, units], …]], …] per order]. Adds the units to the cells and
+# the orders' takes to today's hash (kept two days); returns 0 where the turn had run out (another
+# batch may have read meanwhile), else ends it.
 _COMMIT = """
-for _, t in ipairs(cjson.decode(ARGV[3])) do
-  redis.call('INCRBYFLOAT', t[1], t[2])
-  redis.call('EXPIRE', t[1], ARGV[2])
-  redis.call('RPUSH', t[3], t[4])
-  redis.call('EXPIRE', t[3], ARGV[2])
+local batch = cjson.decode(ARGV[3])
+for _, c in ipairs(batch[1]) do
+  redis.call('INCRBYFLOAT', c[1], c[2])
+  redis.call('EXPIRE', c[1], ARGV[2])
+end
+if #batch[2] > 0 then
+  local today = KEYS[2] .. math.floor(tonumber(redis.call('TIME')[1]) / 86400)
+  local fields = {}
+  for _, t in ipairs(batch[2]) do
+    fields[#fields + 1] = t[1]
+    fields[#fields + 1] = cjson.encode(t[2])
+    if #fields >= 2000 then redis.call('HSET', today, unpack(fields)); fields = {} end
+  end
+  if #fields > 0 then redis.call('HSET', today, unpack(fields)) end
+  redis.call('EXPIRE', today, 2 * 86400)
 end
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
@@ -166,10 +188,10 @@ return 1
 
 class RedisLedger:
     """:class:`features.stock_ledger.SharedLedger` in Redis, under ``prefix``: units taken per
-    stock row (``<prefix>:taken:<cell>``, a row with new numbers is a new cell), each order's
-    takes (``<prefix>:took:<order id>``, for its retries), and one turn at a time
-    (``<prefix>:ledger-turn``, released when the batch's takes are added, or after ``turn_ms``
-    should its process die)."""
+    stock row (``<prefix>:taken:<cell>``: a row with new numbers is a new cell), each order's
+    takes for its retries (a hash a day, ``<prefix>:took:<day>``, read today and yesterday), and
+    one turn at a time (``<prefix>:ledger-turn``, ended when the batch's takes are added, or after
+    ``turn_ms`` should its process die)."""
 
     def __init__(
         self,
@@ -181,28 +203,23 @@ class RedisLedger:
     ) -> None:
         self.client, self.prefix = client, prefix
         self.wait_s, self.turn_ms, self.keep_s = wait_s, turn_ms, keep_s
-        self._turn = f"{prefix}:ledger-turn"
+        self._keys = [f"{prefix}:ledger-turn", f"{prefix}:took:"]
         self._token = ""
         self._begin = client.register_script(_BEGIN)
         self._commit = client.register_script(_COMMIT)
 
     def _cell(self, cell: CellKey) -> str:
-        return f"{self.prefix}:taken:" + json.dumps(cell, ensure_ascii=False)
-
-    def _took(self, order_id: str) -> str:
-        return f"{self.prefix}:took:{order_id}"
+        sku, warehouse, on_hand, reserved = cell
+        return f"{self.prefix}:taken:{sku}\t{warehouse}\t{on_hand!r}\t{reserved!r}"
 
     def begin(
         self, cells: Sequence[CellKey], order_ids: Sequence[str]
     ) -> tuple[list[float], dict[str, list[tuple[CellKey, float]]]]:
         token = uuid.uuid4().hex
-        wanted = json.dumps(
-            [[self._cell(c) for c in cells], [self._took(i) for i in order_ids]],
-            ensure_ascii=False,
-        )
+        wanted = json.dumps([list(map(self._cell, cells)), list(order_ids)], ensure_ascii=False)
         deadline, pause = time.monotonic() + self.wait_s, 0.0005
         try:
-            while (reply := self._begin([self._turn], [token, self.turn_ms, wanted])) is None:
+            while (reply := self._begin(self._keys, [token, self.turn_ms, wanted])) is None:
                 if time.monotonic() > deadline:
                     raise LedgerUnavailable(f"no turn at the stock ledger in {self.wait_s} s")
                 time.sleep(pause)
@@ -212,22 +229,29 @@ class RedisLedger:
             raise LedgerUnavailable(str(exc)) from exc
         self._token = token
         counts, takes = json.loads(reply)
-        by_order = {  # no takes: Lua's empty table, ``{}``
-            order_id: [_take(t) for t in took]
+        by_order = {  # none at all: Lua's empty table, ``{}``
+            order_id: [_take(*t) for t in took]
             for order_id, took in zip(order_ids, takes or (), strict=False)
             if took
         }
         return [float(c) for c in counts or ()], by_order
 
     def commit(self, takes: Sequence[Take]) -> None:
-        rows = [
-            [self._cell(cell), units, self._took(order_id), json.dumps([cell, units])]
-            for order_id, cell, units in takes
+        per_cell: dict[CellKey, float] = {}
+        per_order: dict[str, list[tuple[CellKey, float]]] = {}
+        for order_id, cell, units in takes:
+            per_cell[cell] = per_cell.get(cell, 0.0) + units
+            per_order.setdefault(order_id, []).append((cell, units))
+        batch = [
+            [[self._cell(cell), units] for cell, units in per_cell.items()],
+            list(per_order.items()),
         ]
         try:
-            done = self._commit([self._turn], [self._token, self.keep_s, json.dumps(rows)])
+            done = self._commit(
+                self._keys, [self._token, self.keep_s, json.dumps(batch, ensure_ascii=False)]
+            )
         except redis.RedisError as exc:
-            log.warning("could not add %d takes to the shared stock ledger: %s", len(rows), exc)
+            log.warning("could not add %d takes to the shared stock ledger: %s", len(takes), exc)
             return
         if not done:
             log.warning("a batch's turn at the stock ledger ran out before its takes were added")
@@ -236,8 +260,8 @@ class RedisLedger:
         self.commit([])
 
 
-def _take(stored: str) -> tuple[CellKey, float]:
-    (sku, warehouse, on_hand, reserved), units = json.loads(stored)
+def _take(cell: list, units: float) -> tuple[CellKey, float]:
+    sku, warehouse, on_hand, reserved = cell
     return (sku, warehouse, float(on_hand), float(reserved)), float(units)
 
 

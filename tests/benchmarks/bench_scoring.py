@@ -90,21 +90,30 @@ def _orders(n: int) -> list[dict]:
 
 
 # one batch scored three times in a fresh process on one core: first with the address caches cold,
-# then warm; run in the compiled tree and in a copy of it without its compiled modules
+# then warm; run in the compiled tree and in a copy of it without its compiled modules. With
+# "live", the orders are created now, after the stock snapshot (the ledger takes part), and the
+# stream is shared in Redis where ORDERSIGHT_SHARED_STREAM is set.
 BATCH_RATES = """
 import json, os, sys, time
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 
 from ordersight.schema import Order
 from ordersight.settings import get_settings
 from serving.heap import freeze_startup_heap
 from serving.offline import build_scorer
+from serving.shared_stream import shared_stores
 
-n = int(sys.argv[1])
+n, live = int(sys.argv[1]), sys.argv[2:] == ["live"]
 os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 scorer = build_scorer(get_settings())
+scorer.share_stream(*shared_stores(get_settings(), scorer.recent.window))
 with open(os.path.join(get_settings().reference_dir, "orders.jsonl"), encoding="utf-8") as fh:
     orders = [Order.model_validate(json.loads(line)) for line in islice(fh, n + 100)]
+if live:
+    now = datetime.now(UTC)
+    orders = [o.model_copy(update={"created_at": now + timedelta(seconds=i)})
+              for i, o in enumerate(orders)]
 scorer.warm_up()
 scorer.score(orders[n:])
 freeze_startup_heap()  # as the service and the worker do after start-up
@@ -117,16 +126,18 @@ print(json.dumps(rates))
 """
 
 
-def _batch_rates(tree: Path) -> list[float]:
+def _batch_rates(tree: Path, *live: str, env: dict[str, str] | None = None) -> list[float]:
     settings = get_settings()
     env = {
         **os.environ,
         "PYTHONPATH": str(tree),
         "ORDERSIGHT_REFERENCE_DIR": str(Path(settings.reference_dir).resolve()),
         "ORDERSIGHT_HOME": str(settings.home.resolve()),
+        "ORDERSIGHT_SHARED_STREAM": "false",
+        **(env or {}),
     }
     done = subprocess.run(
-        [sys.executable, "-c", BATCH_RATES, str(BATCH)],
+        [sys.executable, "-c", BATCH_RATES, str(BATCH), *live],
         cwd=tree,
         env=env,
         capture_output=True,
@@ -165,6 +176,41 @@ def _batch_rows() -> list[dict]:
                 "baseline_value": theirs,
                 "ratio": ours / theirs,
                 "target": "≥ 50,000 orders/s",
+            }
+        )
+    return rows
+
+
+def _shared_rows() -> list[dict]:
+    """The in-process batch on orders created now (the stock ledger takes part), with the
+    duplicate window and the ledger shared in the local Redis (``ORDERSIGHT_SHARED_STREAM``)
+    and with the process's own, alternating (``BATCH_ROUNDS`` fresh processes each); medians."""
+    import redis
+
+    queue = f"ordersight:bench:{os.getpid()}"
+    shared, own = [], []
+    try:
+        for _ in range(BATCH_ROUNDS):
+            env = {"ORDERSIGHT_SHARED_STREAM": "true", "ORDERSIGHT_QUEUE_NAME": queue}
+            shared.append(_batch_rates(REPO_ROOT, "live", env=env))
+            own.append(_batch_rates(REPO_ROOT, "live"))
+    finally:
+        client = redis.Redis.from_url(get_settings().redis_url)
+        for key in client.scan_iter(f"{queue}*", count=10_000):
+            client.delete(key)
+    rows = []
+    for label, pick in (("new orders", lambda r: r[0]), ("sent again", lambda r: max(r[1:]))):
+        ours = statistics.median(pick(r) for r in shared)
+        theirs = statistics.median(pick(r) for r in own)
+        rows.append(
+            {
+                "figure": f"batch scoring, {BATCH:,} live orders, 1 core, window and ledger "
+                f"shared in Redis, {label} (median of {BATCH_ROUNDS})",
+                "value": ours,
+                "unit": "orders/s",
+                "baseline": "the process's own window and ledger",
+                "baseline_value": theirs,
+                "ratio": ours / theirs,
             }
         )
     return rows
@@ -246,6 +292,7 @@ def run() -> list[dict]:
     for extra in (
         lambda: _mlflow_rows(settings, payloads, ours, ours_batch, mlflow_port),
         _batch_rows,
+        _shared_rows,
     ):
         try:
             rows += extra()
