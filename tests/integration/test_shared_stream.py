@@ -210,3 +210,21 @@ def test_workers_taking_at_once_sell_each_unit_once(redis_keys, flash_ref) -> No
     for t in threads:
         t.join()
     assert len(filled) == 24 and sum(filled) == 5
+
+
+def test_a_stream_saved_at_stop_leaves_its_connections_out(
+    redis_keys, settings: Settings, tmp_path: Path
+) -> None:
+    """The state file holds what the process learnt, not its Redis connections; a restarted
+    process keeps the shared stores it was given."""
+    from serving.stream_state import load_stream_state, save_stream_state
+
+    recent = _process(redis_keys)
+    save_stream_state(recent, tmp_path / "api.pickle")
+    loaded = load_stream_state(tmp_path / "api.pickle")
+    assert loaded is not None and loaded.shared is None and loaded.stock_taken.shared is None
+    scorer = build_scorer(settings)
+    scorer.share_stream(recent.shared, recent.stock_taken.shared)
+    scorer.resume_stream(tmp_path / "api.pickle")
+    assert scorer.recent is not recent and scorer.recent.shared is recent.shared
+    assert scorer.recent.stock_taken.shared is recent.stock_taken.shared
