@@ -21,15 +21,7 @@ from serving.offline import build_scorer
 from serving.shared_stream import RedisLedger, RedisWindow, shared_stores
 from serving.worker import QueueWorker, results_key
 from tests.conftest import service_settings
-from tests.unit.test_order_features import (
-    CATALOG,
-    STOCK,
-    WAREHOUSES,
-    _after_snapshot,
-    _flash,
-    _frame,
-    order,
-)
+from tests.unit.test_order_features import _after_snapshot, _flash, order, small_reference
 
 
 @pytest.fixture
@@ -161,10 +153,7 @@ def test_an_unreachable_redis_leaves_orders_scored_against_the_process_window() 
 @pytest.fixture
 def flash_ref() -> ReferenceData:
     """test_order_features' world after its stock snapshot: WH-GZ holds 5 of MILK-S1."""
-    ref = ReferenceData(
-        _frame(CATALOG, "catalog"), _frame(WAREHOUSES, "warehouses"), _frame(STOCK, "stock")
-    )
-    return _after_snapshot(ref)
+    return _after_snapshot(small_reference())
 
 
 def _process(redis_keys) -> RecentOrders:

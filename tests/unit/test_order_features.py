@@ -44,11 +44,16 @@ def _frame(text: str, kind: str) -> pd.DataFrame:
     return validate_frame(raw, kind, f"{kind}.csv")
 
 
-@pytest.fixture()
-def ref() -> ReferenceData:
+def small_reference() -> ReferenceData:
+    """This module's catalog, warehouses and stock (WH-GZ holds 5 of MILK-S1)."""
     return ReferenceData(
         _frame(CATALOG, "catalog"), _frame(WAREHOUSES, "warehouses"), _frame(STOCK, "stock")
     )
+
+
+@pytest.fixture()
+def ref() -> ReferenceData:
+    return small_reference()
 
 
 def order(

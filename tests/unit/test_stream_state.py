@@ -12,23 +12,13 @@ from features.duplicates import RecentOrders
 from features.orders import order_feature_frame
 from ordersight.reference import ReferenceData
 from serving.stream_state import load_stream_state, save_stream_state
-from tests.unit.test_order_features import (
-    CATALOG,
-    STOCK,
-    WAREHOUSES,
-    _after_snapshot,
-    _flash,
-    _frame,
-    order,
-)
+from tests.unit.test_order_features import _after_snapshot, _flash, order, small_reference
 
 
 @pytest.fixture()
 def ref() -> ReferenceData:
     """test_order_features' world: WH-GZ holds 5 of MILK-S1."""
-    return ReferenceData(
-        _frame(CATALOG, "catalog"), _frame(WAREHOUSES, "warehouses"), _frame(STOCK, "stock")
-    )
+    return small_reference()
 
 
 def _before_restart(ref) -> RecentOrders:
