@@ -26,7 +26,8 @@ class Settings(BaseSettings):
     queue_name: str = "ordersight:orders"
     shared_stream: bool = Field(
         default=False,
-        description="keep the duplicate window in Redis, shared by the API and every worker",
+        description="keep the duplicate window and the stock ledger in Redis, shared by the API "
+        "and every worker",
     )
     max_body_bytes: int = 10 * 1024 * 1024
 

@@ -39,7 +39,7 @@ def save_for_review(
     path scored them (the API, the queue worker). A passing order whose earlier scoring is still
     open in the queue (it was corrected and sent again) closes that decision: nobody needs to
     look at it any more. Only orders ``stream`` sent to a person before are looked up, so
-    orders that pass (retries included) cost no query."""
+    orders that pass (retries included) cost no database query."""
     at = now()
     again = stream.queued_among([r.order_id for r in results if r.action == "pass"])
     waiting = repo.open_decisions(again)
