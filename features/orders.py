@@ -557,9 +557,9 @@ def _or_none(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
 def _turn(
     idx: ReferenceIndex, taking: _Taking | None, safe: np.ndarray, line_order: np.ndarray
 ) -> AbstractContextManager[None]:
-    """The batch's turn at the stock ledger (shared with other processes or not), for the SKUs
-    of its live lines."""
-    if taking is None:
+    """The batch's turn at the stock ledger, for the SKUs of its live lines, where the ledger
+    is shared with other processes (else nothing to do: no work on the order path)."""
+    if taking is None or taking.ledger.shared is None:
         return nullcontext()
     again = np.unique(line_order[taking.live & taking.retried]).tolist()
     retried = [taking.order_ids[o] for o in again]

@@ -91,6 +91,10 @@ class _Taken:
     reserved: float
     units: float = 0.0
 
+    @property
+    def key(self) -> CellKey:
+        return self.sku, self.warehouse, self.on_hand, self.reserved
+
 
 @dataclass
 class StockLedger:
@@ -140,7 +144,8 @@ class StockLedger:
             else:
                 self._taken.pop(cell, None)
         for order_id, took in takes.items():
-            entries = [(self._taken.get(_position(idx, key)), units) for key, units in took]
+            where = [(_position(idx, key), units) for key, units in took]
+            entries = [(self._taken.get(c), units) for c, units in where if c is not None]
             self._by_order[order_id] = [(e, units) for e, units in entries if e is not None]
         self._pending = []
 
@@ -162,12 +167,10 @@ class StockLedger:
             self._matrix = np.zeros(idx.on_hand.shape)
             kept = {}
             for taken in self._taken.values():
-                s, w = idx.sku_pos.get(taken.sku), idx.wh_pos.get(taken.warehouse)
-                if s is None or w is None:
-                    continue
-                if (idx.on_hand[s, w], idx.reserved[s, w]) == (taken.on_hand, taken.reserved):
-                    kept[(s, w)] = taken
-                    self._matrix[s, w] = taken.units
+                cell = _position(idx, taken.key)
+                if cell is not None:
+                    kept[cell] = taken
+                    self._matrix[cell] = taken.units
             self._taken = kept
         return self._matrix
 
@@ -228,15 +231,12 @@ class StockLedger:
         for o, cell, q in zip(order, zip(sku, wh, strict=True), units, strict=True):
             entry = self._taken.get(cell)
             if entry is None:
-                s, w = cell
-                entry = self._taken[cell] = _Taken(
-                    str(idx.skus[s]), str(idx.wh_ids[w]), idx.on_hand[cell], idx.reserved[cell]
-                )
+                entry = self._taken[cell] = _Taken(*_cell_key(idx, cell))
             entry.units += q
             matrix[cell] = entry.units
             by_order.setdefault(lines.order_ids[o], []).append((entry, q))
             if self._pending is not None:
-                self._pending.append((lines.order_ids[o], _cell_key(idx, cell), q))
+                self._pending.append((lines.order_ids[o], entry.key, q))
         while len(by_order) > REMEMBERED_ORDERS:
             by_order.popitem(last=False)
 
@@ -267,11 +267,11 @@ def _cell_key(idx: ReferenceIndex, cell: Cell) -> CellKey:
     return str(idx.skus[s]), str(idx.wh_ids[w]), float(idx.on_hand[cell]), float(idx.reserved[cell])
 
 
-def _position(idx: ReferenceIndex, key: CellKey) -> Cell:
-    """Where ``key`` is in ``idx`` while its row has the same numbers; (-1, -1) otherwise."""
+def _position(idx: ReferenceIndex, key: CellKey) -> Cell | None:
+    """Where ``key`` is in ``idx`` while its row has the same numbers (None once refreshed)."""
     s, w = idx.sku_pos.get(key[0]), idx.wh_pos.get(key[1])
     if s is None or w is None or (idx.on_hand[s, w], idx.reserved[s, w]) != key[2:]:
-        return -1, -1
+        return None
     return s, w
 
 
