@@ -171,6 +171,10 @@ class SharedWindow(Protocol):
         """Which of ``order_ids`` a process sent to a person within the window."""
         ...
 
+    def reachable(self) -> bool:
+        """Whether the store answers now (readiness: a batch goes on without it)."""
+        ...
+
 
 def _count(
     prior: Sequence[Seen], order_id: str, channel: str, at: float, span: float

@@ -137,17 +137,21 @@ class StockLedger:
             counts, takes = self.shared.begin(keys, retried)
         except LedgerUnavailable:
             return
-        for cell, key, units in zip(cells, keys, counts, strict=True):
-            matrix[cell] = units
-            if units:
-                self._taken[cell] = _Taken(*key, units=units)
-            else:
-                self._taken.pop(cell, None)
-        for order_id, took in takes.items():
-            where = [(_position(idx, key), units) for key, units in took]
-            entries = [(self._taken.get(c), units) for c, units in where if c is not None]
-            self._by_order[order_id] = [(e, units) for e, units in entries if e is not None]
         self._pending = []
+        try:  # the turn is held: a failure here must end it (``with`` runs no exit then)
+            for cell, key, units in zip(cells, keys, counts, strict=True):
+                matrix[cell] = units
+                if units:
+                    self._taken[cell] = _Taken(*key, units=units)
+                else:
+                    self._taken.pop(cell, None)
+            for order_id, took in takes.items():
+                where = [(_position(idx, key), units) for key, units in took]
+                entries = [(self._taken.get(c), units) for c, units in where if c is not None]
+                self._by_order[order_id] = [(e, units) for e, units in entries if e is not None]
+        except BaseException:
+            self._end(failed=True)
+            raise
 
     def _end(self, failed: bool) -> None:
         """End a shared turn: its takes added, or none where the batch failed."""

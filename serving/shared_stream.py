@@ -124,6 +124,12 @@ class RedisWindow:
         except redis.RedisError as exc:
             log.warning("could not note %d orders sent to a person: %s", len(order_ids), exc)
 
+    def reachable(self) -> bool:
+        try:
+            return bool(self.client.ping())
+        except redis.RedisError:
+            return False
+
     def queued_among(self, order_ids: Sequence[str]) -> set[str]:
         try:
             scores = self.client.zmscore(f"{self.prefix}:queued", list(order_ids))

@@ -17,12 +17,17 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(services: ServicesDep) -> JSONResponse:
-    """Ready when reference data and rules are loaded; models are optional (rules fall back)."""
+    """Ready when reference data and rules are loaded; models are optional (rules fall back),
+    and so is the shared stream (``ORDERSIGHT_SHARED_STREAM``): while Redis is unreachable,
+    batches are read against this process's own window and ledger. Its state is reported for
+    the operators: ``off``, ``ok`` or ``unreachable``."""
     scorer = services.scorer
+    shared = scorer.recent.shared if scorer is not None else None
     checks = {
         "reference": scorer is not None and scorer.reference.data is not None,
         "rules": scorer is not None and scorer.rules.current is not None,
         "models": sorted(scorer.models.champions) if scorer is not None else [],
+        "shared_stream": "off" if shared is None else "ok" if shared.reachable() else "unreachable",
     }
     ready = bool(checks["reference"] and checks["rules"])
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)

@@ -51,6 +51,7 @@ def test_health_is_open_and_ready(client: TestClient) -> None:
     assert anon.get("/healthz").json() == {"status": "ok"}
     ready = anon.get("/readyz")
     assert ready.status_code == 200 and ready.json()["ready"] is True
+    assert ready.json()["checks"]["shared_stream"] == "off"  # each process its own (default)
 
 
 def test_auth_required(client: TestClient, env: dict) -> None:

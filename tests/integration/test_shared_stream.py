@@ -107,6 +107,7 @@ def test_the_api_and_a_worker_share_the_window_when_told(
     first = dict(_an_order(small_world, "13900004567"), order_id="A-FIRST", channel="douyin")
     with TestClient(create_app(api, build_services(api))) as client:
         scored = client.post("/v1/orders/score", json=first).json()
+        assert client.get("/readyz").json()["checks"]["shared_stream"] == "ok"
     assert "DUP_CROSS_CHANNEL" not in {i["code"] for i in scored["issues"]}
     worker = _worker(redis_keys, api, "one", shared=True)
     copy = dict(first, order_id="A-COPY", channel="pdd")
@@ -148,6 +149,21 @@ def test_an_unreachable_redis_leaves_orders_scored_against_the_process_window() 
     assert recent.observe([first, copy]).cross_channel.tolist() == [0, 1]
     recent.remember_queued([first])
     assert recent.queued_among(["a"]) == set()
+
+
+def test_the_api_reports_an_unreachable_shared_stream_and_goes_on_scoring(
+    small_world: Path, tmp_path: Path
+) -> None:
+    """Redis gone: /readyz says so and stays ready (orders are scored against the API's own
+    window and ledger), and an order is scored."""
+    api = service_settings(small_world, tmp_path, "").model_copy(
+        update={"shared_stream": True, "redis_url": "redis://127.0.0.1:1/0"}
+    )
+    with TestClient(create_app(api, build_services(api))) as client:
+        ready = client.get("/readyz")
+        scored = client.post("/v1/orders/score", json=_an_order(small_world, "13900004568"))
+    assert ready.status_code == 200 and ready.json()["checks"]["shared_stream"] == "unreachable"
+    assert scored.status_code == 200 and scored.json()["action"] in {"pass", "review", "hold"}
 
 
 @pytest.fixture
@@ -199,6 +215,29 @@ def test_workers_taking_at_once_sell_each_unit_once(redis_keys, flash_ref) -> No
     for t in threads:
         t.join()
     assert len(filled) == 24 and sum(filled) == 5
+
+
+class _ShortReply(RedisLedger):
+    """A ledger whose reply does not fit the cells it asked for: reading it in fails after the
+    turn is taken."""
+
+    def begin(self, cells, order_ids):
+        counts, takes = super().begin(cells, order_ids)
+        return counts[:-1], takes
+
+
+def test_a_turn_that_fails_while_reading_in_is_ended_at_once(redis_keys, flash_ref) -> None:
+    """The batch's error goes up and its turn ends: the next batch does not wait for it to run
+    out (10 s, then 5 s of waiting and taking on its own)."""
+    client, prefix = redis_keys
+    failing = RecentOrders()
+    failing.stock_taken.shared = _ShortReply(client, prefix)
+    with pytest.raises(ValueError):
+        order_feature_frame([_flash(1, 2)], flash_ref, failing)
+    assert client.exists(f"{prefix}:ledger-turn") == 0
+    other = RecentOrders()
+    other.stock_taken.shared = RedisLedger(client, prefix, wait_s=0.5)
+    assert _short(order_feature_frame([_flash(2, 5)], flash_ref, other)) == [0]  # took its turn
 
 
 def test_a_stream_saved_at_stop_leaves_its_connections_out(
