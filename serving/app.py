@@ -80,7 +80,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if svc.scorer is not None:
             svc.scorer.warm_up()
             svc.scorer.resume_stream(stream)
-            svc.scorer.share_stream(*shared_stores(settings, svc.scorer.recent.window))
+            shared = shared_stores(settings, svc.scorer.recent.window, svc.metrics.missed_shared)
+            svc.scorer.share_stream(*shared)
         freeze_startup_heap()
         if not svc.api_keys:
             log.warning("ORDERSIGHT_API_KEYS is empty: authentication is OFF")

@@ -30,6 +30,16 @@ class Metrics:
             ["type"],
             registry=r,
         )
+        self.shared_stream_misses = Counter(
+            "ordersight_shared_stream_misses",
+            "Batches that went without a part of the shared stream (window, review_marks, "
+            "ledger): Redis unreachable, no turn at the ledger in time, or a turn that ran out",
+            ["part"],
+            registry=r,
+        )
+
+    def missed_shared(self, part: str) -> None:
+        self.shared_stream_misses.labels(part).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -32,7 +32,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 import redis
@@ -42,6 +42,20 @@ from features.stock_ledger import CellKey, LedgerUnavailable, Take
 from ordersight.settings import Settings
 
 log = logging.getLogger("ordersight.shared_stream")
+
+# told which part of the shared stream a batch went without ("window", "review_marks", "ledger"):
+# the API counts these in /metrics
+Missed = Callable[[str], None]
+
+
+def _nothing(part: str) -> None:
+    pass
+
+
+def _went_without(missed: Missed, part: str, message: str, *args: object) -> None:
+    log.warning(message, *args)
+    missed(part)
+
 
 # ARGV[1]: JSON [key prefix, how far back entries are kept (s), the sets' lifetime (s), [[digest,
 # creation time, channel, order id] per order]]. Returns JSON: per order the [member, score, …]
@@ -88,10 +102,13 @@ def _digest(key: Fingerprint) -> str:
 class RedisWindow:
     """:class:`features.duplicates.SharedWindow` in Redis, under ``prefix``."""
 
-    def __init__(self, client: redis.Redis, prefix: str, window: timedelta) -> None:
+    def __init__(
+        self, client: redis.Redis, prefix: str, window: timedelta, missed: Missed = _nothing
+    ) -> None:
         self.client = client
         self.prefix = prefix
         self.span = window.total_seconds()
+        self.missed = missed
         self._exchange = client.register_script(_EXCHANGE)
         self._remember = client.register_script(_REMEMBER)
 
@@ -105,7 +122,9 @@ class RedisWindow:
         try:
             found = json.loads(self._exchange(args=[json.dumps(batch, ensure_ascii=False)]))
         except redis.RedisError as exc:
-            log.warning(
+            _went_without(
+                self.missed,
+                "window",
                 "the shared duplicate window is unreachable (%s); this batch is read "
                 "against this process's own",
                 exc,
@@ -122,7 +141,13 @@ class RedisWindow:
         try:
             self._remember(keys=[f"{self.prefix}:queued"], args=args)
         except redis.RedisError as exc:
-            log.warning("could not note %d orders sent to a person: %s", len(order_ids), exc)
+            _went_without(
+                self.missed,
+                "review_marks",
+                "could not note %d orders sent to a person: %s",
+                len(order_ids),
+                exc,
+            )
 
     def reachable(self) -> bool:
         try:
@@ -134,7 +159,9 @@ class RedisWindow:
         try:
             scores = self.client.zmscore(f"{self.prefix}:queued", list(order_ids))
         except redis.RedisError as exc:
-            log.warning("could not read the orders sent to a person: %s", exc)
+            _went_without(
+                self.missed, "review_marks", "could not read the orders sent to a person: %s", exc
+            )
             return set()
         return {i for i, score in zip(order_ids, scores, strict=True) if score is not None}
 
@@ -206,8 +233,9 @@ class RedisLedger:
         wait_s: float = 5.0,
         turn_ms: int = 10_000,
         keep_s: int = 2 * 86_400,
+        missed: Missed = _nothing,
     ) -> None:
-        self.client, self.prefix = client, prefix
+        self.client, self.prefix, self.missed = client, prefix, missed
         self.wait_s, self.turn_ms, self.keep_s = wait_s, turn_ms, keep_s
         self._keys = [f"{prefix}:ledger-turn", f"{prefix}:took:"]
         self._token = ""
@@ -231,7 +259,12 @@ class RedisLedger:
                 time.sleep(pause)
                 pause = min(2 * pause, 0.01)
         except (redis.RedisError, LedgerUnavailable) as exc:
-            log.warning("the shared stock ledger: %s; this batch takes on its own", exc)
+            _went_without(
+                self.missed,
+                "ledger",
+                "the shared stock ledger: %s; this batch takes on its own",
+                exc,
+            )
             raise LedgerUnavailable(str(exc)) from exc
         self._token = token
         counts, takes = json.loads(reply)
@@ -257,10 +290,20 @@ class RedisLedger:
                 self._keys, [self._token, self.keep_s, json.dumps(batch, ensure_ascii=False)]
             )
         except redis.RedisError as exc:
-            log.warning("could not add %d takes to the shared stock ledger: %s", len(takes), exc)
+            _went_without(
+                self.missed,
+                "ledger",
+                "could not add %d takes to the shared stock ledger: %s",
+                len(takes),
+                exc,
+            )
             return
         if not done:
-            log.warning("a batch's turn at the stock ledger ran out before its takes were added")
+            _went_without(
+                self.missed,
+                "ledger",
+                "a batch's turn at the stock ledger ran out before its takes were added",
+            )
 
     def abort(self) -> None:
         self.commit([])
@@ -272,13 +315,13 @@ def _take(cell: list, units: float) -> tuple[CellKey, float]:
 
 
 def shared_stores(
-    settings: Settings, window: timedelta
+    settings: Settings, window: timedelta, missed: Missed = _nothing
 ) -> tuple[RedisWindow, RedisLedger] | tuple[None, None]:
     """Where ``ORDERSIGHT_SHARED_STREAM`` is set: the duplicate window and the stock ledger in
-    Redis, under the queue's name."""
+    Redis, under the queue's name; ``missed`` is told of each batch that went without a part."""
     if not settings.shared_stream:
         return None, None
     timeouts = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}  # Redis gone: see above
     client = redis.Redis.from_url(settings.redis_url, **timeouts)
     prefix = f"{settings.queue_name}:stream"
-    return RedisWindow(client, prefix, window), RedisLedger(client, prefix)
+    return RedisWindow(client, prefix, window, missed), RedisLedger(client, prefix, missed=missed)

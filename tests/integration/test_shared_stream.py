@@ -162,8 +162,10 @@ def test_the_api_reports_an_unreachable_shared_stream_and_goes_on_scoring(
     with TestClient(create_app(api, build_services(api))) as client:
         ready = client.get("/readyz")
         scored = client.post("/v1/orders/score", json=_an_order(small_world, "13900004568"))
+        metrics = client.get("/metrics").text
     assert ready.status_code == 200 and ready.json()["checks"]["shared_stream"] == "unreachable"
     assert scored.status_code == 200 and scored.json()["action"] in {"pass", "review", "hold"}
+    assert 'ordersight_shared_stream_misses_total{part="window"} 1.0' in metrics
 
 
 @pytest.fixture
@@ -238,6 +240,24 @@ def test_a_turn_that_fails_while_reading_in_is_ended_at_once(redis_keys, flash_r
     other = RecentOrders()
     other.stock_taken.shared = RedisLedger(client, prefix, wait_s=0.5)
     assert _short(order_feature_frame([_flash(2, 5)], flash_ref, other)) == [0]  # took its turn
+
+
+def test_a_batch_that_gets_no_turn_in_time_takes_on_its_own_and_says_so(
+    redis_keys, flash_ref
+) -> None:
+    """Another process holds the turn (a long batch, or one that died holding it): after
+    ``wait_s`` the batch reads and takes on its process's own ledger, and the miss is told."""
+    client, prefix = redis_keys
+    holder = RedisLedger(client, prefix)
+    holder.begin([], [])
+    missed: list[str] = []
+    waiting = RecentOrders()
+    waiting.stock_taken.shared = RedisLedger(client, prefix, wait_s=0.2, missed=missed.append)
+    assert _short(order_feature_frame([_flash(1, 5)], flash_ref, waiting)) == [0]  # its own 5
+    assert missed == ["ledger"]
+    holder.commit([])
+    assert _short(order_feature_frame([_flash(2, 1)], flash_ref, waiting)) == [0]
+    assert missed == ["ledger"]  # the turn came: the shared count (without the 5 taken alone)
 
 
 def test_a_stream_saved_at_stop_leaves_its_connections_out(
