@@ -22,7 +22,8 @@ units. With ``ORDERSIGHT_SHARED_STREAM=true`` both live in Redis instead, under
 The scripts name their keys themselves (known only inside them): a standalone Redis or a single
 shard, not a cluster. While Redis cannot be reached, a batch is scored against the process's own
 window and ledger (logged): a copy or a take that went through another process meanwhile is
-missed, no order waits.
+missed. After a call fails, Redis is not asked for a pause (:class:`RedisLink`), so a Redis that
+hangs costs one batch in a while a second's wait, not every batch.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any, TypeVar
 
 import redis
 
@@ -46,15 +48,64 @@ log = logging.getLogger("ordersight.shared_stream")
 # told which part of the shared stream a batch went without ("window", "review_marks", "ledger"):
 # the API counts these in /metrics
 Missed = Callable[[str], None]
+T = TypeVar("T")
 
 
 def _nothing(part: str) -> None:
     pass
 
 
-def _went_without(missed: Missed, part: str, message: str, *args: object) -> None:
-    log.warning(message, *args)
-    missed(part)
+class _NotAsked(redis.ConnectionError):
+    """Redis was not asked: it failed a call a moment ago."""
+
+
+class RedisLink:
+    """The connection the window and the ledger share, and what happens when Redis fails them.
+
+    After a call cannot connect or times out, none is made for a pause: while Redis hangs, each
+    of a batch's calls would otherwise wait out its own timeout (a second), batch after batch.
+    The pause starts at ``first_pause_s`` (a Redis restart costs little) and doubles while calls
+    go on failing, up to ``longest_pause_s``; a call that succeeds ends it. ``missed`` is told
+    which part of the stream a batch went without; the failures are logged, the batches skipped
+    meanwhile at debug level.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        missed: Missed = _nothing,
+        first_pause_s: float = 0.5,
+        longest_pause_s: float = 10.0,
+    ) -> None:
+        self.client, self.missed = client, missed
+        self.first_pause_s, self.longest_pause_s = first_pause_s, longest_pause_s
+        self._pause, self._until = 0.0, 0.0
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if time.monotonic() < self._until:
+            raise _NotAsked(f"Redis failed {self._pause} s ago or less: not asked")
+        try:
+            answer = fn(*args, **kwargs)
+        except (redis.ConnectionError, redis.TimeoutError):
+            doubled = min(2 * self._pause, self.longest_pause_s)
+            self._pause = doubled if self._pause else self.first_pause_s
+            self._until = time.monotonic() + self._pause
+            raise
+        self._pause = 0.0
+        return answer
+
+    def went_without(self, part: str, exc: Exception, message: str, *args: object) -> None:
+        """Log ``message`` (its last ``%s`` is ``exc``) and tell ``missed``."""
+        level = logging.DEBUG if isinstance(exc, _NotAsked) else logging.WARNING
+        log.log(level, message, *args, exc)
+        self.missed(part)
+
+    def reachable(self) -> bool:
+        """Whether Redis answers a PING now (asked even during a pause)."""
+        try:
+            return bool(self.client.ping())
+        except redis.RedisError:
+            return False
 
 
 # ARGV[1]: JSON [key prefix, how far back entries are kept (s), the sets' lifetime (s), [[digest,
@@ -102,15 +153,12 @@ def _digest(key: Fingerprint) -> str:
 class RedisWindow:
     """:class:`features.duplicates.SharedWindow` in Redis, under ``prefix``."""
 
-    def __init__(
-        self, client: redis.Redis, prefix: str, window: timedelta, missed: Missed = _nothing
-    ) -> None:
-        self.client = client
+    def __init__(self, link: RedisLink, prefix: str, window: timedelta) -> None:
+        self.link = link
         self.prefix = prefix
         self.span = window.total_seconds()
-        self.missed = missed
-        self._exchange = client.register_script(_EXCHANGE)
-        self._remember = client.register_script(_REMEMBER)
+        self._exchange = link.client.register_script(_EXCHANGE)
+        self._remember = link.client.register_script(_REMEMBER)
 
     def exchange(self, keys: Sequence[Fingerprint], orders: Sequence[Seen]) -> list[list[Seen]]:
         batch = [
@@ -120,14 +168,15 @@ class RedisWindow:
             [[_digest(k), o.at, o.channel, o.order_id] for k, o in zip(keys, orders, strict=True)],
         ]
         try:
-            found = json.loads(self._exchange(args=[json.dumps(batch, ensure_ascii=False)]))
+            found = json.loads(
+                self.link.call(self._exchange, args=[json.dumps(batch, ensure_ascii=False)])
+            )
         except redis.RedisError as exc:
-            _went_without(
-                self.missed,
+            self.link.went_without(
                 "window",
+                exc,
                 "the shared duplicate window is unreachable (%s); this batch is read "
                 "against this process's own",
-                exc,
             )
             raise WindowUnavailable(str(exc)) from exc
         return [_entries(prior) for prior in found]
@@ -139,28 +188,26 @@ class RedisWindow:
         for order_id, at in zip(order_ids, times, strict=True):
             args += [repr(at), order_id]
         try:
-            self._remember(keys=[f"{self.prefix}:queued"], args=args)
+            self.link.call(self._remember, keys=[f"{self.prefix}:queued"], args=args)
         except redis.RedisError as exc:
-            _went_without(
-                self.missed,
+            self.link.went_without(
                 "review_marks",
+                exc,
                 "could not note %d orders sent to a person: %s",
                 len(order_ids),
-                exc,
             )
 
     def reachable(self) -> bool:
-        try:
-            return bool(self.client.ping())
-        except redis.RedisError:
-            return False
+        return self.link.reachable()
 
     def queued_among(self, order_ids: Sequence[str]) -> set[str]:
         try:
-            scores = self.client.zmscore(f"{self.prefix}:queued", list(order_ids))
+            scores = self.link.call(
+                self.link.client.zmscore, f"{self.prefix}:queued", list(order_ids)
+            )
         except redis.RedisError as exc:
-            _went_without(
-                self.missed, "review_marks", "could not read the orders sent to a person: %s", exc
+            self.link.went_without(
+                "review_marks", exc, "could not read the orders sent to a person: %s"
             )
             return set()
         return {i for i, score in zip(order_ids, scores, strict=True) if score is not None}
@@ -228,19 +275,18 @@ class RedisLedger:
 
     def __init__(
         self,
-        client: redis.Redis,
+        link: RedisLink,
         prefix: str,
         wait_s: float = 5.0,
         turn_ms: int = 10_000,
         keep_s: int = 2 * 86_400,
-        missed: Missed = _nothing,
     ) -> None:
-        self.client, self.prefix, self.missed = client, prefix, missed
+        self.link, self.prefix = link, prefix
         self.wait_s, self.turn_ms, self.keep_s = wait_s, turn_ms, keep_s
         self._keys = [f"{prefix}:ledger-turn", f"{prefix}:took:"]
         self._token = ""
-        self._begin = client.register_script(_BEGIN)
-        self._commit = client.register_script(_COMMIT)
+        self._begin = link.client.register_script(_BEGIN)
+        self._commit = link.client.register_script(_COMMIT)
 
     def _cell(self, cell: CellKey) -> str:
         sku, warehouse, on_hand, reserved = cell
@@ -253,17 +299,15 @@ class RedisLedger:
         wanted = json.dumps([list(map(self._cell, cells)), list(order_ids)], ensure_ascii=False)
         deadline, pause = time.monotonic() + self.wait_s, 0.0005
         try:
-            while (reply := self._begin(self._keys, [token, self.turn_ms, wanted])) is None:
+            ask = [token, self.turn_ms, wanted]
+            while (reply := self.link.call(self._begin, self._keys, ask)) is None:
                 if time.monotonic() > deadline:
                     raise LedgerUnavailable(f"no turn at the stock ledger in {self.wait_s} s")
                 time.sleep(pause)
                 pause = min(2 * pause, 0.01)
         except (redis.RedisError, LedgerUnavailable) as exc:
-            _went_without(
-                self.missed,
-                "ledger",
-                "the shared stock ledger: %s; this batch takes on its own",
-                exc,
+            self.link.went_without(
+                "ledger", exc, "the shared stock ledger: %s; this batch takes on its own"
             )
             raise LedgerUnavailable(str(exc)) from exc
         self._token = token
@@ -286,24 +330,19 @@ class RedisLedger:
             list(per_order.items()),
         ]
         try:
-            done = self._commit(
-                self._keys, [self._token, self.keep_s, json.dumps(batch, ensure_ascii=False)]
+            done = self.link.call(
+                self._commit,
+                self._keys,
+                [self._token, self.keep_s, json.dumps(batch, ensure_ascii=False)],
             )
         except redis.RedisError as exc:
-            _went_without(
-                self.missed,
-                "ledger",
-                "could not add %d takes to the shared stock ledger: %s",
-                len(takes),
-                exc,
+            self.link.went_without(
+                "ledger", exc, "could not add %d takes to the shared stock ledger: %s", len(takes)
             )
             return
         if not done:
-            _went_without(
-                self.missed,
-                "ledger",
-                "a batch's turn at the stock ledger ran out before its takes were added",
-            )
+            log.warning("a batch's turn at the stock ledger ran out before its takes were added")
+            self.link.missed("ledger")
 
     def abort(self) -> None:
         self.commit([])
@@ -321,7 +360,11 @@ def shared_stores(
     Redis, under the queue's name; ``missed`` is told of each batch that went without a part."""
     if not settings.shared_stream:
         return None, None
-    timeouts = {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}  # Redis gone: see above
-    client = redis.Redis.from_url(settings.redis_url, **timeouts)
+    # Redis gone: see RedisLink. No retries: a call that timed out may have run, and a script
+    # run twice would count a batch's takes twice.
+    client = redis.Redis.from_url(
+        settings.redis_url, socket_timeout=1.0, socket_connect_timeout=1.0, retry=None
+    )
+    link = RedisLink(client, missed)
     prefix = f"{settings.queue_name}:stream"
-    return RedisWindow(client, prefix, window, missed), RedisLedger(client, prefix, missed=missed)
+    return RedisWindow(link, prefix, window), RedisLedger(link, prefix)

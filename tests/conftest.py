@@ -81,7 +81,7 @@ def new_stream(request: pytest.FixtureRequest) -> Callable[..., Any]:
     process's memory, or in the local Redis (``serving.shared_stream``): each its own, or those
     of ``like`` (another process on the same stream)."""
     from features.duplicates import RecentOrders
-    from serving.shared_stream import RedisLedger, RedisWindow
+    from serving.shared_stream import RedisLedger, RedisLink, RedisWindow
 
     made = iter(range(1_000))
 
@@ -94,8 +94,9 @@ def new_stream(request: pytest.FixtureRequest) -> Callable[..., Any]:
         elif request.param == "redis":
             client, prefix = request.getfixturevalue("redis_keys")
             prefix = f"{prefix}:{next(made)}"
-            recent.shared = RedisWindow(client, prefix, window)
-            recent.stock_taken.shared = RedisLedger(client, prefix)
+            link = RedisLink(client)
+            recent.shared = RedisWindow(link, prefix, window)
+            recent.stock_taken.shared = RedisLedger(link, prefix)
         return recent
 
     return make

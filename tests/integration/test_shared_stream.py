@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from ordersight.settings import REPO_ROOT, Settings
 from ordersight.storage import SqlRepository
 from serving.app import build_services, create_app
 from serving.offline import build_scorer
-from serving.shared_stream import RedisLedger, RedisWindow, shared_stores
+from serving.shared_stream import RedisLedger, RedisLink, RedisWindow, shared_stores
 from serving.worker import QueueWorker, results_key
 from tests.conftest import service_settings
 from tests.unit.test_order_features import _after_snapshot, _flash, order, small_reference
@@ -119,7 +120,7 @@ def test_processes_exchanging_at_once_each_see_the_ones_before(redis_keys) -> No
     connection's turn) sending copies of one order at once find 0, 1, … 199 before theirs, no two
     the same count (a read and a write apart would let two read before either wrote)."""
     client, prefix = redis_keys
-    window = RedisWindow(client, prefix, timedelta(hours=24))
+    window = RedisWindow(RedisLink(client), prefix, timedelta(hours=24))
     key = ("p1381234", "330106|文三路90号501", (("milk-s1", 1),))
     found: list[int] = []
     start = threading.Barrier(8)
@@ -141,14 +142,47 @@ def test_processes_exchanging_at_once_each_see_the_ones_before(redis_keys) -> No
 def test_an_unreachable_redis_leaves_orders_scored_against_the_process_window() -> None:
     """Redis gone: the batch is read against what this process saw (a copy it scored itself is
     still found), the review marks are skipped, and nothing raises."""
-    import redis
-
-    gone = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    recent = RecentOrders(shared=RedisWindow(gone, "nowhere", timedelta(hours=24)))
+    gone = Settings(shared_stream=True, redis_url="redis://127.0.0.1:1/0")
+    missed: list[str] = []
+    window, _ = shared_stores(gone, timedelta(hours=24), missed.append)
+    recent = RecentOrders(shared=window)
     first, copy = order(oid="a", channel="tmall"), order(oid="b", channel="jd")
     assert recent.observe([first, copy]).cross_channel.tolist() == [0, 1]
     recent.remember_queued([first])
     assert recent.queued_among(["a"]) == set()
+    assert missed == ["window", "review_marks", "review_marks"]
+
+
+def test_after_a_failed_call_redis_is_not_asked_for_a_pause(redis_keys) -> None:
+    """While Redis hangs each call would wait out its own timeout: after one fails, the batches
+    of the next pause go without it at once; a pause doubles while calls go on failing; then
+    Redis is asked again."""
+    import redis
+
+    client, prefix = redis_keys
+    missed: list[str] = []
+    link = RedisLink(client, missed.append, first_pause_s=0.5)
+    recent = RecentOrders(shared=RedisWindow(link, prefix, timedelta(hours=24)))
+
+    def cannot_connect() -> None:
+        raise redis.ConnectionError("Error 111 connecting: Connection refused.")
+
+    def shared_keys() -> int:
+        return len(client.keys(f"{prefix}:dup:*"))
+
+    with pytest.raises(redis.ConnectionError):
+        link.call(cannot_connect)
+    recent.observe([order(oid="a", channel="tmall")])
+    assert missed == ["window"] and shared_keys() == 0  # Redis is up, and not asked
+    time.sleep(0.6)
+    with pytest.raises(redis.ConnectionError):  # asked again, failing again: a 1 s pause
+        link.call(cannot_connect)
+    time.sleep(0.6)
+    recent.observe([order(oid="b", channel="jd")])
+    assert missed == ["window", "window"] and shared_keys() == 0
+    time.sleep(0.5)
+    recent.observe([order(oid="c", channel="pdd")])
+    assert missed == ["window", "window"] and shared_keys() == 1
 
 
 def test_the_api_reports_an_unreachable_shared_stream_and_goes_on_scoring(
@@ -177,8 +211,9 @@ def flash_ref() -> ReferenceData:
 def _process(redis_keys) -> RecentOrders:
     """One process's order stream, its window and ledger in Redis under the test's prefix."""
     client, prefix = redis_keys
-    recent = RecentOrders(shared=RedisWindow(client, prefix, timedelta(hours=24)))
-    recent.stock_taken.shared = RedisLedger(client, prefix)
+    link = RedisLink(client)
+    recent = RecentOrders(shared=RedisWindow(link, prefix, timedelta(hours=24)))
+    recent.stock_taken.shared = RedisLedger(link, prefix)
     return recent
 
 
@@ -233,12 +268,12 @@ def test_a_turn_that_fails_while_reading_in_is_ended_at_once(redis_keys, flash_r
     out (10 s, then 5 s of waiting and taking on its own)."""
     client, prefix = redis_keys
     failing = RecentOrders()
-    failing.stock_taken.shared = _ShortReply(client, prefix)
+    failing.stock_taken.shared = _ShortReply(RedisLink(client), prefix)
     with pytest.raises(ValueError):
         order_feature_frame([_flash(1, 2)], flash_ref, failing)
     assert client.exists(f"{prefix}:ledger-turn") == 0
     other = RecentOrders()
-    other.stock_taken.shared = RedisLedger(client, prefix, wait_s=0.5)
+    other.stock_taken.shared = RedisLedger(RedisLink(client), prefix, wait_s=0.5)
     assert _short(order_feature_frame([_flash(2, 5)], flash_ref, other)) == [0]  # took its turn
 
 
@@ -248,11 +283,12 @@ def test_a_batch_that_gets_no_turn_in_time_takes_on_its_own_and_says_so(
     """Another process holds the turn (a long batch, or one that died holding it): after
     ``wait_s`` the batch reads and takes on its process's own ledger, and the miss is told."""
     client, prefix = redis_keys
-    holder = RedisLedger(client, prefix)
+    holder = RedisLedger(RedisLink(client), prefix)
     holder.begin([], [])
     missed: list[str] = []
     waiting = RecentOrders()
-    waiting.stock_taken.shared = RedisLedger(client, prefix, wait_s=0.2, missed=missed.append)
+    link = RedisLink(client, missed.append)
+    waiting.stock_taken.shared = RedisLedger(link, prefix, wait_s=0.2)
     assert _short(order_feature_frame([_flash(1, 5)], flash_ref, waiting)) == [0]  # its own 5
     assert missed == ["ledger"]
     holder.commit([])
