@@ -83,7 +83,7 @@ class RedisLink:
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if time.monotonic() < self._until:
-            raise _NotAsked(f"Redis failed {self._pause} s ago or less: not asked")
+            raise _NotAsked(f"not asked: a call failed, and Redis rests {self._pause} s")
         try:
             answer = fn(*args, **kwargs)
         except (redis.ConnectionError, redis.TimeoutError):
