@@ -17,7 +17,9 @@ sourcing warehouse, and later orders read the snapshot's ``reserved`` plus what 
   system has not seen those orders yet).
 - The counts are this process's own, unless ``shared`` is set: then a batch takes its turn with
   the other processes (the API, queue workers), reads their counts for its SKUs, and adds its
-  takes before the next batch's turn, so two workers cannot sell the same last units.
+  takes before the next batch's turn, so two workers cannot sell the same last units. A batch
+  that cannot reach the shared ledger takes on this process's own, and its takes are added at
+  the next turn that reaches it (the other processes do not see them until then).
 """
 
 from __future__ import annotations
@@ -75,11 +77,8 @@ class SharedLedger(Protocol):
         ...
 
     def commit(self, takes: Sequence[Take]) -> None:
-        """Add the turn's takes and end the turn."""
-        ...
-
-    def abort(self) -> None:
-        """End the turn without takes (the batch failed)."""
+        """Add the turn's takes and end the turn. Raises :class:`LedgerUnavailable` when the
+        takes could not be added."""
         ...
 
 
@@ -107,15 +106,20 @@ class StockLedger:
     _key: tuple[int, ...] | None = None
     _matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     _pending: list[Take] | None = None  # a shared turn's takes, until it ends
+    # takes made alone while the shared ledger could not be reached, for the next turn; the
+    # first ``_carried`` of a turn's pending takes are those
+    _unshared: list[Take] = field(default_factory=list)
+    _carried: int = 0
 
     def __getstate__(self) -> dict:
         """Kept (pickled) without the matrix: it is by position in one process's reference
         index; :meth:`matrix` builds it again from the entries, which name their cells. Nor
         ``shared``: a connection, not state."""
-        return {"taken": self._taken, "by_order": self._by_order}
+        return {"taken": self._taken, "by_order": self._by_order, "unshared": self._unshared}
 
     def __setstate__(self, state: dict) -> None:
         self._taken, self._by_order = state["taken"], state["by_order"]
+        self._unshared, self._carried = state["unshared"], 0
         self._key, self._matrix = None, np.zeros((0, 0))
         self.shared, self._pending = None, None
 
@@ -127,7 +131,8 @@ class StockLedger:
         return _Turn(self, idx, skus, retried)
 
     def _begin(self, idx: ReferenceIndex, skus: np.ndarray, retried: Sequence[str]) -> None:
-        """Start a shared turn: the shared counts of ``skus`` at every warehouse replace ours."""
+        """Start a shared turn: the shared counts of ``skus`` at every warehouse, plus what
+        this process took alone since its last turn, replace ours."""
         if self.shared is None:
             return
         matrix = self.matrix(idx)
@@ -137,9 +142,14 @@ class StockLedger:
             counts, takes = self.shared.begin(keys, retried)
         except LedgerUnavailable:
             return
-        self._pending = []
+        self._pending, self._unshared = self._unshared, []
+        self._carried = len(self._pending)
+        alone: dict[CellKey, float] = {}
+        for _, key, count in self._pending:
+            alone[key] = alone.get(key, 0.0) + count
         try:  # the turn is held: a failure here must end it (``with`` runs no exit then)
-            for cell, key, units in zip(cells, keys, counts, strict=True):
+            for cell, key, shared_units in zip(cells, keys, counts, strict=True):
+                units = shared_units + alone.get(key, 0.0)
                 matrix[cell] = units
                 if units:
                     self._taken[cell] = _Taken(*key, units=units)
@@ -154,14 +164,21 @@ class StockLedger:
             raise
 
     def _end(self, failed: bool) -> None:
-        """End a shared turn: its takes added, or none where the batch failed."""
+        """End a shared turn: its takes added, or where the batch failed only those made alone
+        before it; takes that cannot be added wait for the next turn."""
         if self.shared is None or self._pending is None:
             return
         pending, self._pending = self._pending, None
-        if failed:
-            self.shared.abort()
-        else:
-            self.shared.commit(pending)
+        adding = pending[: self._carried] if failed else pending
+        try:
+            self.shared.commit(adding)
+        except LedgerUnavailable:
+            self._keep_unshared(adding)
+
+    def _keep_unshared(self, takes: list[Take]) -> None:
+        """Keep takes for the next turn (the latest :data:`REMEMBERED_ORDERS`)."""
+        self._unshared += takes
+        del self._unshared[:-REMEMBERED_ORDERS]
 
     def matrix(self, idx: ReferenceIndex) -> np.ndarray:
         """Units taken as an (SKU, warehouse) array aligned with ``idx``; the counts of rows the
@@ -232,6 +249,7 @@ class StockLedger:
             took[some].tolist(),
         )
         by_order = self._by_order
+        alone: list[Take] = []
         for o, cell, q in zip(order, zip(sku, wh, strict=True), units, strict=True):
             entry = self._taken.get(cell)
             if entry is None:
@@ -241,6 +259,10 @@ class StockLedger:
             by_order.setdefault(lines.order_ids[o], []).append((entry, q))
             if self._pending is not None:
                 self._pending.append((lines.order_ids[o], entry.key, q))
+            elif self.shared is not None:  # taken alone: the shared ledger was not reached
+                alone.append((lines.order_ids[o], entry.key, q))
+        if alone:
+            self._keep_unshared(alone)
         while len(by_order) > REMEMBERED_ORDERS:
             by_order.popitem(last=False)
 

@@ -337,15 +337,15 @@ class RedisLedger:
             )
         except redis.RedisError as exc:
             self.link.went_without(
-                "ledger", exc, "could not add %d takes to the shared stock ledger: %s", len(takes)
+                "ledger",
+                exc,
+                "could not add %d takes to the shared stock ledger (kept for the next turn): %s",
+                len(takes),
             )
-            return
+            raise LedgerUnavailable(str(exc)) from exc
         if not done:
             log.warning("a batch's turn at the stock ledger ran out before its takes were added")
             self.link.missed("ledger")
-
-    def abort(self) -> None:
-        self.commit([])
 
 
 def _take(cell: list, units: float) -> tuple[CellKey, float]:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 
 from features.duplicates import RecentOrders, Seen
@@ -63,6 +64,11 @@ def _scored(worker: QueueWorker, order: dict) -> dict:
 def _an_order(small_world: Path, phone: str) -> dict:
     order = json.loads((small_world / "orders.jsonl").read_text(encoding="utf-8").splitlines()[0])
     return dict(order, address=dict(order["address"], phone=phone))  # no other order's customer
+
+
+def _cannot_connect() -> None:
+    """What a call meets while Redis refuses connections."""
+    raise redis.ConnectionError("Error 111 connecting: Connection refused.")
 
 
 @pytest.mark.parametrize("shared", [True, False])
@@ -157,26 +163,21 @@ def test_after_a_failed_call_redis_is_not_asked_for_a_pause(redis_keys) -> None:
     """While Redis hangs each call would wait out its own timeout: after one fails, the batches
     of the next pause go without it at once; a pause doubles while calls go on failing; then
     Redis is asked again."""
-    import redis
-
     client, prefix = redis_keys
     missed: list[str] = []
     link = RedisLink(client, missed.append, first_pause_s=0.5)
     recent = RecentOrders(shared=RedisWindow(link, prefix, timedelta(hours=24)))
 
-    def cannot_connect() -> None:
-        raise redis.ConnectionError("Error 111 connecting: Connection refused.")
-
     def shared_keys() -> int:
         return len(client.keys(f"{prefix}:dup:*"))
 
     with pytest.raises(redis.ConnectionError):
-        link.call(cannot_connect)
+        link.call(_cannot_connect)
     recent.observe([order(oid="a", channel="tmall")])
     assert missed == ["window"] and shared_keys() == 0  # Redis is up, and not asked
     time.sleep(0.6)
     with pytest.raises(redis.ConnectionError):  # asked again, failing again: a 1 s pause
-        link.call(cannot_connect)
+        link.call(_cannot_connect)
     time.sleep(0.6)
     recent.observe([order(oid="b", channel="jd")])
     assert missed == ["window", "window"] and shared_keys() == 0
@@ -292,8 +293,47 @@ def test_a_batch_that_gets_no_turn_in_time_takes_on_its_own_and_says_so(
     assert _short(order_feature_frame([_flash(1, 5)], flash_ref, waiting)) == [0]  # its own 5
     assert missed == ["ledger"]
     holder.commit([])
-    assert _short(order_feature_frame([_flash(2, 1)], flash_ref, waiting)) == [0]
-    assert missed == ["ledger"]  # the turn came: the shared count (without the 5 taken alone)
+    assert _short(order_feature_frame([_flash(2, 1)], flash_ref, waiting)) == [1]  # none left
+    assert missed == ["ledger"]  # the turn came, and the 5 taken alone were added
+    assert _short(order_feature_frame([_flash(3, 1)], flash_ref, _process(redis_keys))) == [1]
+
+
+class _RedisGoesAway(RedisLedger):
+    """A ledger whose Redis refuses a connection once, for a pause of 0.3 s: before its next
+    turn, or during it (after the counts are read, before the takes are added)."""
+
+    def __init__(self, client, prefix: str, when: str) -> None:
+        super().__init__(RedisLink(client, first_pause_s=0.3), prefix, turn_ms=300)
+        self.when: str | None = when
+
+    def begin(self, cells, order_ids):
+        if self.when == "before the turn":
+            self._away()
+        got = super().begin(cells, order_ids)
+        if self.when == "during the turn":
+            self._away()
+        return got
+
+    def _away(self) -> None:
+        self.when = None
+        with pytest.raises(redis.ConnectionError):
+            self.link.call(_cannot_connect)
+
+
+@pytest.mark.parametrize("when", ["before the turn", "during the turn"])
+def test_takes_made_while_redis_was_away_are_added_when_it_returns(
+    redis_keys, flash_ref, when: str
+) -> None:
+    """A batch that could not reach the shared ledger took alone; its takes are added at its
+    process's next turn, so the other processes do not sell those units again."""
+    client, prefix = redis_keys
+    one = RecentOrders()
+    one.stock_taken.shared = _RedisGoesAway(client, prefix, when)
+    assert _short(order_feature_frame([_flash(1, 3)], flash_ref, one)) == [0]  # 3 of 5, alone
+    time.sleep(0.4)  # Redis answers again (and a turn left held has run out)
+    assert _short(order_feature_frame([_flash(2, 1)], flash_ref, one)) == [0]  # 4 of 5
+    other = _process(redis_keys)
+    assert _short(order_feature_frame([_flash(3, 2)], flash_ref, other)) == [1]  # 1 left
 
 
 def test_a_stream_saved_at_stop_leaves_its_connections_out(
