@@ -336,6 +336,23 @@ def test_takes_made_while_redis_was_away_are_added_when_it_returns(
     assert _short(order_feature_frame([_flash(3, 2)], flash_ref, other)) == [1]  # 1 left
 
 
+def test_takes_made_alone_are_added_after_a_restart(redis_keys, flash_ref, tmp_path: Path):
+    """The takes waiting for a turn are in the state a process saves when it stops."""
+    from serving.stream_state import load_stream_state, save_stream_state
+
+    client, prefix = redis_keys
+    one = RecentOrders()
+    one.stock_taken.shared = _RedisGoesAway(client, prefix, "before the turn")
+    assert _short(order_feature_frame([_flash(1, 3)], flash_ref, one)) == [0]  # alone
+    save_stream_state(one, tmp_path / "worker.pickle")
+    restarted = load_stream_state(tmp_path / "worker.pickle")
+    assert restarted is not None
+    restarted.stock_taken.shared = RedisLedger(RedisLink(client), prefix)
+    assert _short(order_feature_frame([_flash(2, 1)], flash_ref, restarted)) == [0]  # 4 of 5
+    other = _process(redis_keys)
+    assert _short(order_feature_frame([_flash(3, 2)], flash_ref, other)) == [1]  # 1 left
+
+
 def test_a_stream_saved_at_stop_leaves_its_connections_out(
     redis_keys, settings: Settings, tmp_path: Path
 ) -> None:
