@@ -101,9 +101,10 @@ class RedisLink:
         self.missed(part)
 
     def reachable(self) -> bool:
-        """Whether Redis answers a PING now (asked even during a pause)."""
+        """Whether Redis answers a PING now; during a pause it is not asked (a readiness probe
+        must not wait out a hung Redis's timeout each time)."""
         try:
-            return bool(self.client.ping())
+            return bool(self.call(self.client.ping))
         except redis.RedisError:
             return False
 

@@ -175,6 +175,7 @@ def test_after_a_failed_call_redis_is_not_asked_for_a_pause(redis_keys) -> None:
         link.call(_cannot_connect)
     recent.observe([order(oid="a", channel="tmall")])
     assert missed == ["window"] and shared_keys() == 0  # Redis is up, and not asked
+    assert not link.reachable()  # nor by a readiness probe
     time.sleep(0.6)
     with pytest.raises(redis.ConnectionError):  # asked again, failing again: a 1 s pause
         link.call(_cannot_connect)
@@ -184,6 +185,7 @@ def test_after_a_failed_call_redis_is_not_asked_for_a_pause(redis_keys) -> None:
     time.sleep(0.5)
     recent.observe([order(oid="c", channel="pdd")])
     assert missed == ["window", "window"] and shared_keys() == 1
+    assert link.reachable()
 
 
 def test_the_api_reports_an_unreachable_shared_stream_and_goes_on_scoring(
