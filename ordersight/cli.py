@@ -94,11 +94,22 @@ def worker(
         str | None,
         typer.Option(help="this worker's name (default: the host's); one per running worker"),
     ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="serve Prometheus metrics on this port (default: none)")
+    ] = None,
+    metrics_host: Annotated[str, typer.Option(help="the metrics server's address")] = "127.0.0.1",
 ) -> None:
     """Score orders from the Redis queue (ORDERSIGHT_QUEUE_NAME) and push results back."""
     from serving.worker import run_worker
 
-    processed = run_worker(get_settings(), batch_size=batch, once=once, consumer=consumer)
+    processed = run_worker(
+        get_settings(),
+        batch_size=batch,
+        once=once,
+        consumer=consumer,
+        metrics_port=metrics_port,
+        metrics_host=metrics_host,
+    )
     console.print(f"scored {processed} orders")
 
 

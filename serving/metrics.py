@@ -38,6 +38,12 @@ class Metrics:
             registry=r,
         )
 
+        self.worker_errors = Counter(
+            "ordersight_worker_errors",
+            "Queue payloads pushed to the errors list (invalid, or the scorer failed on them)",
+            registry=r,
+        )
+
     def missed_shared(self, part: str) -> None:
         self.shared_stream_misses.labels(part).inc()
 

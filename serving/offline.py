@@ -16,6 +16,7 @@ from ordersight.rules.store import RuleStore
 from ordersight.schema import Order, ScoreResult
 from ordersight.settings import Settings
 from serving.errors import first_problem, validation_details
+from serving.metrics import Metrics
 from serving.service import Scorer
 from serving.state import ModelHolder, ReferenceHolder
 
@@ -30,11 +31,13 @@ def known_features() -> set[str]:
     return set(FEATURES) | {f"addr_{name}" for name in ADDRESS_FEATURES} | {"channel"}
 
 
-def build_scorer(settings: Settings, rules_file: Path | None = None) -> Scorer:
+def build_scorer(
+    settings: Settings, rules_file: Path | None = None, metrics: Metrics | None = None
+) -> Scorer:
     models = ModelHolder(settings.tracking_uri)
     models.refresh()
     rules = RuleStore(rules_file or settings.rules_file, known_features())
-    return Scorer(ReferenceHolder(settings.reference_dir), rules, models)
+    return Scorer(ReferenceHolder(settings.reference_dir), rules, models, metrics)
 
 
 def read_orders(path: Path) -> Iterator[tuple[int, Order | str]]:

@@ -14,19 +14,24 @@ from pydantic import BaseModel
 from features.duplicates import RecentOrders
 from ordersight.schema import Order, ScoreResult
 from ordersight.storage import Repository, now
+from serving.metrics import Metrics
 from serving.services import Services
 
 
 def record(services: Services, orders: Sequence[Order], results: Sequence[ScoreResult]) -> None:
     """Count actions and issues; store review / hold decisions (one insert per batch)."""
-    metrics = services.metrics
+    count_results(services.metrics, results)
+    save_for_review(services.repo, services.scorer.recent, orders, results)
+
+
+def count_results(metrics: Metrics, results: Sequence[ScoreResult]) -> None:
+    """Actions and issues into the counters, whichever path scored them."""
     # counted first, then one increment per label (a labelled child costs a lookup and a lock)
     for action, count in Counter(r.action for r in results).items():
         metrics.orders.labels(action).inc(count)
     issues = Counter((i.type, i.scored_by) for r in results for i in r.issues)
     for (issue_type, scored_by), count in issues.items():
         metrics.issues.labels(issue_type, scored_by).inc(count)
-    save_for_review(services.repo, services.scorer.recent, orders, results)
 
 
 def save_for_review(

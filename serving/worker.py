@@ -13,6 +13,10 @@ order, to be scored once more: its results are pushed once, and the review queue
 decision per order should the stopped run have stored some. A batch the scorer fails on is scored
 again one order at a time, and an order that fails alone goes to the errors list with the reason
 (:meth:`Scorer.score_each`): one bad order neither sinks its batch nor stops the worker.
+
+With ``--metrics-port`` a worker serves its Prometheus metrics on that port (`/metrics`, as the
+API's: orders by action, issues, batch latency, invalid and failed payloads, the shared stream's
+misses, shadow disagreements).
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ import logging
 import signal
 import socket
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import redis
+from prometheus_client import start_http_server
 from pydantic import ValidationError
 
 from ordersight.schema import Order
@@ -32,8 +38,9 @@ from ordersight.settings import Settings
 from ordersight.storage import Repository, SqlRepository
 from serving.errors import first_problem, validation_details
 from serving.heap import freeze_startup_heap
+from serving.metrics import Metrics
 from serving.offline import build_scorer
-from serving.recording import save_for_review, scored_only
+from serving.recording import count_results, save_for_review, scored_only
 from serving.service import Scorer
 from serving.shared_stream import shared_stores
 from serving.stream_state import stream_state_path
@@ -88,6 +95,7 @@ class QueueWorker:
     repo: Repository
     queue: str
     consumer: str
+    metrics: Metrics = field(default_factory=Metrics)
 
     @property
     def processing(self) -> str:
@@ -106,6 +114,7 @@ class QueueWorker:
         payloads = self._take(batch_size, wait_s)
         if not payloads:
             return 0
+        start = time.perf_counter()
         orders: list[Order] = []
         raws: list[bytes] = []
         errors: list[str] = []
@@ -130,6 +139,10 @@ class QueueWorker:
             pipe.lpush(errors_key(self.queue), *errors)
         pipe.delete(self.processing)
         pipe.execute()
+        count_results(self.metrics, results)
+        self.metrics.latency.labels("worker").observe(time.perf_counter() - start)
+        if errors:
+            self.metrics.worker_errors.inc(len(errors))
         return len(payloads)
 
     def _take(self, batch_size: int, wait_s: float) -> list[bytes]:
@@ -144,10 +157,17 @@ class QueueWorker:
 
 
 def run_worker(
-    settings: Settings, batch_size: int = 500, once: bool = False, consumer: str | None = None
+    settings: Settings,
+    batch_size: int = 500,
+    once: bool = False,
+    consumer: str | None = None,
+    metrics_port: int | None = None,
+    metrics_host: str = "127.0.0.1",
 ) -> int:
-    """Score the queue until stopped (or, with ``once``, until it is empty); how many payloads."""
-    scorer = build_scorer(settings)
+    """Score the queue until stopped (or, with ``once``, until it is empty); how many payloads.
+    With ``metrics_port``, its Prometheus metrics are served at ``metrics_host:metrics_port``."""
+    metrics = Metrics()
+    scorer = build_scorer(settings, metrics=metrics)
     scorer.warm_up()
     settings.home.mkdir(parents=True, exist_ok=True)
     worker = QueueWorker(
@@ -156,12 +176,17 @@ def run_worker(
         repo=SqlRepository.from_url(settings.database_url),
         queue=settings.queue_name,
         consumer=consumer or socket.gethostname(),
+        metrics=metrics,
     )
     stream = stream_state_path(settings.home, f"worker-{worker.consumer}")
     scorer.resume_stream(stream)
-    scorer.share_stream(*shared_stores(settings, scorer.recent.window))
+    scorer.share_stream(*shared_stores(settings, scorer.recent.window, metrics.missed_shared))
     freeze_startup_heap()
     worker.recover()
+    served = None
+    if metrics_port is not None:
+        served, _ = start_http_server(metrics_port, metrics_host, registry=metrics.registry)
+        log.info("metrics on http://%s:%d/metrics", metrics_host, metrics_port)
     # a service manager stops the worker with SIGTERM: it ends after the batch in hand (or the
     # wait for one, a second at most) and saves the state
     stopping = threading.Event()
@@ -176,4 +201,7 @@ def run_worker(
     finally:
         signal.signal(signal.SIGTERM, previous)
         scorer.save_stream(stream)
+        if served is not None:
+            served.shutdown()
+            served.server_close()
     return total

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from ordersight.settings import REPO_ROOT, Settings
@@ -83,6 +84,20 @@ def test_worker_scores_queue_stores_decisions_and_keeps_bad_payloads(
     assert {d["order_id"] for d in stored} == flagged
     assert redis_client.llen(worker.processing) == 0
     assert worker.drain_once(batch_size=100, wait_s=0.1) == 0
+    counted = _samples(worker.metrics.render().decode())
+    assert _orders_scored(counted) == 40
+    assert counted["ordersight_worker_errors_total"] == 1
+    assert counted['ordersight_score_seconds_count{endpoint="worker"}'] == 1  # one batch
+
+
+def _samples(text: str) -> dict[str, float]:
+    """Prometheus text as sample name (with labels) → value."""
+    lines = [line.rsplit(" ", 1) for line in text.splitlines() if line and line[0] != "#"]
+    return {name: float(value) for name, value in lines}
+
+
+def _orders_scored(samples: dict[str, float]) -> float:
+    return sum(v for k, v in samples.items() if k.startswith("ordersight_orders_scored_total"))
 
 
 def test_a_batch_left_unfinished_goes_back_to_the_head_of_the_queue(
@@ -172,9 +187,11 @@ def test_a_worker_stopped_by_its_service_manager_saves_what_it_learnt(
     redis_client, settings: Settings, payloads: list[str]
 ) -> None:
     """SIGTERM (systemd, Kubernetes) ends the worker after the batch in hand with exit code 0,
-    and it keeps the order stream's state for its next start."""
+    and it keeps the order stream's state for its next start. Meanwhile it serves its metrics
+    (``--metrics-port``)."""
     import os
     import signal
+    import socket
     import subprocess
     import sys
     import time
@@ -186,7 +203,11 @@ def test_a_worker_stopped_by_its_service_manager_saves_what_it_learnt(
         "ORDERSIGHT_QUEUE_NAME": settings.queue_name,
     }
     redis_client.lpush(settings.queue_name, *payloads)
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     command = [sys.executable, "-m", "ordersight.cli", "worker", "--consumer", "svc"]
+    command += ["--metrics-port", str(port)]
     log = settings.home / "worker.log"  # its status line and logs (stderr), read at the end
     with log.open("w") as err:
         proc = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stderr=err)
@@ -195,6 +216,11 @@ def test_a_worker_stopped_by_its_service_manager_saves_what_it_learnt(
         while redis_client.llen(results_key(settings.queue_name)) < len(payloads):
             assert proc.poll() is None and time.monotonic() < deadline, "the worker did not score"
             time.sleep(0.2)
+        metrics = f"http://127.0.0.1:{port}/metrics"  # counted just after the results are pushed
+        while _orders_scored(_samples(httpx.get(metrics, timeout=5).text)) < len(payloads):
+            assert time.monotonic() < deadline, "the worker's metrics did not count its orders"
+            time.sleep(0.1)
+        assert _orders_scored(_samples(httpx.get(metrics, timeout=5).text)) == len(payloads)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
