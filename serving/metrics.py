@@ -37,7 +37,6 @@ class Metrics:
             ["part"],
             registry=r,
         )
-
         self.worker_errors = Counter(
             "ordersight_worker_errors",
             "Queue payloads pushed to the errors list (invalid, or the scorer failed on them)",
