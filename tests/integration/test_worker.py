@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from ordersight.settings import REPO_ROOT, Settings
 from ordersight.storage import SqlRepository
@@ -84,20 +85,20 @@ def test_worker_scores_queue_stores_decisions_and_keeps_bad_payloads(
     assert {d["order_id"] for d in stored} == flagged
     assert redis_client.llen(worker.processing) == 0
     assert worker.drain_once(batch_size=100, wait_s=0.1) == 0
-    counted = _samples(worker.metrics.render().decode())
-    assert _orders_scored(counted) == 40
-    assert counted["ordersight_worker_errors_total"] == 1
-    assert counted['ordersight_score_seconds_count{endpoint="worker"}'] == 1  # one batch
+    counted = worker.metrics.registry.get_sample_value
+    assert _orders_scored(worker.metrics.render().decode()) == 40
+    assert counted("ordersight_worker_errors_total") == 1
+    assert counted("ordersight_score_seconds_count", {"endpoint": "worker"}) == 1  # one batch
 
 
-def _samples(text: str) -> dict[str, float]:
-    """Prometheus text as sample name (with labels) → value."""
-    lines = [line.rsplit(" ", 1) for line in text.splitlines() if line and line[0] != "#"]
-    return {name: float(value) for name, value in lines}
-
-
-def _orders_scored(samples: dict[str, float]) -> float:
-    return sum(v for k, v in samples.items() if k.startswith("ordersight_orders_scored_total"))
+def _orders_scored(metrics: str) -> float:
+    """Orders counted in Prometheus text, every action together."""
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(metrics)
+        for s in family.samples
+        if s.name == "ordersight_orders_scored_total"
+    )
 
 
 def test_a_batch_left_unfinished_goes_back_to_the_head_of_the_queue(
@@ -217,10 +218,10 @@ def test_a_worker_stopped_by_its_service_manager_saves_what_it_learnt(
             assert proc.poll() is None and time.monotonic() < deadline, "the worker did not score"
             time.sleep(0.2)
         metrics = f"http://127.0.0.1:{port}/metrics"  # counted just after the results are pushed
-        while _orders_scored(_samples(httpx.get(metrics, timeout=5).text)) < len(payloads):
+        while _orders_scored(httpx.get(metrics, timeout=5).text) < len(payloads):
             assert time.monotonic() < deadline, "the worker's metrics did not count its orders"
             time.sleep(0.1)
-        assert _orders_scored(_samples(httpx.get(metrics, timeout=5).text)) == len(payloads)
+        assert _orders_scored(httpx.get(metrics, timeout=5).text) == len(payloads)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
