@@ -1,5 +1,6 @@
-"""The duplicate window shared in Redis (serving/shared_stream.py): processes scoring one order
-stream (queue workers, the API) see one another's orders. Real Redis, real workers' path."""
+"""The duplicate window and the stock ledger shared in Redis (serving/shared_stream.py):
+processes scoring one order stream (queue workers, the API) see one another's orders and takes,
+and go on without Redis when it fails. Real Redis, real workers' path."""
 
 from __future__ import annotations
 
