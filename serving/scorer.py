@@ -272,6 +272,7 @@ def _assemble(
     scores: dict[str, float] = {}
     scored_by: dict[str, Any] = {}
     issues: list[Issue] = []
+    model_codes: dict[str, str] = {}
     rule_scores = hit_scores(hits) if hits else {}
     over_review = False
     for kind, scored, score_of, shown_of, code_of, evidence_of, review in per_kind:
@@ -282,9 +283,11 @@ def _assemble(
             score = score_of[i]
             scores[kind] = shown = shown_of[i]
             scored_by[kind] = "model"
-            if score >= review and code_of[i]:
+            code = code_of[i]
+            if score >= review and code:
+                model_codes[kind] = code
                 row = _Row(cols, i)
-                issues.append(_model_issue(kind, code_of[i], score, row, parsed, evidence_of[i]))
+                issues.append(_model_issue(kind, code, score, row, parsed, evidence_of[i]))
         over_review = over_review or shown >= review
     # Most orders: no issue, no rule hit and every shown score under its review threshold (so
     # under hold too), which `decide` would pass; it is asked only about the others.
@@ -296,7 +299,7 @@ def _assemble(
                 issues.append(_rule_issue(hit, parsed))
                 seen.add(hit.code)
             scores.setdefault(hit.type, round(hit.score, 4))
-        action = decide(rules, scores, hits)
+        action = decide(rules, scores, hits, model_codes)
         if action == "pass" and issues:
             action = "review"
     return trusted(

@@ -308,16 +308,41 @@ def hit_scores(hits: Sequence[RuleHit]) -> dict[str, float]:
     return out
 
 
-def decide(ruleset: RuleSet, type_scores: Mapping[str, float], hits: Sequence[RuleHit]) -> Action:
-    """The order's action: any hold hit or score over its hold threshold holds it, and so on."""
+def decide(
+    ruleset: RuleSet,
+    type_scores: Mapping[str, float],
+    hits: Sequence[RuleHit],
+    model_codes: Mapping[str, str] | None = None,
+) -> Action:
+    """The order's action: any hold hit or score over its hold threshold holds it, and so on.
+
+    ``model_codes`` are the codes of the models' issues by type. A type whose issues all have a
+    ``review_only`` code sends the order to review at most, however high its score (a region
+    written short or twice: the parcel arrives, the suggestion is for the record).
+    """
     over_review = False
     for issue_type, score in type_scores.items():
         t = ruleset.thresholds.get(issue_type)
         if t is None:
             continue
-        if score >= t.hold:
+        if score >= t.hold and not _review_only(ruleset, issue_type, hits, model_codes):
             return "hold"
         over_review = over_review or score >= t.review
     if any(h.action == "hold" for h in hits):
         return "hold"
     return "review" if hits or over_review else "pass"
+
+
+def _review_only(
+    ruleset: RuleSet,
+    issue_type: str,
+    hits: Sequence[RuleHit],
+    model_codes: Mapping[str, str] | None,
+) -> bool:
+    """Whether the type's issues (at least one) all have a ``review_only`` code."""
+    if not ruleset.review_only:
+        return False
+    codes = {h.code for h in hits if h.type == issue_type}
+    if model_codes and issue_type in model_codes:
+        codes.add(model_codes[issue_type])
+    return bool(codes) and codes <= ruleset.review_only

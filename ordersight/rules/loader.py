@@ -68,7 +68,8 @@ def parse_rules(data: bytes, source: str, known_features: set[str] | None = None
     thresholds = {t: Thresholds(v["review"], v["hold"]) for t, v in doc["thresholds"].items()}
     rules = [_build(r) for r in doc["rules"]]
     version = hashlib.sha1(data).hexdigest()[:7]
-    return RuleSet(version=version, thresholds=thresholds, rules=rules, source=source)
+    review_only = frozenset(doc.get("review_only", ()))
+    return RuleSet(version, thresholds, rules, source, review_only)
 
 
 def _where(doc: Any, path: list[Any]) -> str:
@@ -114,6 +115,10 @@ def _semantic_problems(doc: dict[str, Any], known: set[str] | None) -> Iterator[
     for t, v in doc["thresholds"].items():
         if v["review"] > v["hold"]:
             yield f"file at thresholds.{t}: review {v['review']} is above hold {v['hold']}"
+    review_only = set(doc.get("review_only", ()))
+    for i, code in enumerate(doc.get("review_only", ())):
+        if code not in CODES:
+            yield f"file at review_only[{i}]: unknown issue code {code!r} (see ordersight/codes.py)"
     names = Counter(r["name"] for r in doc["rules"])
     for i, r in enumerate(doc["rules"]):
         at = f"rule {r['name']!r} (rules[{i}])"
@@ -131,7 +136,9 @@ def _semantic_problems(doc: dict[str, Any], known: set[str] | None) -> Iterator[
             yield f"{at} at type: fallback rules stand in for a model; {r['type']} has none"
         then = r["then"]
         hold = doc["thresholds"][r["type"]]["hold"]
-        if then["action"] == "review" and then["score"] >= hold:
+        if then["action"] == "hold" and code in review_only:
+            yield f"{at} at then.action: {code} is review_only, so its rules cannot hold orders"
+        elif then["action"] == "review" and then["score"] >= hold and code not in review_only:
             yield (
                 f"{at} at then.score: {then['score']} reaches the {r['type']} hold threshold"
                 f" {hold}, so this review rule would hold orders; lower it or use action: hold"
@@ -199,4 +206,5 @@ def summary(ruleset: RuleSet) -> dict[str, Any]:
         "thresholds": {
             t: {"review": v.review, "hold": v.hold} for t, v in ruleset.thresholds.items()
         },
+        "review_only": sorted(ruleset.review_only),
     }

@@ -71,6 +71,9 @@ class RuleSet:
     thresholds: dict[str, Thresholds]
     rules: list[Rule]
     source: str = ""
+    # codes that send an order to a person at most: a score over its type's hold threshold
+    # does not stop an order when every issue of that type has one of these codes
+    review_only: frozenset[str] = frozenset()
 
     @property
     def active(self) -> list[Rule]:

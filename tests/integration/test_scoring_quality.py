@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ordersight.rules.loader import load_rules
 from ordersight.schema import Order, ScoreResult
 from serving.offline import build_scorer
 from serving.service import Scorer
@@ -88,6 +89,28 @@ def test_few_clean_orders_go_to_a_person(held_out: dict) -> None:
     share = sent / len(clean)
     print(f"clean orders sent to a person: {share:.2%} of {len(clean)}")
     assert share <= 0.07
+
+
+def test_review_only_codes_send_to_a_person_but_never_hold(held_out: dict) -> None:
+    """A district written short, a former name, a level written twice: the model is sure of them
+    (scores over the address hold threshold), yet the order is reviewed, not stopped; the other
+    address codes still hold."""
+    rules = load_rules(held_out["settings"].rules_file)
+    hold_at = rules.thresholds["address"].hold
+    only = [
+        r
+        for r in held_out["results"]
+        if r.issues and {i.code for i in r.issues} <= rules.review_only
+    ]
+    assert {r.action for r in only} == {"review"}
+    assert sum(r.scores["address"] >= hold_at for r in only) > 0.5 * len(only)
+    held = [
+        r
+        for r in held_out["results"]
+        if any(i.type == "address" and i.code not in rules.review_only for i in r.issues)
+        and r.scores["address"] >= hold_at
+    ]
+    assert held and {r.action for r in held} == {"hold"}
 
 
 def test_models_scored_the_known_skus(held_out: dict) -> None:

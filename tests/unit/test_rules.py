@@ -338,6 +338,50 @@ def test_decide_from_thresholds_and_hits():
     assert hit_scores(review_hit + hold_hit) == {"price": 0.6, "stock": 0.95}
 
 
+def test_review_only_codes_send_to_review_at_most():
+    short = _rule(
+        "short_district",
+        level="fallback",
+        type="address",
+        code="ADDR_NONSTANDARD_NAME",
+        when={"feature": "short", "op": "==", "value": 1},
+        then={"action": "review", "score": 0.95, "message": "m"},  # over hold: allowed here
+    )
+    detail = _rule(
+        "no_detail",
+        level="fallback",
+        type="address",
+        code="ADDR_DETAIL_MISSING",
+        when={"feature": "bare", "op": "==", "value": 1},
+        then={"action": "review", "score": 0.6, "message": "m"},
+    )
+    doc = _doc(short, detail)
+    doc["review_only"] = ["ADDR_NONSTANDARD_NAME", "ADDR_REDUNDANT"]
+    rs = _load(doc)
+    assert summary(rs)["review_only"] == ["ADDR_NONSTANDARD_NAME", "ADDR_REDUNDANT"]
+    only_short, both = evaluate(rs, pd.DataFrame({"short": [1, 1], "bare": [0, 1]}))
+    # a model's issue of a review_only code: reviewed however sure the model is
+    assert decide(rs, {"address": 0.99}, [], {"address": "ADDR_REDUNDANT"}) == "review"
+    assert decide(rs, {"address": 0.99}, [], {"address": "ADDR_DETAIL_MISSING"}) == "hold"
+    assert decide(rs, {"address": 0.99}, []) == "hold"  # no issue raised: the score decides
+    assert decide(rs, {"stock": 0.99}, [], {"address": "ADDR_REDUNDANT"}) == "hold"
+    # a rule's, even with a score over the hold threshold; not beside another code of the type
+    assert decide(rs, hit_scores(only_short), only_short) == "review"
+    assert decide(rs, hit_scores(both), both) == "hold"
+    # without the list, the same score holds
+    assert decide(_load(_doc()), {"address": 0.99}, [], {"address": "ADDR_REDUNDANT"}) == "hold"
+
+
+def test_review_only_is_checked():
+    doc = _doc(_rule("short", type="address", code="ADDR_NONSTANDARD_NAME"))
+    doc["review_only"] = ["ADDR_NONSTANDARD_NAME", "ADDR_SHORT"]
+    msg = _problems(doc)
+    assert "review_only[1]: unknown issue code 'ADDR_SHORT'" in msg
+    assert "rule 'short'" in msg and "cannot hold" in msg
+    doc["review_only"] = "ADDR_NONSTANDARD_NAME"
+    assert "review_only" in _problems(doc)
+
+
 # --- hot reload -------------------------------------------------------------------------------
 
 
