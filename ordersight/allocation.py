@@ -36,6 +36,10 @@ LADDER = np.concatenate([np.arange(1, 20) / 20, [0.975, 0.99, 0.998]])
 # of actual totals on the demo world's rolling windows (74 % taken as independent days)
 DAY_CORRELATION = 0.25
 SPARE_CHANCE = 0.01  # value weight of a spare-stock unit: below every service tier, above zero
+# A transfer of fewer units is not worth its pick, transport order and receipt: the plan is
+# solved again without such moves, so their units travel in the larger ones or stay (README)
+MIN_MOVE = 5
+MOVE_ROUNDS = 3  # solves at most; a small move left after the last is dropped
 REC_COLUMNS = ["rec_id", "sku", "from_warehouse", "to_warehouse", "qty", "reason", "expected_gain"]
 
 
@@ -289,9 +293,11 @@ def _solve(
     serve: np.ndarray,
     room: np.ndarray,
     transfer: np.ndarray,
+    closed: np.ndarray | None = None,
 ) -> np.ndarray:
     """LP over x[s,i,j] (moves) and f[s,c,k] (units of demand tier k filled from c's own stock,
     at most the tier's size): maximise the value of local fills minus transfer costs; returns x.
+    ``closed`` (S, W, W) marks moves the plan may not make.
     """
     n_s, n_w, n_k = tiers.shape
     nx, nf = n_s * n_w * n_w, n_s * n_w * n_k
@@ -299,7 +305,8 @@ def _solve(
     s, i, j = s.ravel(), i.ravel(), j.ravel()
     xi, fi = np.arange(nx), nx + np.arange(nf)
     cost = np.concatenate([transfer[i, j], -np.broadcast_to(value, tiers.shape).ravel()])
-    upper = np.concatenate([np.where(i == j, 0.0, movable[s, i]), tiers.ravel()])
+    shut = (i == j) if closed is None else (i == j) | closed.ravel()
+    upper = np.concatenate([np.where(shut, 0.0, movable[s, i]), tiers.ravel()])
     one = np.ones(nx)
     local_row, cap_row = n_s * n_w, 2 * n_s * n_w
     blocks = [  # (row, column, coefficient) triplets of the ≤ constraints
@@ -369,7 +376,7 @@ def recommend(
     history: pd.DataFrame | None = None,
     demand_regions: pd.DataFrame | None = None,
     costs: CostModel | None = None,
-    min_qty: int = 1,
+    min_qty: int = MIN_MOVE,
     split_by_regions: bool = False,
 ) -> pd.DataFrame:
     """CONTRACT §4 recommendation rows (+ is_hot, category, forecast_qty, km_saved_per_unit).
@@ -380,8 +387,10 @@ def recommend(
     from; for histories keyed by shipping, not buyer, warehouse). ``demand_regions`` also sets
     the shipping distance of each catchment. Each region's demand up to ``service_quantile`` is
     covered first, most likely units first when stock is short (:func:`demand_ladder`); spare
-    stock follows expected demand (:func:`spare_buffer`). Moves are whole units;
-    ``expected_gain`` is the net cost saved in unit·km equivalents if the moved units sell.
+    stock follows expected demand (:func:`spare_buffer`). Moves are whole units, at least
+    ``min_qty`` each: the lanes of smaller moves are closed and the plan solved again (at most
+    ``MOVE_ROUNDS`` times). ``expected_gain`` is the net cost saved in unit·km equivalents if the
+    moved units sell.
     """
     costs = costs or CostModel()
     wh = warehouses.sort_values("warehouse_id", ignore_index=True)
@@ -420,12 +429,18 @@ def recommend(
     tiers = np.concatenate([ladder[:, :, within], spare_buffer(median, demand, serve)], axis=2)
     chance = np.append(chance[within], SPARE_CHANCE)
     worth = costs.ship_per_km * local_gain(ship)[None, :, None] + costs.service_premium
-    x = _solve(tiers, chance * worth, movable, serve, room, transfer)
-    moves = _fit_capacity(
-        _round_moves(x, movable),
-        load.reindex(wh_ids).fillna(0).to_numpy(),
-        capacity.reindex(wh_ids).to_numpy(),
-    )
+    closed = np.zeros((len(skus), len(wh_ids), len(wh_ids)), dtype=bool)
+    for _ in range(MOVE_ROUNDS):
+        x = _solve(tiers, chance * worth, movable, serve, room, transfer, closed)
+        moves = _fit_capacity(
+            _round_moves(x, movable),
+            load.reindex(wh_ids).fillna(0).to_numpy(),
+            capacity.reindex(wh_ids).to_numpy(),
+        )
+        small = (moves > 0) & (moves < min_qty)
+        if not small.any():
+            break
+        closed |= small
     plan = _Plan(skus, wh_ids, ship, transfer, demand, movable, serve)
     return _rows(moves, plan, forecast, history, catalog, service_quantile, min_qty, costs)
 

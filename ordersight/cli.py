@@ -180,12 +180,18 @@ def recommend(
     warehouses: Annotated[Path, typer.Option(help="warehouses CSV")],
     out: Annotated[Path | None, typer.Option(help="recommendations CSV (default stdout)")] = None,
     store: Annotated[bool, typer.Option(help="also store as pending for the planner page")] = False,
+    min_qty: Annotated[
+        int | None,
+        typer.Option(min=1, help="smallest transfer worth making, in units (default 5)"),
+    ] = None,
 ) -> None:
     """Pre-positioning plan: move stock toward the expected buyers."""
     from training.planning import recommend_files
 
     try:
-        recs = recommend_files(forecast, stock, warehouses, settings=get_settings(), store=store)
+        recs = recommend_files(
+            forecast, stock, warehouses, settings=get_settings(), store=store, min_qty=min_qty
+        )
     except ValueError as exc:
         raise _fail(str(exc), BAD_INPUT) from exc
     if out is None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from ordersight.allocation import recommend
+from ordersight.allocation import MIN_MOVE, recommend
 from ordersight.reference import Problem, ReferenceFileError, read_csv
 from ordersight.settings import Settings
 from ordersight.storage import Recommendation, SqlRepository
@@ -122,12 +122,20 @@ def to_recommendations(
 
 
 def recommend_files(
-    forecast_path: Path, stock_path: Path, warehouses_path: Path, *, settings: Settings, store: bool
+    forecast_path: Path,
+    stock_path: Path,
+    warehouses_path: Path,
+    *,
+    settings: Settings,
+    store: bool,
+    min_qty: int | None = None,
 ) -> pd.DataFrame:
+    """:func:`recommend` over CSV files; ``min_qty`` None is the optimiser's own
+    (:data:`ordersight.allocation.MIN_MOVE`)."""
     forecast = read_forecast(forecast_path)
     stock = read_csv(stock_path, "stock")
     warehouses = read_csv(warehouses_path, "warehouses")
-    recs = recommend(forecast, stock, warehouses)
+    recs = recommend(forecast, stock, warehouses, min_qty=min_qty or MIN_MOVE)
     if store:
         repo = SqlRepository.from_url(settings.database_url)
         repo.replace_recommendations(to_recommendations(recs, forecast, None, stock, warehouses))

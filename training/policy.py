@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from models.demand import DemandConfig, DemandModel
-from ordersight.allocation import CostModel, horizon_demand, recommend
+from ordersight.allocation import MIN_MOVE, CostModel, horizon_demand, recommend
 from ordersight.gazetteer import haversine_km, load_gazetteer
 from ordersight.reference import read_csv
 
@@ -281,6 +281,7 @@ def _window(
         history=past,
         demand_regions=regions.rename(columns={"qty": "weight"}),
         costs=costs,
+        min_qty=max(1, round(MIN_MOVE * scale)),  # the smallest transfer, at the sample's scale
     )
     base = _available(scaled)
     plans = {"none": base, "naive": naive_plan(scaled, past), "ours": apply_moves(base, moves)}

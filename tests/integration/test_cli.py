@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from ordersight.allocation import MIN_MOVE, REC_COLUMNS
 from ordersight.cli import app
 from ordersight.settings import REPO_ROOT, get_settings
 
@@ -106,6 +108,38 @@ def test_rules_check_and_replay(env: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["rules", "replay", str(stricter), "--orders", str(orders)])
     assert result.exit_code == 0, result.output
     assert "COMPLIANCE_QTY_LIMIT" in result.output
+
+
+def test_recommend_moves_stock_toward_demand_in_lots_of_min_qty(env: Path, tmp_path: Path) -> None:
+    """A forecast that sells every stocked SKU in Chengdu only: stock moves there, each transfer
+    at least ``--min-qty`` units (5 by default), fewer transfers than with a minimum of one."""
+    stock = pd.read_csv(env / "stock.csv")
+    skus = sorted(stock["sku"].unique())[:40]
+    days = pd.date_range("2025-06-01", periods=14).strftime("%Y-%m-%d")
+    forecast = pd.DataFrame(
+        [
+            {"date": d, "sku": sku, "warehouse_id": "WH-CD", "q10": 2, "q50": 4, "q90": 7}
+            for sku in skus
+            for d in days
+        ]
+    )
+    forecast.to_csv(tmp_path / "f.csv", index=False)
+    files = ["--forecast", str(tmp_path / "f.csv"), "--stock", str(env / "stock.csv")]
+    files += ["--warehouses", str(env / "warehouses.csv")]
+    plans = {}
+    for name, extra in (("default", []), ("one", ["--min-qty", "1"])):
+        out = tmp_path / f"{name}.csv"
+        result = runner.invoke(app, ["recommend", *files, "--out", str(out), *extra])
+        assert result.exit_code == 0, result.output
+        plans[name] = pd.read_csv(out)
+    default, one = plans["default"], plans["one"]
+    assert list(default.columns[: len(REC_COLUMNS)]) == REC_COLUMNS
+    assert set(default["to_warehouse"]) == {"WH-CD"} and set(default["sku"]) <= set(skus)
+    assert (default["qty"] >= MIN_MOVE).all() and (one["qty"] < MIN_MOVE).any()
+    assert len(default) < len(one)
+    assert runner.invoke(app, ["recommend", *files, "--min-qty", "0"]).exit_code == 2
+    shown = runner.invoke(app, ["recommend", "--help"], env={"COLUMNS": "200"}).output
+    assert f"(default {MIN_MOVE})" in shown
 
 
 def test_bad_inputs_exit_2(env: Path, tmp_path: Path) -> None:

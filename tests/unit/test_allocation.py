@@ -135,6 +135,20 @@ def test_hot_skus_flag_uplift_with_reason():
     assert hot["share"].sum() == pytest.approx(1.0)
 
 
+def test_small_moves_are_consolidated_not_made():
+    # one big market; BJ's 3 units are the cheapest to send there, GZ wants a couple more
+    fc = _forecast({"MILK": {"CD": 30, "GZ": 0.2, "SH": 0.2}})
+    stock = _stock([("SH", "MILK", 700, 0), ("GZ", "MILK", 2, 0), ("BJ", "MILK", 3, 0)])
+    every = recommend(fc, stock, WAREHOUSES, min_qty=1)
+    assert set(every.loc[every["qty"] < 5, "from_warehouse"]) == {"BJ", "SH"}  # two dribbles
+    plan = recommend(fc, stock, WAREHOUSES, min_qty=5)
+    assert (plan["qty"] >= 5).all() and len(plan) < len(every)
+    assert "BJ" not in set(plan["from_warehouse"])
+    into = {name: r.groupby("to_warehouse")["qty"].sum() for name, r in (("1", every), ("5", plan))}
+    assert into["5"]["CD"] == into["1"]["CD"]  # solved again: SH sends BJ's 3 in its own lot
+    pd.testing.assert_frame_equal(recommend(fc, stock, WAREHOUSES), plan)  # 5 is the default
+
+
 def test_spare_stock_is_spread_by_expected_demand():
     median = np.array([[30.0, 10.0, 0.0]])
     demand = np.array([[40.0, 15.0, 0.0]])
