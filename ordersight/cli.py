@@ -201,6 +201,28 @@ def recommend(
         console.print(f"{len(recs)} recommendations → {out}")
 
 
+@app.command()
+def feedback(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table")] = False,
+) -> None:
+    """Reviewers' verdicts per issue code and scorer: true issues, false alarms, precision."""
+    from rich.table import Table
+
+    from ordersight.feedback import stored_verdicts
+    from ordersight.storage import SqlRepository
+
+    verdicts = stored_verdicts(SqlRepository.from_url(get_settings().database_url))
+    if as_json:
+        for v in verdicts:
+            print(json.dumps(v.as_dict(), ensure_ascii=False))
+        return
+    table = Table("type", "code", "scored by", "reviewed", "true issue", "false alarm", "precision")
+    for v in verdicts:
+        counts = (str(v.reviewed), str(v.true_issue), str(v.false_alarm))
+        table.add_row(v.type, v.code, v.scored_by, *counts, f"{v.precision:.0%}")
+    Console().print(table if verdicts else "no reviewer verdicts stored yet")
+
+
 @rules_app.command("check")
 def rules_check(file: Annotated[Path, typer.Argument(help="rule file (YAML)")]) -> None:
     """Validate a rule file against the schema, codes and known features."""

@@ -162,6 +162,10 @@ class Repository(Protocol):
         self, actions: Iterable[str], status: str = "open", limit: int = 100
     ) -> list[dict[str, Any]]: ...
     def get_decision(self, order_id: str) -> dict[str, Any]: ...
+    def decisions_of(self, order_ids: Collection[str]) -> dict[str, dict[str, Any]]:
+        """Each of ``order_ids``' latest decision (orders without one are left out)."""
+        ...
+
     def set_decision_status(self, order_id: str, status: str) -> None: ...
     def save_feedback(self, row: dict[str, Any]) -> int: ...
     def list_feedback(self, order_id: str | None = None) -> list[dict[str, Any]]: ...
@@ -179,6 +183,8 @@ def _latest_per_order(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any
     """Each order's last row (its latest scoring), in the order the orders first appear."""
     return {row["order_id"]: row for row in rows}
 
+
+_IN_CHUNK = 500  # order ids per IN (...) list: well under every backend's parameter limit
 
 # the status of an open decision whose order was scored again and passed; no person closed it,
 # so a later scoring that needs one opens it again
@@ -313,6 +319,19 @@ class SqlRepository:
             raise NotFound(order_id)
         return dict(row._mapping)
 
+    def decisions_of(self, order_ids: Collection[str]) -> dict[str, dict[str, Any]]:
+        ids = sorted(set(order_ids))
+        out: dict[str, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), _IN_CHUNK):
+                query = (
+                    select(decisions)
+                    .where(decisions.c.order_id.in_(ids[start : start + _IN_CHUNK]))
+                    .order_by(decisions.c.id)
+                )
+                out.update(_latest_per_order([dict(r._mapping) for r in conn.execute(query)]))
+        return out
+
     def set_decision_status(self, order_id: str, status: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(
@@ -413,6 +432,10 @@ class InMemoryRepository:
             if row["order_id"] == order_id:
                 return row
         raise NotFound(order_id)
+
+    def decisions_of(self, order_ids: Collection[str]) -> dict[str, dict[str, Any]]:
+        wanted = set(order_ids)
+        return _latest_per_order([d for d in self.decisions if d["order_id"] in wanted])
 
     def set_decision_status(self, order_id: str, status: str) -> None:
         for row in self.decisions:

@@ -1,7 +1,7 @@
 """The review queue: orders the scorer sent to review or hold, and the reviewers' verdicts.
 
-Each verdict is stored as feedback (CONTRACT §3 `POST /v1/feedback`) with the reviewer's name, so
-retraining learns from people, not from our own generator's labels.
+Each verdict is stored as feedback (CONTRACT §3 `POST /v1/feedback`) with the reviewer's name;
+``/v1/feedback/summary`` says how each code's flags fare with the people who review them.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from ordersight.codes import CODES, IssueType
+from ordersight.feedback import stored_verdicts
 from ordersight.schema import Issue, ParsedAddress
 from ordersight.storage import NotFound
 from serving.deps import ServicesDep, UserDep
@@ -113,6 +114,28 @@ def post_feedback(body: FeedbackIn, services: ServicesDep, user: UserDep) -> Fee
     _check_code(body.code)
     _decision(services, body.order_id)
     return _store(services, user, body)
+
+
+class CodeVerdictsOut(BaseModel):
+    type: str
+    code: str
+    scored_by: Literal["model", "rules", "unflagged"]
+    reviewed: int
+    true_issue: int
+    false_alarm: int
+    precision: float
+
+
+class FeedbackSummary(BaseModel):
+    codes: list[CodeVerdictsOut]
+
+
+@router.get("/v1/feedback/summary", response_model=FeedbackSummary)
+def feedback_summary(services: ServicesDep, _user: UserDep) -> FeedbackSummary:
+    """Reviewers' verdicts per issue code and scorer, most false alarms first: how each code's
+    flags fare on the brand's own orders (``ordersight feedback`` prints the same)."""
+    verdicts = stored_verdicts(services.repo)
+    return FeedbackSummary(codes=[CodeVerdictsOut(**v.as_dict()) for v in verdicts])
 
 
 def _picked(issues: list[Issue], body: ResolveIn) -> list[Issue]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from ordersight.cli import app
+from ordersight.settings import get_settings
 from tests.ui_seed import World, build_world, make_app, scored_orders
 
 
@@ -99,3 +103,36 @@ def test_false_alarm_and_release(client: TestClient, world: World) -> None:
     assert queue(client) == ["JD-1"]
     unknown = client.post("/v1/review/NOPE/resolve", json={"resolution": "release"})
     assert unknown.status_code == 404
+
+
+def test_feedback_summary_counts_latest_verdicts_per_code_and_scorer(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verdicts = [
+        ("JD-1", "address", None, "false_alarm"),  # changed mind: the later verdict counts
+        ("JD-1", "address", None, "true_issue"),
+        ("JD-2", "price", "PRICE_BELOW_FLOOR", "false_alarm"),
+        ("JD-3", "address", "ADDR_BAD_PHONE", "false_alarm"),
+        ("JD-3", "price", None, "true_issue"),  # an issue the scorer did not raise
+    ]
+    for order_id, kind, code, label in verdicts:
+        body = {"order_id": order_id, "type": kind, "code": code, "label": label}
+        assert client.post("/v1/feedback", json=body).status_code == 201
+    summary = client.get("/v1/feedback/summary").json()["codes"]
+    shown = [(c["code"], c["scored_by"], c["true_issue"], c["false_alarm"]) for c in summary]
+    assert shown == [
+        ("ADDR_BAD_PHONE", "rules", 0, 1),  # most false alarms first
+        ("PRICE_BELOW_FLOOR", "rules", 0, 1),
+        ("", "unflagged", 1, 0),
+        ("ADDR_REGION_CONFLICT", "model", 1, 0),
+    ]
+    assert summary[0]["precision"] == 0.0 and summary[-1]["precision"] == 1.0
+    # the command prints the same, from the same database
+    monkeypatch.setenv("ORDERSIGHT_DB_URL", world.services.settings.db_url)
+    get_settings.cache_clear()
+    try:
+        out = CliRunner().invoke(app, ["feedback", "--json"])
+    finally:
+        get_settings.cache_clear()
+    assert out.exit_code == 0, out.output
+    assert [json.loads(line) for line in out.stdout.splitlines()] == summary

@@ -95,6 +95,17 @@ def test_an_order_scored_again_is_one_decision(repo) -> None:
     assert [(d["order_id"], d["action"]) for d in closed] == [("B", "hold")]
 
 
+def test_decisions_of_many_orders_is_each_ones_latest(repo) -> None:
+    repo.save_decisions([_decision(f"O{i}", "review", i) for i in range(1_200)])
+    repo.save_decisions([{**_decision("O7", "hold", 2_000), "risk": 0.99}])
+    wanted = {f"O{i}" for i in range(0, 1_200, 2)} | {"O7", "NEVER-SCORED"}
+    found = repo.decisions_of(wanted)
+    assert set(found) == wanted - {"NEVER-SCORED"}  # past one IN list's length, unknowns left out
+    assert (found["O7"]["action"], found["O7"]["risk"]) == ("hold", 0.99)
+    assert found["O8"]["result"] == {"order_id": "O8", "issues": [{"code": "ADDR_TYPO"}]}
+    assert repo.decisions_of([]) == {}
+
+
 def test_an_order_that_passes_when_scored_again_closes_its_open_decision(repo) -> None:
     """Corrected and sent again, the order passes: its open decision is superseded by the new
     result; one a person closed stays closed, and a passing order is stored nowhere else."""
