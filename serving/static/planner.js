@@ -7,14 +7,32 @@
 
   function filtered() {
     const sku = $("f-sku").value.trim().toLowerCase();
-    const cat = $("f-category").value, wh = $("f-warehouse").value;
+    const cat = $("f-category").value, wh = $("f-warehouse").value, lane = $("f-lane").value;
     const hot = $("f-hot").checked, gain = parseFloat($("f-gain").value) || 0;
     const { key, dir } = state.sort;
     return state.recs
       .filter((r) => (!sku || r.sku.toLowerCase().includes(sku)) && (!cat || r.category === cat)
-        && (!wh || r.from_warehouse === wh || r.to_warehouse === wh) && (!hot || r.is_hot)
+        && (!wh || r.from_warehouse === wh || r.to_warehouse === wh) && (!lane || laneOf(r) === lane)
+        && (!hot || r.is_hot)
         && r.expected_gain >= gain)
       .sort((a, b) => (a[key] > b[key] ? 1 : a[key] < b[key] ? -1 : 0) * dir);
+  }
+
+  const laneOf = (r) => `${r.from_warehouse} → ${r.to_warehouse}`;
+
+  // Transfer lanes, most units first: a lane's moves ship together, so planners approve them as one
+  function fillLanes(select) {
+    const lanes = new Map();
+    for (const r of state.recs) {
+      const lane = lanes.get(laneOf(r)) || { moves: 0, units: 0 };
+      lanes.set(laneOf(r), { moves: lane.moves + 1, units: lane.units + r.qty });
+    }
+    const keep = select.value;
+    select.length = 1;
+    for (const [lane, t] of [...lanes].sort((a, b) => b[1].units - a[1].units || (a[0] > b[0] ? 1 : -1))) {
+      select.add(new Option(`${lane} · ${t.moves} moves, ${OS.fmt(t.units)} units`, lane));
+    }
+    select.value = lanes.has(keep) ? keep : "";
   }
 
   function fillOptions(select, values) {
@@ -54,6 +72,7 @@
     state.selected = new Set([...state.selected].filter((id) => ids.has(id)));
     fillOptions($("f-category"), state.recs.map((r) => r.category));
     fillOptions($("f-warehouse"), state.recs.flatMap((r) => [r.from_warehouse, r.to_warehouse]));
+    fillLanes($("f-lane"));
     render();
   }
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
+from dataclasses import replace
 
 import pytest
 
-from tests.ui_seed import PLAN, WAREHOUSES, build_world, make_app
+from ordersight.storage import Recommendation
+from tests.ui_seed import PLAN, WAREHOUSES, build_world, make_app, make_plan
 
 pytestmark = pytest.mark.e2e
 
@@ -79,3 +82,44 @@ def test_planner_filter_chart_edit_approve_export(page, serve_app, screenshots, 
     rows.first.locator("td.mono").click()
     page.locator("#chart svg path.band").wait_for()
     page.screenshot(path=str(screenshots / "planner.png"), full_page=True)
+
+
+def test_a_lane_shows_the_moves_that_travel_together(page, serve_app, tmp_path) -> None:
+    """Lanes are listed most units first with their moves and units; picking one shows its
+    moves only, and selecting all shown approves exactly that lane."""
+    world = build_world(tmp_path)  # auth off
+    base = serve_app(make_app(world.services))
+    lanes = Counter((src, dst) for _, _, src, dst, _, _, _ in PLAN)
+    units = Counter()
+    for _, _, src, dst, qty, _, _ in PLAN:
+        units[(src, dst)] += qty
+    page.goto(f"{base}/planner/")
+    rows = page.locator("#recs tbody tr")
+    rows.nth(len(PLAN) - 1).wait_for()
+    options = page.locator("#f-lane option")
+    assert options.count() == len(lanes) + 1  # and "All lanes"
+    biggest = max(units, key=lambda lane: units[lane])
+    label = options.nth(1).inner_text()
+    assert label.startswith(f"{biggest[0]} → {biggest[1]} · {lanes[biggest]} moves")
+    assert f"{units[biggest]:,} units" in label
+
+    shared = ("WH-SH", "WH-CD")  # R-001 and R-008 below share it
+    world.repo.replace_recommendations([*make_plan(), _moved("R-008", "NUTS-MIX-750", *shared, 35)])
+    page.reload()
+    rows.nth(len(PLAN)).wait_for()
+    page.select_option("#f-lane", "WH-SH → WH-CD")
+    assert sorted(r.get_attribute("data-id") for r in rows.all()) == ["R-001", "R-008"]
+    assert page.inner_text("#count") == f"2 of {len(PLAN) + 1} pending"
+    page.check("#select-all")
+    page.click("#bulk-approve")
+    page.locator("#recs tbody tr[data-id='R-008']").wait_for(state="detached")
+    approved = {r["rec_id"] for r in world.repo.list_recommendations("approved")}
+    assert approved == {"R-001", "R-008"}
+    assert page.input_value("#f-lane") == ""  # the lane has no pending move left
+    assert rows.count() == len(PLAN) - 1
+
+
+def _moved(rec_id: str, sku: str, src: str, dst: str, qty: int) -> Recommendation:
+    """Another move of a seeded SKU, on the lane given."""
+    template = next(r for r in make_plan() if r.sku == sku)
+    return replace(template, rec_id=rec_id, from_warehouse=src, to_warehouse=dst, qty=qty)
