@@ -23,7 +23,7 @@ from sklearn.isotonic import IsotonicRegression
 
 from models.compiled import Predict, compile_booster
 
-__all__ = ["FeatureData", "IssueModel", "best_threshold", "feature_matrix"]
+__all__ = ["ExtraRows", "FeatureData", "IssueModel", "best_threshold", "feature_matrix"]
 
 # A feature frame, or the serving path's plain columns (name -> one array per feature).
 FeatureData = pd.DataFrame | Mapping[str, np.ndarray]
@@ -74,6 +74,16 @@ def feature_matrix(data: FeatureData, names: Sequence[str]) -> np.ndarray:
     return x
 
 
+@dataclass(frozen=True)
+class ExtraRows:
+    """Rows to train on beside the demo world's: features, this type's code per row ("" or None
+    for clean) and one weight for all of them."""
+
+    frame: pd.DataFrame
+    labels: pd.Series
+    weight: float = 1.0
+
+
 @dataclass
 class IssueModel:
     """P(issue of ``issue_type``) and which code, with evidence from feature contributions."""
@@ -104,11 +114,17 @@ class IssueModel:
         return feature_matrix(frame, self.feature_names)
 
     def fit(
-        self, frame: pd.DataFrame, labels: pd.Series, calib_fraction: float = 0.2
+        self,
+        frame: pd.DataFrame,
+        labels: pd.Series,
+        calib_fraction: float = 0.2,
+        extra: ExtraRows | None = None,
     ) -> IssueModel:
         """Fit on rows in time order: the first part trains, the last ``calib_fraction`` calibrates.
 
         ``labels`` is aligned with ``frame`` and holds this type's code per row (None/"" = clean).
+        ``extra`` rows (reviewers' verdicts) join the training part only, with their own weight:
+        the calibration and its threshold stay on the demo's own later rows.
         """
         x = self.matrix(frame)
         codes = labels.fillna("").astype(str).to_numpy()
@@ -116,7 +132,16 @@ class IssueModel:
         cut = int(len(x) * (1 - calib_fraction))
         if y[:cut].sum() == 0 or y[cut:].sum() == 0:
             raise ValueError(f"{self.issue_type}: no positive rows to train or calibrate on")
-        train = lgb.Dataset(x[:cut], y[:cut], feature_name=self.feature_names, free_raw_data=False)
+        x_fit, codes_fit, weight = x[:cut], codes[:cut], None
+        if extra is not None and len(extra.frame):
+            extra_codes = extra.labels.fillna("").astype(str).to_numpy()
+            x_fit = np.vstack([x_fit, self.matrix(extra.frame)])
+            codes_fit = np.concatenate([codes_fit, extra_codes])
+            weight = np.r_[np.ones(cut), np.full(len(extra_codes), extra.weight)]
+        y_fit = (codes_fit != "").astype(np.int32)
+        train = lgb.Dataset(
+            x_fit, y_fit, weight=weight, feature_name=self.feature_names, free_raw_data=False
+        )
         valid = lgb.Dataset(x[cut:], y[cut:], reference=train)
         self.binary = lgb.train(
             {**self.params, "objective": "binary"},
@@ -129,16 +154,17 @@ class IssueModel:
         iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y[cut:])
         self.calibration = (iso.X_thresholds_.tolist(), iso.y_thresholds_.tolist())
         self.threshold = best_threshold(y[cut:], self._calibrate(raw))
-        self._fit_codes(x[:cut], codes[:cut])
+        self._fit_codes(x_fit, codes_fit, weight)
         return self
 
-    def _fit_codes(self, x: np.ndarray, codes: np.ndarray) -> None:
+    def _fit_codes(self, x: np.ndarray, codes: np.ndarray, weight: np.ndarray | None) -> None:
         pos = codes != ""
         self.codes = sorted(set(codes[pos]))
         self.multi = None
         if len(self.codes) > 1:
             target = np.searchsorted(self.codes, codes[pos])
-            data = lgb.Dataset(x[pos], target, feature_name=self.feature_names)
+            w = weight[pos] if weight is not None else None
+            data = lgb.Dataset(x[pos], target, weight=w, feature_name=self.feature_names)
             params = {k: v for k, v in self.params.items() if k != "monotone_constraints"}
             params |= {"objective": "multiclass", "num_class": len(self.codes)}
             self.multi = lgb.train(params, data, 150)

@@ -51,6 +51,10 @@ def train(
     if_missing: Annotated[
         bool, typer.Option(help="skip models that already have a champion")
     ] = False,
+    feedback: Annotated[
+        bool,
+        typer.Option(help="the address model also learns from reviewers' stored verdicts"),
+    ] = False,
 ) -> None:
     """Train, evaluate, log to MLflow and register; `champion` moves only when gates pass."""
     from training.pipeline import ALL_STEPS, train_all
@@ -63,7 +67,9 @@ def train(
         raise _fail(
             f"--data: {data} has no catalog.csv (run `ordersight demo-data` first)", BAD_INPUT
         )
-    report = train_all(data, steps, if_missing=if_missing, settings=get_settings())
+    report = train_all(
+        data, steps, if_missing=if_missing, settings=get_settings(), feedback=feedback
+    )
     console.print_json(json.dumps(report, ensure_ascii=False, default=str))
     if any(not r.get("gates_passed", True) for r in report.values() if isinstance(r, dict)):
         console.print("[yellow]some quality gates failed: those versions stay challengers[/yellow]")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ordersight.storage import Repository
 
-__all__ = ["CodeVerdicts", "stored_verdicts", "verdicts_by_code"]
+__all__ = ["CodeVerdicts", "flag_judged", "latest_verdicts", "stored_verdicts", "verdicts_by_code"]
 
 
 @dataclass(frozen=True)
@@ -50,13 +50,21 @@ class CodeVerdicts:
         }
 
 
-def _raised(result: Mapping[str, Any], issue_type: str, code: str | None) -> tuple[str, str]:
+def flag_judged(result: Mapping[str, Any], issue_type: str, code: str | None) -> tuple[str, str]:
     """The (code, scored_by) of the flag a verdict is about: the result's issue of that type (and
-    code, when the verdict names one)."""
+    code, when the verdict names one); ``unflagged`` where the scorer raised none."""
     for issue in result.get("issues", ()):
         if issue.get("type") == issue_type and code in (None, issue.get("code")):
             return str(issue["code"]), str(issue.get("scored_by", "rules"))
     return code or "", "unflagged"
+
+
+def latest_verdicts(
+    feedback: Iterable[Mapping[str, Any]],
+) -> dict[tuple[str, str, str | None], str]:
+    """(order id, issue type, code or None) → the label of the latest verdict on it; ``feedback``
+    oldest first, as the repository lists it (a reviewer may change their mind)."""
+    return {(row["order_id"], row["type"], row.get("code")): row["label"] for row in feedback}
 
 
 def verdicts_by_code(
@@ -68,15 +76,12 @@ def verdicts_by_code(
     ``results`` are the scoring results by order id (a verdict on an order that has none is
     skipped: nothing says what was flagged). Sorted by most false alarms first.
     """
-    latest: dict[tuple[str, str, str | None], str] = {}
-    for row in feedback:
-        latest[(row["order_id"], row["type"], row.get("code"))] = row["label"]
     counts: dict[tuple[str, str, str], list[int]] = {}
-    for (order_id, issue_type, code), label in latest.items():
+    for (order_id, issue_type, code), label in latest_verdicts(feedback).items():
         result = results.get(order_id)
         if result is None:
             continue
-        raised, scored_by = _raised(result, issue_type, code)
+        raised, scored_by = flag_judged(result, issue_type, code)
         tally = counts.setdefault((issue_type, raised, scored_by), [0, 0])
         tally[label == "false_alarm"] += 1
     out = [CodeVerdicts(t, c, by, true, false) for (t, c, by), (true, false) in counts.items()]

@@ -21,9 +21,10 @@ from scipy.stats import binomtest
 from features.address import address_feature_frame, parse_addresses
 from models.address import AddressDefectModel
 from models.registry import RegistryPort
-from models.tabular import DEFAULT_PARAMS
+from models.tabular import DEFAULT_PARAMS, ExtraRows
 from ordersight.codes import CODES
 from ordersight.schema import Order, ParsedAddress
+from training.feedback import FEEDBACK_WEIGHT, AddressVerdicts
 from training.orders import evaluate, report_metrics
 
 __all__ = [
@@ -71,6 +72,11 @@ def load_address_data(data_dir: Path) -> AddressData:
     return AddressData(
         [o.address.text() for o in orders], [o.address.phone for o in orders], labels, truth
     )
+
+
+def _verdict_rows(feedback: AddressVerdicts) -> ExtraRows:
+    frame = address_feature_frame(feedback.texts, feedback.phones)
+    return ExtraRows(frame, pd.Series(feedback.codes, dtype=object), FEEDBACK_WEIGHT)
 
 
 def cpca_regions(texts: Sequence[str]) -> pd.DataFrame:
@@ -128,9 +134,13 @@ def beats_baseline(ours: dict[str, np.ndarray], theirs: dict[str, np.ndarray]) -
 
 
 def train_address(
-    data_dir: Path, registry: RegistryPort | None, data: AddressData | None = None
+    data_dir: Path,
+    registry: RegistryPort | None,
+    data: AddressData | None = None,
+    feedback: AddressVerdicts | None = None,
 ) -> dict[str, Any]:
-    """Fit on the earlier orders, evaluate on the held-out later ones, register.
+    """Fit on the earlier orders (and ``feedback``, reviewers' verdicts, weighted
+    :data:`FEEDBACK_WEIGHT`), evaluate on the held-out later ones, register.
 
     Returns ``{"report", "gates_passed", "version"}``; with ``registry=None`` the model is
     returned under ``"model"`` instead of being registered.
@@ -140,9 +150,14 @@ def train_address(
     frame = address_feature_frame(data.texts, data.phones)
     cut = int(len(data) * (1 - HOLDOUT))
     model = AddressDefectModel()
-    model.fit(frame.iloc[:cut], data.labels["address"].iloc[:cut])
+    extra = _verdict_rows(feedback) if feedback else None
+    model.fit(frame.iloc[:cut], data.labels["address"].iloc[:cut], extra=extra)
     report = evaluate(model, frame.iloc[cut:], data.labels.iloc[cut:])
     report["n_train"] = cut
+    if extra is not None:
+        flagged = model.predict_frame(extra.frame)["score"].to_numpy() >= model.threshold
+        agree = flagged == (extra.labels.to_numpy() != "")
+        report["feedback"] = {"rows": len(extra.frame), "agreement": float(agree.mean())}
     held = slice(cut, len(data))
     truth = data.truth.iloc[held][list(LEVELS)]
     ours_hits = region_hits(_ours(parsed[held]), truth)
@@ -155,6 +170,7 @@ def train_address(
     metrics = report_metrics(report)
     metrics.update({f"accuracy_{lv}": v for lv, v in ours.items()})
     metrics.update({f"cpca_accuracy_{lv}": v for lv, v in theirs.items()})
+    metrics.update({f"feedback_{k}": v for k, v in report.get("feedback", {}).items()})
     model.metrics = metrics
     result: dict[str, Any] = {"report": report, "gates_passed": report["gates_passed"]}
     params = {**DEFAULT_PARAMS, "features": json.dumps(model.feature_names), "holdout": HOLDOUT}

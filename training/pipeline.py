@@ -19,8 +19,15 @@ console = Console(stderr=True)
 
 
 def train_all(
-    data: Path, steps: Sequence[str], *, if_missing: bool, settings: Settings
+    data: Path,
+    steps: Sequence[str],
+    *,
+    if_missing: bool,
+    settings: Settings,
+    feedback: bool = False,
 ) -> dict[str, Any]:
+    """Train ``steps`` on ``data``; with ``feedback``, the address model also learns from the
+    reviewers' verdicts stored in the service's database (:mod:`training.feedback`)."""
     settings.home.mkdir(parents=True, exist_ok=True)
     registry = Registry(settings.tracking_uri)
     report: dict[str, Any] = {}
@@ -36,7 +43,14 @@ def train_all(
         from training.address import train_address
 
         console.rule("address model")
-        report["address"] = train_address(data, registry)
+        verdicts = None
+        if feedback:
+            from ordersight.storage import SqlRepository
+            from training.feedback import address_verdicts
+
+            verdicts = address_verdicts(SqlRepository.from_url(settings.database_url))
+            console.print(f"{len(verdicts)} reviewed addresses join the training rows")
+        report["address"] = train_address(data, registry, feedback=verdicts)
     issue_types = tuple(t for t in ("stock", "price") if t in todo)
     if issue_types:
         from training.orders import train_issue_models
