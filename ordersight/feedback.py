@@ -35,8 +35,8 @@ class CodeVerdicts:
 
     @property
     def precision(self) -> float:
-        """The share of reviewed flags that were true issues."""
-        return self.true_issue / self.reviewed if self.reviewed else float("nan")
+        """The share of reviewed flags that were true issues (every count has one verdict)."""
+        return self.true_issue / self.reviewed
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -46,7 +46,7 @@ class CodeVerdicts:
             "reviewed": self.reviewed,
             "true_issue": self.true_issue,
             "false_alarm": self.false_alarm,
-            "precision": round(self.precision, 4) if self.reviewed else None,
+            "precision": round(self.precision, 4),
         }
 
 

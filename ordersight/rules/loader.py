@@ -115,8 +115,9 @@ def _semantic_problems(doc: dict[str, Any], known: set[str] | None) -> Iterator[
     for t, v in doc["thresholds"].items():
         if v["review"] > v["hold"]:
             yield f"file at thresholds.{t}: review {v['review']} is above hold {v['hold']}"
-    review_only = set(doc.get("review_only", ()))
-    for i, code in enumerate(doc.get("review_only", ())):
+    listed = doc.get("review_only", [])
+    review_only = set(listed)
+    for i, code in enumerate(listed):
         if code not in CODES:
             yield f"file at review_only[{i}]: unknown issue code {code!r} (see ordersight/codes.py)"
     names = Counter(r["name"] for r in doc["rules"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from ordersight.feedback import verdicts_by_code
 
 RESULTS = {
@@ -51,4 +49,3 @@ def test_the_latest_verdict_on_a_flag_counts_and_false_alarms_sort_first():
     )
     assert [(v.type, v.code, v.scored_by) for v in rest] == [("stock", "", "unflagged")]
     assert verdicts_by_code([], RESULTS) == []
-    assert math.isnan(type(first)("price", "X", "model", 0, 0).precision)

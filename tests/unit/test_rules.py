@@ -338,24 +338,21 @@ def test_decide_from_thresholds_and_hits():
     assert hit_scores(review_hit + hold_hit) == {"price": 0.6, "stock": 0.95}
 
 
+def _address_rule(code: str, feature: str, score: float) -> dict:
+    """A fallback address rule raising ``code`` (review) where ``feature`` is 1."""
+    return _rule(
+        feature,
+        level="fallback",
+        type="address",
+        code=code,
+        when={"feature": feature, "op": "==", "value": 1},
+        then={"action": "review", "score": score, "message": "m"},
+    )
+
+
 def test_review_only_codes_send_to_review_at_most():
-    short = _rule(
-        "short_district",
-        level="fallback",
-        type="address",
-        code="ADDR_NONSTANDARD_NAME",
-        when={"feature": "short", "op": "==", "value": 1},
-        then={"action": "review", "score": 0.95, "message": "m"},  # over hold: allowed here
-    )
-    detail = _rule(
-        "no_detail",
-        level="fallback",
-        type="address",
-        code="ADDR_DETAIL_MISSING",
-        when={"feature": "bare", "op": "==", "value": 1},
-        then={"action": "review", "score": 0.6, "message": "m"},
-    )
-    doc = _doc(short, detail)
+    short = _address_rule("ADDR_NONSTANDARD_NAME", "short", 0.95)  # over hold: allowed here
+    doc = _doc(short, _address_rule("ADDR_DETAIL_MISSING", "bare", 0.6))
     doc["review_only"] = ["ADDR_NONSTANDARD_NAME", "ADDR_REDUNDANT"]
     rs = _load(doc)
     assert summary(rs)["review_only"] == ["ADDR_NONSTANDARD_NAME", "ADDR_REDUNDANT"]
