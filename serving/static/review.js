@@ -81,6 +81,18 @@
 
   const load = async (silent) => render((await OS.api("/v1/review?limit=100", { silent })).items);
 
+  // Reviewers' verdicts per code and scorer: which flags people keep calling false alarms
+  async function loadVerdicts(silent) {
+    const rows = (await OS.api("/v1/feedback/summary", { silent })).codes;
+    $("verdicts").tBodies[0].innerHTML = rows.map((v) => `
+      <tr data-code="${OS.esc(v.code)}" data-by="${OS.esc(v.scored_by)}">
+        <td class="mono">${OS.esc(v.code || "–")}</td><td>${OS.esc(v.scored_by)}</td>
+        <td class="num">${OS.fmt(v.reviewed)}</td><td class="num">${OS.fmt(v.true_issue)}</td>
+        <td class="num">${OS.fmt(v.false_alarm)}</td>
+        <td class="num">${(100 * v.precision).toFixed(0)} %</td></tr>`).join("");
+    $("no-verdicts").hidden = rows.length > 0;
+  }
+
   async function resolve(button) {
     const article = button.closest("article");
     const found = button.closest(".issue");
@@ -94,6 +106,7 @@
     }
     article.remove();
     counted();
+    await loadVerdicts(false);
   }
 
   document.addEventListener("DOMContentLoaded", () => {
@@ -101,10 +114,12 @@
       const button = ev.target.closest("button[data-resolution]");
       if (button) { button.disabled = true; resolve(button).catch(() => { button.disabled = false; }); }
     });
-    const refresh = () => OS.quiet(load(false));
+    const refresh = () => OS.quiet(load(false).then(() => loadVerdicts(false)));
     $("refresh").addEventListener("click", refresh);
     document.addEventListener("os:who", refresh);
     refresh();
-    setInterval(() => { if (!document.hidden) OS.quiet(load(true)); }, REFRESH_MS);
+    setInterval(() => {
+      if (!document.hidden) OS.quiet(load(true).then(() => loadVerdicts(true)));
+    }, REFRESH_MS);
   });
 })();

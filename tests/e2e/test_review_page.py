@@ -44,10 +44,19 @@ def test_review_accept_suggestion_and_false_alarm(page, serve_app, screenshots, 
     page.locator("article[data-order='JD-3']").wait_for(state="detached")
     assert [f["label"] for f in world.repo.list_feedback("JD-3")] == ["false_alarm"]
     assert cards.count() == 1
+    page.locator("#verdicts tbody tr[data-code='ADDR_BAD_PHONE']").wait_for()  # counted at once
 
     page.reload()  # decided orders stay out of the queue
     cards.first.wait_for()
     assert [c.get_attribute("data-order") for c in cards.all()] == ["JD-2"]
+
+    verdicts = page.locator("#verdicts tbody tr")  # the two verdicts, false alarms first
+    verdicts.nth(1).wait_for()
+    assert [r.locator("td").all_inner_texts() for r in verdicts.all()] == [
+        ["ADDR_BAD_PHONE", "rules", "1", "0", "1", "0 %"],
+        ["ADDR_REGION_CONFLICT", "model", "1", "1", "0", "100 %"],
+    ]
+    assert page.locator("#no-verdicts").is_hidden()
 
 
 REFRESH_MS = 15_000  # serving/static/review.js
