@@ -46,6 +46,7 @@ from features.address_lexicon import (
     zone_after_city,
 )
 from features.address_lexicon import get_lexicon as _lexicon
+from features.address_roman import romanised_regions
 from features.address_text import SEPARATORS, CleanText, clean_text, phone_kind
 from ordersight.codes import CODES
 from ordersight.gazetteer import CITY, COUNTY_SUFFIXES, DISTRICT, PROVINCE
@@ -683,6 +684,11 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     outside = _OUTSIDE_GAZETTEER.match(clean.compact)
     blocks = [] if outside else _blocks(clean.compact, lex, clean.breaks)
     if not blocks:
+        # written in pinyin or English: read again behind its regions in characters (once: the
+        # text read again holds them, so this finds none to add)
+        regions = None if outside else romanised_regions(clean.text, lex)
+        if regions and regions not in text:
+            return analyse(f"{regions} {text}", phone)
         return _unparseable(clean, used_phone)
 
     def evidence(b: list[Mention]) -> float:
