@@ -13,8 +13,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import defaultdict
+from functools import lru_cache
+from itertools import islice, product
 
-from features.address_lexicon import Lexicon
+from pypinyin import Style, pinyin
+
+from features.address_lexicon import Lexicon, get_lexicon
 
 __all__ = ["romanised_regions"]
 
@@ -40,14 +45,28 @@ def _names_a_street(words: list[str], after: int) -> bool:
     return after < len(words) and words[after] in _STREET_WORDS
 
 
-def _mentions(words: list[str], lex: Lexicon) -> list[tuple[str, ...]]:
+@lru_cache(maxsize=1)
+def _by_reading() -> dict[str, tuple[str, ...]]:
+    """Toneless pinyin → the regions whose short name reads so, every reading of a character
+    that has several counted (朝阳 is Chaoyang as well as Zhaoyang, 长沙 Changsha); built on the
+    first address that needs it."""
+    out: defaultdict[str, list[str]] = defaultdict(list)
+    for code, stem in get_lexicon().stems.items():
+        readings = pinyin(stem, style=Style.NORMAL, heteronym=True)
+        for spelled in islice(product(*readings), 16):
+            out["".join(spelled)].append(code)
+    return {reading: tuple(dict.fromkeys(codes)) for reading, codes in out.items()}
+
+
+def _mentions(words: list[str]) -> list[tuple[str, ...]]:
     """The candidate adcodes of each region name in ``words``, in order."""
+    by_reading = _by_reading()
     out: list[tuple[str, ...]] = []
     i = 0
     while i < len(words):
         for width in (1, 2):  # 'Xuhui', or 'Xu Hui'
             name = "".join(words[i : i + width])
-            codes = lex.by_pinyin.get(name, ()) if len(name) >= 4 else ()
+            codes = by_reading.get(name, ()) if len(name) >= 4 else ()
             if codes and (width == 1 or words[i] not in _LEVEL_WORDS):
                 if not _names_a_street(words, i + width):
                     out.append(codes)
@@ -78,7 +97,7 @@ def romanised_regions(text: str, lex: Lexicon) -> str | None:
         for w in _WORD.findall(unicodedata.normalize("NFKC", text).lower())
         if w not in _LEVEL_WORDS or w == "xian"  # 西安 is written as the county word
     ]
-    mentions = _mentions(words, lex)
+    mentions = _mentions(words)
     if not mentions:
         return None
     picked = {

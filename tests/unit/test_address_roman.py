@@ -22,6 +22,8 @@ from features.address_roman import romanised_regions
         ("ＸＩＡＮ Yanta Qu, Chang'an South Road 1", ("西安市", "雁塔区")),  # full-width, 'Qu'
         ("Pudong New Area, Shanghai, Century Avenue 100", ("上海市", "浦东新区")),
         ("Hangzhou Xi Hu District, Wensan Road 90", ("杭州市", "西湖区")),  # a name in two words
+        ("Jianguo Road 88, Chaoyang District, Beijing", ("北京市", "朝阳区")),  # 朝 read chao
+        ("Chaoyang District, Shantou, Guangdong", ("汕头市", "潮阳区")),  # the other Chaoyang
     ],
 )
 def test_a_latin_script_address_is_placed(text: str, where: tuple[str, str]) -> None:
