@@ -24,7 +24,7 @@ from features.address_lexicon import Lexicon, get_lexicon
 __all__ = ["romanised_regions"]
 
 _WORD = re.compile(r"[a-z]+")
-# words that say a level, not a name: skipped after a name ('Xuhui District', 'Haidian Qu')
+# words that say a level, not a name ('Xuhui District', 'Haidian Qu'): left out before the lookup
 _LEVEL_WORDS = frozenset({
     "province", "sheng", "city", "shi", "district", "qu", "county", "xian", "new", "area", "zone",
     "autonomous", "region", "prefecture", "zizhiqu", "zizhizhou", "banner", "qi",
@@ -64,10 +64,10 @@ def _mentions(words: list[str]) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = []
     i = 0
     while i < len(words):
-        for width in (1, 2):  # 'Xuhui', or 'Xu Hui'
+        for width in (2, 1):  # the longer first: 'Xu Hui', 'Xian Ning' (咸宁, not 西安)
             name = "".join(words[i : i + width])
             codes = by_reading.get(name, ()) if len(name) >= 4 else ()
-            if codes and (width == 1 or words[i] not in _LEVEL_WORDS):
+            if codes:
                 if not _names_a_street(words, i + width):
                     out.append(codes)
                 i += width

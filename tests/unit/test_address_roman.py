@@ -24,6 +24,7 @@ from features.address_roman import romanised_regions
         ("Hangzhou Xi Hu District, Wensan Road 90", ("杭州市", "西湖区")),  # a name in two words
         ("Jianguo Road 88, Chaoyang District, Beijing", ("北京市", "朝阳区")),  # 朝 read chao
         ("Chaoyang District, Shantou, Guangdong", ("汕头市", "潮阳区")),  # the other Chaoyang
+        ("Xian Ning, Hubei, Wenquan Road 1", ("咸宁市", None)),  # two words before one
     ],
 )
 def test_a_latin_script_address_is_placed(text: str, where: tuple[str, str]) -> None:
