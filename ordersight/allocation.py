@@ -430,13 +430,10 @@ def recommend(
     chance = np.append(chance[within], SPARE_CHANCE)
     worth = costs.ship_per_km * local_gain(ship)[None, :, None] + costs.service_premium
     closed = np.zeros((len(skus), len(wh_ids), len(wh_ids)), dtype=bool)
+    held, limit = load.reindex(wh_ids).fillna(0).to_numpy(), capacity.reindex(wh_ids).to_numpy()
     for _ in range(MOVE_ROUNDS):
         x = _solve(tiers, chance * worth, movable, serve, room, transfer, closed)
-        moves = _fit_capacity(
-            _round_moves(x, movable),
-            load.reindex(wh_ids).fillna(0).to_numpy(),
-            capacity.reindex(wh_ids).to_numpy(),
-        )
+        moves = _fit_capacity(_round_moves(x, movable), held, limit)
         small = (moves > 0) & (moves < min_qty)
         if not small.any():
             break

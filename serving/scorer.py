@@ -272,7 +272,6 @@ def _assemble(
     scores: dict[str, float] = {}
     scored_by: dict[str, Any] = {}
     issues: list[Issue] = []
-    model_codes: dict[str, str] = {}
     rule_scores = hit_scores(hits) if hits else {}
     over_review = False
     for kind, scored, score_of, shown_of, code_of, evidence_of, review in per_kind:
@@ -283,16 +282,15 @@ def _assemble(
             score = score_of[i]
             scores[kind] = shown = shown_of[i]
             scored_by[kind] = "model"
-            code = code_of[i]
-            if score >= review and code:
-                model_codes[kind] = code
+            if score >= review and code_of[i]:
                 row = _Row(cols, i)
-                issues.append(_model_issue(kind, code, score, row, parsed, evidence_of[i]))
+                issues.append(_model_issue(kind, code_of[i], score, row, parsed, evidence_of[i]))
         over_review = over_review or shown >= review
     # Most orders: no issue, no rule hit and every shown score under its review threshold (so
     # under hold too), which `decide` would pass; it is asked only about the others.
     action: Action = "pass"
     if issues or hits or over_review:
+        model_codes = {iss.type: iss.code for iss in issues}  # the models' alone, so far
         seen = {iss.code for iss in issues}
         for hit in hits:
             if hit.code not in seen:

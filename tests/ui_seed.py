@@ -135,7 +135,8 @@ def make_plan(seed: int = 11) -> list[Recommendation]:
     ]
 
 
-def _order(order_id: str, raw: str, created: datetime, sku: str, price: float) -> Order:
+def seed_order(order_id: str, raw: str, created: datetime, sku: str, price: float) -> Order:
+    """A two-unit order of ``sku`` at ``price`` to the address ``raw`` (receiver 张三)."""
     return Order(
         order_id=order_id,
         channel="jd",
@@ -179,12 +180,18 @@ def scored_orders() -> list[tuple[Order, ScoreResult]]:
         province="浙江省", city="杭州市", district="西湖区", adcode="330106", confidence=0.93
     )
     rows = [
-        (_order("JD-1", "浙江宁波市西湖区文三路90号", base, "MILK-A2-S3-900", 268.0), [conflict]),
         (
-            _order("JD-2", "上海市浦东新区世纪大道100号", base - timedelta(hours=1), "X", 12.0),
+            seed_order("JD-1", "浙江宁波市西湖区文三路90号", base, "MILK-A2-S3-900", 268.0),
+            [conflict],
+        ),
+        (
+            seed_order("JD-2", "上海市浦东新区世纪大道100号", base - timedelta(hours=1), "X", 12.0),
             [price],
         ),
-        (_order("JD-3", "北京市朝阳区建国路88号", base - timedelta(hours=2), "X", 90.0), [phone]),
+        (
+            seed_order("JD-3", "北京市朝阳区建国路88号", base - timedelta(hours=2), "X", 90.0),
+            [phone],
+        ),
     ]
     out = []
     for order, issues in rows:

@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from models.registry import MODEL_NAMES, Registry
-from ordersight.schema import Issue, Order, ScoreResult
+from ordersight.schema import Issue, ScoreResult
 from ordersight.settings import Settings
 from ordersight.storage import SqlRepository
 from serving.recording import decision_row
+from tests.ui_seed import seed_order
 from training.address import train_address
 from training.pipeline import train_all
 
@@ -62,18 +63,12 @@ def _reviewed(repo: SqlRepository, texts: list[str]) -> None:
         message="No usable street / building detail after the region",
     )
     at = datetime(2025, 11, 11, tzinfo=UTC)
-    for i, text in enumerate(texts):
-        order = Order.model_validate(
-            {
-                "order_id": f"FB-{i}",
-                "channel": "own_app",
-                "created_at": at.isoformat(),
-                "address": {"raw": text, "phone": "13812345678"},
-                "lines": [{"sku": "X", "qty": 1, "unit_price": 10.0}],
-            }
-        )
-        result = ScoreResult(order_id=order.order_id, action="review", risk=0.97, issues=[flag])
-        repo.save_decisions([decision_row(order, result, at)])
+    orders = [seed_order(f"FB-{i}", text, at, "X", 10.0) for i, text in enumerate(texts)]
+    results = [
+        ScoreResult(order_id=o.order_id, action="review", risk=0.97, issues=[flag]) for o in orders
+    ]
+    repo.save_decisions([decision_row(o, r, at) for o, r in zip(orders, results, strict=True)])
+    for order in orders:
         repo.save_feedback(
             {
                 "order_id": order.order_id,
