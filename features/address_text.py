@@ -18,6 +18,7 @@ __all__ = [
     "clean_text",
     "drop_trailing_name",
     "main_number",
+    "phone_correction",
     "phone_kind",
     "valid_phone",
 ]
@@ -120,6 +121,25 @@ def phone_kind(phone: str | None) -> str:
 def valid_phone(phone: str | None) -> bool:
     """Mainland mobile (masked 138****8000 accepted) or landline 0xx-xxxxxxx."""
     return phone_kind(phone) in {"mobile", "masked", "landline"}
+
+
+# letters typed for the digits they look like (138OO13800O, 1380013800l)
+_DIGIT_LOOKALIKES = str.maketrans("oOlIｏＯｌＩ", "00110011")
+
+
+def phone_correction(phone: str | None, text: str = "") -> str | None:
+    """The number an invalid receiver phone most likely means, else None (only the buyer knows):
+    itself with letters read as the digits they look like, or a valid number written in the
+    address ``text`` (…13800138000 浙江省… with a mistyped phone field)."""
+    if phone_kind(phone) != "invalid" or phone is None:
+        return None
+    fixed = phone.translate(_DIGIT_LOOKALIKES)
+    if fixed != phone and phone_kind(fixed) != "invalid":
+        return main_number(fixed)
+    for match in _PHONE_IN_TEXT.finditer(text):
+        if phone_kind(match.group(1)) in {"mobile", "landline"}:
+            return main_number(match.group(1))
+    return None
 
 
 def _drop_noise_brackets(text: str) -> str:

@@ -139,6 +139,9 @@ class Matches(NamedTuple):
     cross_channel: np.ndarray
     retried: np.ndarray
     created: np.ndarray  # epoch seconds (a naive time is China time)
+    # the order_id of an earlier match, one on another channel first (None where none): what
+    # the order repeats, for the duplicate rules' suggestion
+    earlier: list[str | None]
 
 
 class Seen(NamedTuple):
@@ -176,13 +179,19 @@ class SharedWindow(Protocol):
         ...
 
 
-def _count(
-    prior: Sequence[Seen], order_id: str, channel: str, at: float, span: float
-) -> tuple[int, int, bool]:
-    """Earlier matches of an order within ``span`` seconds on its channel and on others, and
-    whether ``prior`` holds its ``order_id`` (a retry)."""
+class _Counted(NamedTuple):
+    same: int
+    cross: int
+    retry: bool
+    earlier: str | None  # a match's order_id, one on another channel first
+
+
+def _count(prior: Sequence[Seen], order_id: str, channel: str, at: float, span: float) -> _Counted:
+    """Earlier matches of an order within ``span`` seconds on its channel and on others,
+    whether ``prior`` holds its ``order_id`` (a retry), and which order it repeats."""
     same = cross = 0
     retry = False
+    on_channel = elsewhere = None
     for seen in prior:
         if seen.order_id == order_id:
             retry = True
@@ -190,9 +199,11 @@ def _count(
             continue
         elif seen.channel == channel:
             same += 1
+            on_channel = on_channel or seen.order_id
         else:
             cross += 1
-    return same, cross, retry
+            elsewhere = elsewhere or seen.order_id
+    return _Counted(same, cross, retry, elsewhere or on_channel)
 
 
 @dataclass
@@ -260,7 +271,7 @@ class RecentOrders:
         cross = np.zeros(n, dtype=np.int64)
         retried = np.zeros(n, dtype=bool)
         if not n:
-            return Matches(same, cross, retried, np.zeros(n))
+            return Matches(same, cross, retried, np.zeros(n), [])
         span = self.window.total_seconds()
         keys = list(
             map(
@@ -278,23 +289,21 @@ class RecentOrders:
         self._latest = max(self._latest, max(times))
         self._added += n
         by_key = self._by_key
+        earlier: list[str | None] = [None] * n
         for i, (order, key, at) in enumerate(zip(orders, keys, times, strict=True)):
             seen = by_key.get(key)
             if seen is None:  # most orders: a fingerprint not seen in the window
                 by_key[key] = deque([Seen(at, order.channel, order.order_id)])
                 continue
-            s, c, retry = _count(seen, order.order_id, order.channel, at, span)
-            if s:
-                same[i] = s
-            if c:
-                cross[i] = c
-            if retry:
+            counted = _count(seen, order.order_id, order.channel, at, span)
+            same[i], cross[i], earlier[i] = counted.same, counted.cross, counted.earlier
+            if counted.retry:
                 retried[i] = True
             else:
                 seen.append(Seen(at, order.channel, order.order_id))
         if self._added > 50_000:
             self.prune()
-        return Matches(same, cross, retried, np.array(times))
+        return Matches(same, cross, retried, np.array(times), earlier)
 
     def _observe_shared(
         self, orders: Sequence[Order], keys: Sequence[Fingerprint], times: list[float]
@@ -310,9 +319,11 @@ class RecentOrders:
             return None
         same, cross = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
         retried = np.zeros(n, dtype=bool)
+        earlier: list[str | None] = [None] * n
         for i, (prior, now) in enumerate(zip(found, entries, strict=True)):
-            same[i], cross[i], retried[i] = _count(prior, now.order_id, now.channel, now.at, span)
-        return Matches(same, cross, retried, np.array(times))
+            counted = _count(prior, now.order_id, now.channel, now.at, span)
+            same[i], cross[i], retried[i], earlier[i] = counted
+        return Matches(same, cross, retried, np.array(times), earlier)
 
     def remember_queued(self, orders: Sequence[Order]) -> None:
         """Note the orders whose result went to a person (review / hold)."""

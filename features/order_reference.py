@@ -6,8 +6,9 @@ Built lazily and cached on the ``ReferenceData`` object itself (no module-level 
 
 from __future__ import annotations
 
+import re
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,10 +16,13 @@ import pandas as pd
 
 from ordersight.reference import ReferenceData
 
-__all__ = ["ReferenceIndex", "reference_index", "sku_key"]
+__all__ = ["ReferenceIndex", "reference_index", "sku_key", "stage_siblings"]
 
 VELOCITY_DAYS = 7  # recent sales velocity = mean daily qty over the last week of history
 PRICE_DAYS = 28  # recent price = qty-weighted mean history price over the last four weeks
+# the stage as infant formula names write it (飞帆3段, 一段, Stage 2, S3): the same product at
+# another stage is the catalog row whose name differs only there
+_STAGE_IN_NAME = re.compile(r"[1-4一二三四]\s*段|stage\s*[1-4]|\bs[1-4]\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class ReferenceIndex:
     cost: np.ndarray
     floor: np.ndarray
     stage: np.ndarray
+    # (row, stage) → the row of the same product at that stage (see :func:`stage_siblings`)
+    stage_sibling: dict[tuple[int, int], int]
     max_qty: np.ndarray
     category: np.ndarray  # catalog category per SKU (object; None where blank)
     recent_price: np.ndarray
@@ -111,6 +117,7 @@ def _build_index(ref: ReferenceData) -> ReferenceIndex:
         cost=np.where(num("cost") > 0, num("cost"), np.nan),
         floor=np.where(num("price_floor") > 0, num("price_floor"), np.nan),
         stage=num("stage"),
+        stage_sibling=stage_siblings(cat["name"], cat["category"], num("stage")),
         max_qty=num("max_qty_per_order"),
         category=cat["category"].astype(object).where(cat["category"].notna(), None).to_numpy(),
         recent_price=recent_price,
@@ -124,6 +131,28 @@ def _build_index(ref: ReferenceData) -> ReferenceIndex:
         stock_as_of=time.time() if ref.stock_as_of is None else ref.stock_as_of,
         **mats,
     )
+
+
+def stage_siblings(
+    names: pd.Series, categories: pd.Series, stages: np.ndarray
+) -> dict[tuple[int, int], int]:
+    """(row, stage) → the row selling the same formula at that stage: the same category and the
+    same name but for the stage written in it once (a2至初1段…900g and a2至初3段…900g). A name
+    without its stage, or with it twice, has no siblings (the suggestion is then left out)."""
+    lines: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
+    for row, (name, category, stage) in enumerate(zip(names, categories, stages, strict=True)):
+        if not isinstance(name, str) or np.isnan(stage):
+            continue
+        product, written = _STAGE_IN_NAME.subn("#", " ".join(name.lower().split()))
+        if written == 1:
+            lines[(str(category), product)].setdefault(int(stage), row)
+    return {
+        (row, stage): other
+        for line in lines.values()
+        for row in line.values()
+        for stage, other in line.items()
+        if other != row
+    }
 
 
 def _history_signals(

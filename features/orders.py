@@ -115,13 +115,18 @@ FEATURES: dict[str, str] = {
     "formula_stage_max": "highest infant-formula stage on the order (NaN if none)",
     "baby_age_months": "declared baby age in months (NaN if none)",
     "stage_age_mismatch": "1 when a formula stage does not fit the declared baby age",
+    "stage_line": "index of the order's first line whose formula stage does not fit the age",
+    "stage_fix_sku": "the catalog's same formula at the stage for the declared age (None if none)",
     "qty_over_limit_max": "max over lines of qty / max_qty_per_order (NaN where no limit)",
+    "limit_line": "index of the line furthest over its SKU's per-order limit",
+    "limit_fix_qty": "that line's qty less the units over the limit (an int; None if none)",
     "province_adcode": "province adcode of the parsed address (None if not parsed)",
     "city_adcode": "city adcode of the parsed address (None if not parsed)",
     "categories": "catalog categories of the order's known SKUs, '|'-joined, for has_any rules",
     # duplicate
     "dup_same_channel": "earlier orders in the window, same fingerprint, same channel",
     "dup_cross_channel": "earlier orders in the window, same fingerprint, other channels",
+    "duplicate_of": "order_id of an earlier match, one on another channel first (None if none)",
 }
 OBJECT_COLUMNS = [
     "sourcing_warehouse",
@@ -130,6 +135,9 @@ OBJECT_COLUMNS = [
     "province_adcode",
     "city_adcode",
     "categories",
+    "stage_fix_sku",
+    "limit_fix_qty",
+    "duplicate_of",
 ]
 NUMERIC_COLUMNS = [c for c in FEATURES if c not in OBJECT_COLUMNS]  # all float64 in the frame
 STOCK_NUMERIC = [  # NaN when there is no warehouse to ship from
@@ -340,10 +348,14 @@ def order_feature_columns(
         lo[stage == s], hi[stage == s] = a, b
     line_age = age[line_order]
     bad = ~np.isnan(lo) & ~np.isnan(line_age) & ((line_age < lo) | (line_age > hi))
+    limit = cat(idx.max_qty)
+    over_limit = _ratio(units, limit)
     out["formula_stage_max"] = np.fmax.reduceat(stage, starts)
     out["baby_age_months"] = age
     out["stage_age_mismatch"] = np.maximum.reduceat(bad.astype(np.int64), starts)
-    out["qty_over_limit_max"] = np.fmax.reduceat(_ratio(units, cat(idx.max_qty)), starts)
+    out["qty_over_limit_max"] = np.fmax.reduceat(over_limit, starts)
+    out.update(_stage_fixes(idx, bad, age, sku_i, starts, line_order))
+    out.update(_limit_fixes(over_limit, units, limit, qty, starts, line_order))
     parsed_codes = adcodes if adcodes is not None else [None] * n
     out["province_adcode"] = [(a[:2] + "0000") if a else None for a in parsed_codes]
     out["city_adcode"] = [(a[:4] + "00") if a else None for a in parsed_codes]
@@ -351,8 +363,10 @@ def order_feature_columns(
     if matches is None:
         out["dup_same_channel"] = np.full(n, np.nan)
         out["dup_cross_channel"] = np.full(n, np.nan)
+        out["duplicate_of"] = [None] * n
     else:
         out["dup_same_channel"], out["dup_cross_channel"] = matches[:2]
+        out["duplicate_of"] = matches.earlier
     return _typed(out, n)
 
 
@@ -418,6 +432,61 @@ def _categories(
         per_line[s] if k == 1 else "|".join(sorted({c for c in per_line[s : s + k] if c}))
         for s, k in zip(starts.tolist(), counts.tolist(), strict=True)
     ]
+
+
+def _stage_for_age(months: float) -> int:
+    """The formula stage for a baby of ``months``: the oldest whose range starts by then."""
+    return max((s for s, (lo, _) in STAGE_AGE_MONTHS.items() if lo <= months), default=1)
+
+
+def _stage_fixes(
+    idx: ReferenceIndex,
+    bad: np.ndarray,
+    age: np.ndarray,
+    sku_i: np.ndarray,
+    starts: np.ndarray,
+    line_order: np.ndarray,
+) -> dict[str, object]:
+    """Per order, its first line whose formula stage does not fit the baby's age (``stage_line``,
+    its index in the order) and the catalog's same formula at the stage that does
+    (``stage_fix_sku``): the correction the compliance rule suggests. Only flagged lines are
+    read (a few per batch)."""
+    n = len(starts)
+    line_at = np.full(n, np.nan)
+    fix: list[str | None] = [None] * n
+    for j in np.flatnonzero(bad).tolist():
+        i = int(line_order[j])
+        if not np.isnan(line_at[i]):
+            continue
+        line_at[i] = j - int(starts[i])
+        sibling = idx.stage_sibling.get((int(sku_i[j]), _stage_for_age(float(age[i]))), -1)
+        if sibling >= 0:
+            fix[i] = str(idx.skus[sibling])
+    return {"stage_line": line_at, "stage_fix_sku": fix}
+
+
+def _limit_fixes(
+    over_limit: np.ndarray,
+    units: np.ndarray,
+    limit: np.ndarray,
+    qty: np.ndarray,
+    starts: np.ndarray,
+    line_order: np.ndarray,
+) -> dict[str, object]:
+    """Per order, the line furthest over its SKU's per-order limit (``limit_line``) and that
+    line's quantity less the units over the limit (``limit_fix_qty``, an int; 0 where the
+    order's other lines of the SKU reach the limit already)."""
+    n = len(starts)
+    line_at = np.full(n, np.nan)
+    fix: list[int | None] = [None] * n
+    worst: dict[int, float] = {}
+    for j in np.flatnonzero(over_limit > 1).tolist():
+        i, ratio = int(line_order[j]), float(over_limit[j])
+        if ratio > worst.get(i, 1.0):
+            worst[i] = ratio
+            line_at[i] = j - int(starts[i])
+            fix[i] = max(int(qty[j] - (units[j] - limit[j])), 0)
+    return {"limit_line": line_at, "limit_fix_qty": fix}
 
 
 def _typed(columns: dict[str, object], n: int) -> dict[str, np.ndarray]:

@@ -20,6 +20,7 @@ import pandas as pd
 from features.address import FEATURES as ADDRESS_FEATURES
 from features.address import parse_addresses
 from features.address_features import address_feature_matrix
+from features.address_text import phone_correction
 from features.duplicates import RecentOrders
 from features.orders import order_feature_columns
 from features.suggestions import price_suggestion, stock_suggestion
@@ -108,11 +109,12 @@ def _model_issue(
     score: float,
     row: Mapping[str, Any],
     parsed: ParsedAddress,
+    order: Order,
     evidence: list[Evidence],
 ) -> Issue:
     suggestion: Suggestion | None
     if kind == "address":
-        suggestion = address_suggestion(parsed)
+        suggestion = address_suggestion(code, parsed, order)
         message = _address_message(parsed, code)
     else:
         raw = stock_suggestion(row) if kind == "stock" else price_suggestion(row, code)
@@ -130,27 +132,36 @@ def _model_issue(
     )
 
 
-def address_suggestion(parsed: ParsedAddress) -> Suggestion | None:
-    """The corrected structured address and its standard one-line form."""
-    if not parsed.adcode:
+def address_suggestion(code: str, parsed: ParsedAddress, order: Order) -> Suggestion | None:
+    """The correction for an address issue: for a bad phone, the number it most likely means
+    (none where only the buyer can tell); else the structured address in its standard form, and
+    where the text leaves the county in doubt (two districts of one city), the address without
+    it and the ranked ``choices``."""
+    if code == "ADDR_BAD_PHONE":
+        fixed = phone_correction(order.address.phone, order.address.text())
+        return Suggestion(field="address.phone", value=fixed) if fixed else None
+    if not parsed.adcode and not parsed.candidates:
         return None
-    return Suggestion(
-        field="address",
-        value={
-            "province": parsed.province,
-            "city": parsed.city,
-            "district": parsed.district,
-            "adcode": parsed.adcode,
-            "detail": parsed.detail,
-            "standardized": parsed.standardized,
-        },
-    )
+    value: dict[str, Any] = {
+        "province": parsed.province,
+        "city": parsed.city,
+        "district": parsed.district,
+        "adcode": parsed.adcode,
+        "detail": parsed.detail,
+        "standardized": parsed.standardized,
+    }
+    if not parsed.adcode:
+        value["choices"] = [
+            {"district": c.district, "adcode": c.adcode, "score": c.score}
+            for c in parsed.candidates
+        ]
+    return Suggestion(field="address", value=value)
 
 
-def _rule_issue(hit: RuleHit, parsed: ParsedAddress) -> Issue:
+def _rule_issue(hit: RuleHit, parsed: ParsedAddress, order: Order) -> Issue:
     suggestion = hit.suggestion
     if suggestion is None and hit.type == "address":
-        suggestion = address_suggestion(parsed)
+        suggestion = address_suggestion(hit.code, parsed, order)
     return trusted(
         Issue,
         type=hit.type,
@@ -284,7 +295,9 @@ def _assemble(
             scored_by[kind] = "model"
             if score >= review and code_of[i]:
                 row = _Row(cols, i)
-                issues.append(_model_issue(kind, code_of[i], score, row, parsed, evidence_of[i]))
+                issues.append(
+                    _model_issue(kind, code_of[i], score, row, parsed, order, evidence_of[i])
+                )
         over_review = over_review or shown >= review
     # Most orders: no issue, no rule hit and every shown score under its review threshold (so
     # under hold too), which `decide` would pass; it is asked only about the others.
@@ -294,7 +307,7 @@ def _assemble(
         seen = {iss.code for iss in issues}
         for hit in hits:
             if hit.code not in seen:
-                issues.append(_rule_issue(hit, parsed))
+                issues.append(_rule_issue(hit, parsed, order))
                 seen.add(hit.code)
             scores.setdefault(hit.type, round(hit.score, 4))
         action = decide(rules, scores, hits, model_codes)

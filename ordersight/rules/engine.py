@@ -233,9 +233,12 @@ def _cells(cols: Columns, name: str, rows: np.ndarray) -> list[Any]:
 
 
 def _hits(rule: Rule, cols: Columns, rows: np.ndarray) -> list[RuleHit]:
-    """The hits of one rule on the rows it fired on; columns are read once per rule, not per row."""
-    fields = {p: _cells(cols, p, rows) for p in {f for _, f, _ in rule.template if f}}
+    """The hits of one rule on the rows it fired on; columns are read once per rule, not per row.
+    A suggestion needs its value and every feature its field names (lines[{stage_line}].sku)."""
     spec = rule.suggestion
+    in_field = [f for _, f, _ in spec.template if f] if spec is not None else []
+    names = {f for _, f, _ in rule.template if f}.union(in_field)
+    fields = {p: _cells(cols, p, rows) for p in names}
     if spec is None:
         suggested: list[Any] = [None] * len(rows)
     elif spec.value_from:
@@ -244,12 +247,12 @@ def _hits(rule: Rule, cols: Columns, rows: np.ndarray) -> list[RuleHit]:
         suggested = [spec.value] * len(rows)
     out = []
     for k, value in enumerate(suggested):
-        message = render(rule.template, {p: v[k] for p, v in fields.items()})
-        suggestion = (
-            None
-            if spec is None or value is None
-            else Suggestion.model_construct(field=spec.field, value=value)
-        )
+        values = {p: v[k] for p, v in fields.items()}
+        message = render(rule.template, values)
+        suggestion = None
+        if spec is not None and value is not None and all(values[f] is not None for f in in_field):
+            field = render(spec.template, values) if in_field else spec.field
+            suggestion = Suggestion.model_construct(field=field, value=value)
         out.append(
             RuleHit(rule.name, rule.type, rule.code, rule.action, rule.score, message, suggestion)
         )

@@ -144,22 +144,27 @@ def _semantic_problems(doc: dict[str, Any], known: set[str] | None) -> Iterator[
                 f"{at} at then.score: {then['score']} reaches the {r['type']} hold threshold"
                 f" {hold}, so this review rule would hold orders; lower it or use action: hold"
             )
-        try:
-            fields = _placeholders(then["message"])
-        except ValueError as exc:
-            yield f"{at} at then.message: bad template ({exc}); write literal braces as {{{{ }}}}"
-            fields = []
-        for f in fields:
-            if not f.isidentifier():
-                yield f"{at} at then.message: placeholder {{{f}}} must be a feature name"
-        fields = [f for f in fields if f.isidentifier()]
+        templates = [("then.message", then["message"])]
+        if "suggestion" in then:
+            templates.append(("then.suggestion.field", then["suggestion"]["field"]))
+        fields: list[tuple[str, str]] = []
+        for key, text in templates:
+            try:
+                named = _placeholders(text)
+            except ValueError as exc:
+                yield f"{at} at {key}: bad template ({exc}); write literal braces as {{{{ }}}}"
+                continue
+            for f in named:
+                if not f.isidentifier():
+                    yield f"{at} at {key}: placeholder {{{f}}} must be a feature name"
+            fields += [(key, f) for f in named if f.isidentifier()]
         if known is None:
             continue
         used = [(f"when{p}.feature", leaf["feature"]) for p, leaf in _leaves(r["when"], "")]
         used += [
             (f"when{p}.ref", leaf["ref"]) for p, leaf in _leaves(r["when"], "") if "ref" in leaf
         ]
-        used += [("then.message", f) for f in fields]
+        used += fields
         if "value_from" in then.get("suggestion", {}):
             used.append(("then.suggestion.value_from", then["suggestion"]["value_from"]))
         if "channels" in r:
@@ -181,7 +186,9 @@ def _build(r: dict[str, Any]) -> Rule:
         action=then["action"],
         score=float(then["score"]),
         message=then["message"],
-        suggestion=SuggestionSpec(sug["field"], sug.get("value_from"), sug.get("value"))
+        suggestion=SuggestionSpec(
+            sug["field"], sug.get("value_from"), sug.get("value"), compile_template(sug["field"])
+        )
         if sug
         else None,
         enabled=r.get("enabled", True),

@@ -12,6 +12,7 @@ import pytest
 
 from features.channel_prices import MIN_SEEN
 from features.duplicates import RecentOrders, _timestamp, address_key, fingerprint
+from features.order_reference import stage_siblings
 from features.orders import FEATURES, order_feature_frame
 from features.suggestions import price_suggestion, stock_suggestion
 from ordersight.reference import ReferenceData, validate_frame
@@ -388,6 +389,41 @@ def test_compliance_stage_age_and_limit(ref):
     assert rows.province_adcode.tolist() == ["330000", None]
 
 
+def test_compliance_fixes_name_the_line_and_its_correction(ref):
+    """The stage rule's suggestion is the catalog's same formula at the stage for the age, on
+    the line that does not fit; the limit rule's is that line's qty less the units over."""
+    young = order([("TV-55", 1, 3900.0), ("MILK-S3", 8, 280.0)], attributes={"baby_age_months": 4})
+    older = order([("MILK-S1", 2, 300.0)], attributes={"baby_age_months": 40})  # no stage 4 sold
+    split = order([("MILK-S1", 4, 300.0), ("MILK-S1", 5, 300.0)])  # 9 of a SKU limited to 6
+    fits = order([("MILK-S1", 1, 300.0)], attributes={"baby_age_months": 4})
+    rows = order_feature_frame([young, older, split, fits], ref)
+    assert rows.stage_line.tolist()[:2] == [1, 0] and np.isnan(rows.stage_line[2:]).all()
+    assert rows.stage_fix_sku.tolist() == ["MILK-S1", None, None, None]
+    assert rows.limit_line.tolist()[0] == 1 and rows.limit_line.tolist()[2] == 0
+    assert rows.limit_fix_qty.tolist() == [6, None, 1, None]  # 4 of the 9 less the 3 over
+
+
+@pytest.mark.parametrize(
+    ("names", "siblings"),
+    [
+        (
+            ["飞鹤星飞帆 1段 700g", "飞鹤星飞帆 3段 700g", "飞鹤星飞帆 3段 130g"],
+            {(0, 3): 1, (1, 1): 0},
+        ),
+        (["Aptamil Stage 2 800g", "aptamil  stage 3 800g"], {(0, 3): 1, (1, 2): 0}),
+        (["美素佳儿 二段", "美素佳儿 三段"], {(0, 3): 1, (1, 2): 0}),
+        (["奶粉", "奶粉"], {}),  # the stage is not in the name: nothing to tell them by
+    ],
+)
+def test_stage_siblings_are_read_from_the_product_names(names, siblings):
+    stages = {"1段": 1, "3段": 3, "Stage 2": 2, "stage 3": 3, "二段": 2, "三段": 3}
+    staged = [next((v for k, v in stages.items() if k in n), 1) for n in names]
+    found = stage_siblings(
+        pd.Series(names), pd.Series(["formula"] * len(names)), np.array(staged, float)
+    )
+    assert found == siblings
+
+
 @pytest.mark.parametrize(
     ("attributes", "months"),
     [
@@ -449,6 +485,11 @@ def test_duplicates_across_channels_within_window(ref, new_stream):
     frame = order_feature_frame([first, same_spaced, again_same, late, other_lines], ref, recent)
     assert frame.dup_cross_channel.tolist() == [0, 1, 1, 0, 0]
     assert frame.dup_same_channel.tolist() == [0, 0, 1, 0, 0]  # d is 27 h after c
+    # what each repeats, for the suggestion: c repeats b on jd, but a on tmall is named first
+    assert frame.duplicate_of.tolist() == [None, "a", "a", None, None]
+    again = order_feature_frame([order(oid="f", channel="pdd", lines=[("MILK-S1", 2, 300.0)])],
+                                ref, recent)  # fmt: skip
+    assert again.duplicate_of.tolist() == ["e"] and again.dup_same_channel.tolist() == [1]
     retry = order_feature_frame([first], ref, recent).iloc[0]  # a again: not its own duplicate,
     assert (retry.dup_same_channel, retry.dup_cross_channel) == (0, 2)  # b's and c's (3 h later)
 

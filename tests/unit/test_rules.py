@@ -307,6 +307,33 @@ def test_channels_filter_message_and_suggestion():
     assert hits[2][0].message == "1.5x available at ?" and hits[2][0].suggestion is None
 
 
+def test_a_suggestion_field_names_the_line_the_rule_is_about():
+    """lines[{stage_line}].sku: the field is rendered per order; an order without the line or
+    without the value gets no suggestion (never a field such as lines[?].sku)."""
+    then = {
+        "action": "hold",
+        "score": 0.95,
+        "message": "m",
+        "suggestion": {"field": "lines[{stage_line}].sku", "value_from": "stage_fix_sku"},
+    }
+    frame = pd.DataFrame(
+        {
+            "qty_over_available_max": [2.0, 2.0, 2.0],
+            "stage_line": [1.0, np.nan, 0.0],
+            "stage_fix_sku": ["MILK-S1", "MILK-S2", None],
+        }
+    )
+    hits = evaluate(_load(_doc(_rule(then=then))), frame)
+    assert hits[0][0].suggestion is not None
+    assert hits[0][0].suggestion.model_dump() == {"field": "lines[1].sku", "value": "MILK-S1"}
+    assert hits[1][0].suggestion is None and hits[2][0].suggestion is None
+    known = {"qty_over_available_max", "stage_fix_sku"}
+    msg = _problems(_doc(_rule("lined", then=then)), known)
+    assert "rule 'lined' (rules[0]) at then.suggestion.field: unknown feature 'stage_line'" in msg
+    then["suggestion"]["field"] = "lines[{stage line}].sku"
+    assert "placeholder {stage line} must be a feature name" in _problems(_doc(_rule(then=then)))
+
+
 def test_disabled_rules_do_not_fire():
     rs = _load(_doc(_rule(enabled=False)))
     assert evaluate(rs, pd.DataFrame({"qty_over_available_max": [5.0]})) == [[]]
