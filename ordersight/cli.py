@@ -229,6 +229,62 @@ def feedback(
     Console().print(table if verdicts else "no reviewer verdicts stored yet")
 
 
+@app.command()
+def evaluate(
+    infile: Annotated[Path, typer.Argument(help="past orders, JSON lines")],
+    labels: Annotated[
+        Path, typer.Option(help="the problems people found: CSV order_id,code, one row each")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table")] = False,
+) -> None:
+    """Score labelled past orders: problems caught with a correction (target >= 92 %) and
+    orders sent to a person (target <= 9 %), overall and per code."""
+    from rich.table import Table
+
+    from ordersight.outcomes import TARGET_CORRECTED, TARGET_TO_PERSON
+    from serving.offline import evaluate_file
+
+    for path in (infile, labels):
+        if not path.exists():
+            raise _fail(f"{path}: no such file", BAD_INPUT)
+    try:
+        outcomes = evaluate_file(infile, labels, get_settings())
+    except ValueError as exc:
+        raise _fail(str(exc), BAD_INPUT) from exc
+    report = outcomes.as_dict()
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False))
+        return
+    head = Table("outcome", "orders", "share", "target")
+    for label, count, share, target in (
+        ("problem orders (labelled)", outcomes.problems, None, ""),
+        ("caught", outcomes.caught, "caught_share", ""),
+        (
+            "caught with a correction",
+            outcomes.corrected,
+            "corrected_share",
+            f">= {TARGET_CORRECTED:.0%}",
+        ),
+        ("caught, only the buyer can correct", outcomes.needs_buyer, None, ""),
+        (
+            "all orders sent to a person",
+            outcomes.to_person,
+            "to_person_share",
+            f"<= {TARGET_TO_PERSON:.0%}",
+        ),
+        ("clean orders sent to a person", outcomes.clean_to_person, "clean_to_person_share", ""),
+    ):
+        head.add_row(label, str(count), f"{report[share]:.1%}" if share else "", target)
+    per_code = Table("code", "labelled", "caught", "with a correction")
+    for c in outcomes.codes:
+        per_code.add_row(c.code, str(c.labelled), str(c.caught), str(c.corrected))
+    out = Console()
+    out.print(head, per_code, f"{outcomes.orders} orders scored")
+    out.print("target met" if outcomes.meets_target else "[yellow]target not met[/yellow]")
+    if outcomes.unmatched_labels:
+        out.print(f"{outcomes.unmatched_labels} labelled orders are not in {infile}")
+
+
 @rules_app.command("check")
 def rules_check(file: Annotated[Path, typer.Argument(help="rule file (YAML)")]) -> None:
     """Validate a rule file against the schema, codes and known features."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 from rich.console import Console
 
+from ordersight.outcomes import Outcomes, order_outcomes
 from ordersight.rules.replay import compare, render
 from ordersight.rules.store import RuleStore
 from ordersight.schema import Order, ScoreResult
@@ -101,6 +103,38 @@ def _score_all(scorer: Scorer, path: Path) -> list[ScoreResult]:
     for orders, _ in _chunks(path):
         results += scorer.score(orders)
     return results
+
+
+def read_labels(path: Path) -> list[tuple[str, str]]:
+    """(order_id, code) per row of a labels CSV (``order_id,code``, more columns allowed: the demo
+    world's labels.csv has ``type`` too). Raises ValueError naming the row and column of the
+    first problem: a label with an unknown code would silently count as nothing."""
+    import pandas as pd
+
+    from ordersight.codes import CODES
+    from ordersight.reference import decode_text
+
+    text = decode_text(path.read_bytes())
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValueError(f"{path}: not a CSV file ({exc})") from exc
+    missing = [c for c in ("order_id", "code") if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: no column {', '.join(missing)} (header: order_id,code)")
+    for row, (order_id, code) in enumerate(zip(frame["order_id"], frame["code"], strict=True)):
+        if not order_id.strip():
+            raise ValueError(f"{path}, row {row + 2}, column order_id: empty")
+        if code.strip() not in CODES:
+            raise ValueError(f"{path}, row {row + 2}, column code: unknown issue code {code!r}")
+    return [(o.strip(), c.strip()) for o, c in zip(frame["order_id"], frame["code"], strict=True)]
+
+
+def evaluate_file(orders_file: Path, labels_file: Path, settings: Settings) -> Outcomes:
+    """Score past orders whose problems people found (``labels_file``) and count how many the
+    scorer catches with a correction and how many orders it sends to a person."""
+    labels = read_labels(labels_file)
+    return order_outcomes(_score_all(build_scorer(settings), orders_file), labels)
 
 
 def replay(rules_file: Path, orders_file: Path, settings: Settings, console: Console) -> dict:

@@ -133,15 +133,15 @@ def _model_issue(
 
 
 def address_suggestion(code: str, parsed: ParsedAddress, order: Order) -> Suggestion | None:
-    """The correction for an address issue: for a bad phone, the number it most likely means
-    (none where only the buyer can tell); else the structured address in its standard form, and
-    where the text leaves the county in doubt (two districts of one city), the address without
-    it and the ranked ``choices``."""
+    """The correction for an address issue: for a bad phone, the number it most likely means;
+    else the structured address in its standard form, and where the text leaves the county in
+    doubt (two districts of one city), the address without it and the ranked ``choices``. None
+    where only the buyer can tell: a phone missing digits, a missing door, no region at all."""
     if code == "ADDR_BAD_PHONE":
         fixed = phone_correction(order.address.phone, order.address.text())
         return Suggestion(field="address.phone", value=fixed) if fixed else None
-    if not parsed.adcode and not parsed.candidates:
-        return None
+    if code == "ADDR_DETAIL_MISSING" or (not parsed.adcode and not parsed.candidates):
+        return None  # the door (同上, 详见聊天, 无) or every region: only the buyer can say
     value: dict[str, Any] = {
         "province": parsed.province,
         "city": parsed.city,

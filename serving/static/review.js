@@ -13,10 +13,14 @@
         <span class="muted">${e.contribution.toFixed(2)}</span></li>`).join("")}</ul>`;
   }
 
-  // A structured suggestion (a corrected address) reads best as its one-line standard form.
+  // A structured suggestion (a corrected address) reads best as its one-line standard form; an
+  // address whose district is in doubt lists the districts to choose from.
   function shown(value) {
     if (value === null || typeof value !== "object") return String(value);
-    return value.standardized || Object.values(value).filter((v) => v).join(" ");
+    const text = value.standardized
+      || Object.values(value).filter((v) => v && typeof v !== "object").join(" ");
+    if (!value.choices || !value.choices.length) return text;
+    return `${text} (district: ${value.choices.map((c) => c.district).join(" or ")})`;
   }
 
   function issue(i) {

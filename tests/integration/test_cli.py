@@ -142,6 +142,42 @@ def test_recommend_moves_stock_toward_demand_in_lots_of_min_qty(env: Path, tmp_p
     assert f"(default {MIN_MOVE})" in shown
 
 
+def test_evaluate_counts_labelled_problems_as_score_decides_them(env: Path, tmp_path: Path):
+    """`ordersight evaluate` on past orders and the problems people found: its counts are those
+    of `ordersight score`'s results on the same file (here the rules alone: no models)."""
+    infile, scored = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    lines = (env / "orders.jsonl").read_text(encoding="utf-8").splitlines()[:3000]
+    infile.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["evaluate", str(infile), "--labels", str(env / "labels.csv"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert runner.invoke(app, ["score", str(infile), "--out", str(scored)]).exit_code == 0
+    results = [json.loads(x) for x in scored.read_text(encoding="utf-8").splitlines()]
+    labels = pd.read_csv(env / "labels.csv", dtype=str)
+    labelled = set(labels["order_id"]) & {r["order_id"] for r in results}
+    assert report["orders"] == 3000 and report["problems"] == len(labelled) > 0
+    assert report["to_person"] == sum(r["action"] != "pass" for r in results)
+    sent = {r["order_id"] for r in results if r["action"] != "pass"}
+    assert report["clean_to_person"] == len(sent - labelled)
+    assert 0 < report["corrected"] <= report["caught"] <= len(labelled & sent)
+    assert sum(c["labelled"] for c in report["codes"]) == int(
+        labels["order_id"].isin(labelled).sum()
+    )
+    table = runner.invoke(app, ["evaluate", str(infile), "--labels", str(env / "labels.csv")])
+    assert "caught with a correction" in table.output and "target" in table.output
+    bad = tmp_path / "labels.csv"
+    bad.write_text("order_id,code\nA-1,ADDR_TYPO\nA-2,ADDR_TYOP\n", encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", str(infile), "--labels", str(bad)])
+    assert result.exit_code == 2 and "row 3, column code" in result.output
+    bad.write_text("id,label\nA-1,ADDR_TYPO\n", encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", str(infile), "--labels", str(bad)])
+    assert result.exit_code == 2 and "no column order_id, code" in result.output
+    result = runner.invoke(app, ["evaluate", str(infile), "--labels", str(infile)])
+    assert result.exit_code == 2 and "not a CSV file" in result.output
+
+
 def test_bad_inputs_exit_2(env: Path, tmp_path: Path) -> None:
     assert runner.invoke(app, ["train", "--only", "nope"]).exit_code == 2
     assert runner.invoke(app, ["score", str(tmp_path / "missing.jsonl")]).exit_code == 2
