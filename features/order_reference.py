@@ -9,17 +9,28 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import fuzz, process
 
 from ordersight.reference import ReferenceData
 
-__all__ = ["ReferenceIndex", "reference_index", "sku_key", "stage_siblings"]
+__all__ = [
+    "ReferenceIndex",
+    "closest_sku",
+    "reference_index",
+    "sku_key",
+    "stage_siblings",
+]
 
 VELOCITY_DAYS = 7  # recent sales velocity = mean daily qty over the last week of history
 PRICE_DAYS = 28  # recent price = qty-weighted mean history price over the last four weeks
+# an unknown SKU this close (rapidfuzz ratio, separators and case ignored) to one catalog SKU,
+# and clearly closer to it than to any other, is taken for a slip of it (MILK-A2-S3-9OO)
+SKU_NEAR, SKU_MARGIN = 90.0, 5.0
+_NOT_ALNUM = re.compile(r"[\W_]+")
 # the stage as infant formula names write it (飞帆3段, 一段, Stage 2, S3): the same product at
 # another stage is the catalog row whose name differs only there
 _STAGE_IN_NAME = re.compile(r"[1-4一二三四]\s*段|stage\s*[1-4]|\bs[1-4]\b", re.IGNORECASE)
@@ -34,6 +45,8 @@ class ReferenceIndex:
     # sku_key → row, for an order line writing a catalog SKU in another case or with spaces;
     # SKUs of the catalog that differ only so are left out (the line is then unknown)
     sku_by_key: dict[str, int]
+    # the catalog's SKUs without separators or case (see :func:`closest_sku`), unique ones only
+    sku_compact: dict[str, int]
     list_price: np.ndarray
     cost: np.ndarray
     floor: np.ndarray
@@ -56,11 +69,35 @@ class ReferenceIndex:
     in_transit: np.ndarray
     velocity: np.ndarray  # (n_sku, n_wh) recent daily sales; NaN without history
     stock_as_of: float  # epoch seconds the stock numbers were taken (see ReferenceData)
+    # closest_sku's answers: the same unmapped SKU comes back on every order of its product
+    sku_fixes: dict[str, str | None] = field(default_factory=dict)
 
 
 def sku_key(sku: str) -> str:
     """A SKU as channels agree on it: case and surrounding spaces ignored (" fd-0039" = FD-0039)."""
     return sku.strip().upper()
+
+
+def _compact(sku: str) -> str:
+    return _NOT_ALNUM.sub("", sku).upper()
+
+
+def closest_sku(sku: str, idx: ReferenceIndex) -> str | None:
+    """The catalog SKU an unknown one most likely means: the same but for separators and case
+    (MILKA2S3900), else the one clearly closest to it (a typed slip); None where the catalog has
+    nothing like it (a new product). Called for unknown lines only: a scan of the catalog."""
+    if sku in idx.sku_fixes:
+        return idx.sku_fixes[sku]
+    key = _compact(sku)
+    row = idx.sku_compact.get(key)
+    if row is None and key:
+        near = process.extract(
+            key, list(idx.sku_compact), scorer=fuzz.ratio, limit=2, score_cutoff=SKU_NEAR
+        )
+        if len(near) == 1 or (near and near[0][1] - near[1][1] >= SKU_MARGIN):
+            row = idx.sku_compact[near[0][0]]
+    fix = idx.sku_fixes[sku] = None if row is None else str(idx.skus[row])
+    return fix
 
 
 def _ref_key(ref: ReferenceData) -> tuple[int, ...]:
@@ -88,6 +125,8 @@ def _build_index(ref: ReferenceData) -> ReferenceIndex:
     sku_pos = {s: i for i, s in enumerate(skus)}
     spellings = Counter(sku_key(s) for s in skus)
     sku_by_key = {sku_key(s): i for i, s in enumerate(skus) if spellings[sku_key(s)] == 1}
+    compact = Counter(_compact(s) for s in skus)
+    sku_compact = {_compact(s): i for i, s in enumerate(skus) if compact[_compact(s)] == 1}
     wh = ref.warehouses.reset_index(drop=True)
     wh_ids = wh["warehouse_id"].astype(str).to_numpy()
     wh_pos = {w: i for i, w in enumerate(wh_ids)}
@@ -113,6 +152,7 @@ def _build_index(ref: ReferenceData) -> ReferenceIndex:
         key=_ref_key(ref),
         sku_pos=sku_pos,
         sku_by_key=sku_by_key,
+        sku_compact=sku_compact,
         list_price=np.where(num("list_price") > 0, num("list_price"), np.nan),
         cost=np.where(num("cost") > 0, num("cost"), np.nan),
         floor=np.where(num("price_floor") > 0, num("price_floor"), np.nan),
@@ -129,7 +169,9 @@ def _build_index(ref: ReferenceData) -> ReferenceIndex:
         wh_lat=pd.to_numeric(wh["lat"]).to_numpy(dtype=float),
         velocity=velocity,
         stock_as_of=time.time() if ref.stock_as_of is None else ref.stock_as_of,
-        **mats,
+        on_hand=mats["on_hand"],
+        reserved=mats["reserved"],
+        in_transit=mats["in_transit"],
     )
 
 

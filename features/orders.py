@@ -19,7 +19,7 @@ import pandas as pd
 
 from features.calendar import promo_season
 from features.duplicates import Matches, RecentOrders
-from features.order_reference import ReferenceIndex, reference_index, sku_key
+from features.order_reference import ReferenceIndex, closest_sku, reference_index, sku_key
 from features.stock_ledger import Lines, StockLedger
 from ordersight.baby_age import AGE_KEYS, BIRTH_KEYS, declared_months
 from ordersight.gazetteer import coords
@@ -66,6 +66,8 @@ FEATURES: dict[str, str] = {
     # format
     "n_lines": "number of order lines",
     "n_unknown_sku": "lines whose SKU is not in the catalog",
+    "unknown_line": "index of the order's first line whose SKU is not in the catalog",
+    "sku_fix": "the catalog SKU that line's most likely means (a slip of one; None if none)",
     "unknown_channel": "1 when the channel has no shipped adapter",
     "unknown_warehouse": "1 when the order names a warehouse that does not exist",
     "paid_missing": "1 when paid_amount is absent",
@@ -135,6 +137,7 @@ OBJECT_COLUMNS = [
     "province_adcode",
     "city_adcode",
     "categories",
+    "sku_fix",
     "stage_fix_sku",
     "limit_fix_qty",
     "duplicate_of",
@@ -355,6 +358,7 @@ def order_feature_columns(
     out["stage_age_mismatch"] = np.maximum.reduceat(bad.astype(np.int64), starts)
     out["qty_over_limit_max"] = np.fmax.reduceat(over_limit, starts)
     out.update(_stage_fixes(idx, bad, age, sku_i, starts, line_order))
+    out.update(_sku_fixes(idx, lines, known, starts, line_order))
     out.update(_limit_fixes(over_limit, units, limit, qty, starts, line_order))
     parsed_codes = adcodes if adcodes is not None else [None] * n
     out["province_adcode"] = [(a[:2] + "0000") if a else None for a in parsed_codes]
@@ -463,6 +467,27 @@ def _stage_fixes(
         if sibling >= 0:
             fix[i] = str(idx.skus[sibling])
     return {"stage_line": line_at, "stage_fix_sku": fix}
+
+
+def _sku_fixes(
+    idx: ReferenceIndex,
+    lines: Sequence[OrderLine],
+    known: np.ndarray,
+    starts: np.ndarray,
+    line_order: np.ndarray,
+) -> dict[str, object]:
+    """Per order, its first line whose SKU the catalog does not hold (``unknown_line``) and the
+    catalog SKU it most likely means (``sku_fix``, :func:`closest_sku`; None for a new
+    product)."""
+    n = len(starts)
+    line_at = np.full(n, np.nan)
+    fix: list[str | None] = [None] * n
+    for j in np.flatnonzero(~known).tolist():
+        i = int(line_order[j])
+        if np.isnan(line_at[i]):
+            line_at[i] = j - int(starts[i])
+            fix[i] = closest_sku(lines[j].sku, idx)
+    return {"unknown_line": line_at, "sku_fix": fix}
 
 
 def _limit_fixes(

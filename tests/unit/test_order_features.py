@@ -404,6 +404,25 @@ def test_compliance_fixes_name_the_line_and_its_correction(ref):
 
 
 @pytest.mark.parametrize(
+    ("sku", "fix"),
+    [
+        ("MILKS1", "MILK-S1"),  # the separators left out
+        ("milk_s3", "MILK-S3"),
+        ("A2-MILK-S3-90O", "A2-MILK-S3-900"),  # a slip, clearly closest to one SKU
+        ("A2-MILK-S3-9OO", None),  # two slips: too far to guess
+        ("MILK-S2", None),  # as close to MILK-S1 as to MILK-S3: no guess
+        ("SOFA-01", None),  # a new product: nothing like it
+    ],
+)
+def test_an_unknown_sku_suggests_the_catalog_sku_it_most_likely_means(sku, fix):
+    catalog = _frame(CATALOG + "A2-MILK-S3-900,a2奶粉3段900g,formula,398,200,,3,6\n", "catalog")
+    ref = ReferenceData(catalog, _frame(WAREHOUSES, "warehouses"), _frame(STOCK, "stock"))
+    row = order_feature_frame([order([("TV-55", 1, 3900.0), (sku, 1, 10.0)])], ref).iloc[0]
+    assert row.n_unknown_sku == 1 and row.unknown_line == 1
+    assert row.sku_fix == fix
+
+
+@pytest.mark.parametrize(
     ("names", "siblings"),
     [
         (

@@ -512,7 +512,7 @@ def test_default_rules_on_hand_built_orders():
         order([("MILK-S1", 1, 290.0)], 290.0, attributes={"baby_age_months": 20}),  # stage
         order([("MILK-S1", 7, 290.0)], 2030.0),  # over the per-order limit of 6
         order([("TV-55", 2, 3900.0)], 7800.0, warehouse_id="WH-HZ"),  # 1 on hand at WH-HZ
-        order([("NOPE-1", 1, 10.0)], 10.0),  # unknown SKU
+        order([("TV-55", 1, 3900.0), ("MILKS1", 1, 290.0)], 4190.0),  # the dash left out
         order([("MILK-S3", 1, 2.8)], 2.8),  # yuan typed as fen
     ]
     rs = load_rules(DEFAULT_RULES)
@@ -527,6 +527,17 @@ def test_default_rules_on_hand_built_orders():
     assert stock_hit.suggestion is not None and stock_hit.suggestion.value == "WH-GZ"
     assert codes[4] == {"FMT_UNKNOWN_SKU"}
     assert "PRICE_UNIT_ERROR" in codes[5] and "PRICE_BELOW_FLOOR" not in codes[5]
+    # each suggestion names the line it corrects
+    fixes = {
+        (i, h.code): h.suggestion.model_dump()
+        for i, row in enumerate(hits)
+        for h in row
+        if h.suggestion
+    }
+    assert fixes[1, "COMPLIANCE_FORMULA_STAGE"] == {"field": "lines[0].sku", "value": "MILK-S3"}
+    assert fixes[2, "COMPLIANCE_QTY_LIMIT"] == {"field": "lines[0].qty", "value": 6}
+    assert fixes[4, "FMT_UNKNOWN_SKU"] == {"field": "lines[1].sku", "value": "MILK-S1"}
+    assert fixes[5, "PRICE_UNIT_ERROR"] == {"field": "lines[0].unit_price", "value": 280.0}
     actions = [decide(rs, hit_scores(h), h) for h in hits]
     assert actions == ["pass", "hold", "hold", "hold", "review", "review"]
     # With the price model scoring every row the price fallback stays quiet; hard rules do not.
