@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from ordersight.reference import ReferenceData
+from ordersight.reference import STAGE_IN_NAME, ReferenceData
 
 __all__ = [
     "ReferenceIndex",
@@ -31,9 +31,6 @@ PRICE_DAYS = 28  # recent price = qty-weighted mean history price over the last 
 # and clearly closer to it than to any other, is taken for a slip of it (MILK-A2-S3-9OO)
 SKU_NEAR, SKU_MARGIN = 90.0, 5.0
 _NOT_ALNUM = re.compile(r"[\W_]+")
-# the stage as infant formula names write it (飞帆3段, 一段, Stage 2, S3): the same product at
-# another stage is the catalog row whose name differs only there
-_STAGE_IN_NAME = re.compile(r"[1-4一二三四]\s*段|stage\s*[1-4]|\bs[1-4]\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -185,7 +182,7 @@ def stage_siblings(
     for row, (name, category, stage) in enumerate(zip(names, categories, stages, strict=True)):
         if not isinstance(name, str) or np.isnan(stage):
             continue
-        product, written = _STAGE_IN_NAME.subn("#", " ".join(name.lower().split()))
+        product, written = STAGE_IN_NAME.subn("#", " ".join(name.lower().split()))
         if written == 1:
             lines[(str(category), product)].setdefault(int(stage), row)
     return {

@@ -27,6 +27,10 @@ _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 # an infant-formula stage as catalogs write it: 3段, 三段, Stage 3, S3
 _STAGE = re.compile(r"^(?:stage\s*|s)?([1-9一二三四])\s*段?$", re.IGNORECASE)
 _STAGE_DIGITS = str.maketrans("一二三四", "1234")
+# the stage as formula names write it (飞帆3段, 一段, Stage 2, S3), and words that say a name is
+# infant formula (a 三段式 switch is no formula stage)
+STAGE_IN_NAME = re.compile(r"([1-4一二三四])\s*段|stage\s*([1-4])|\bs([1-4])\b", re.IGNORECASE)
+_FORMULA_WORDS = re.compile(r"奶粉|配方|羊奶|formula|milk", re.IGNORECASE)
 NEAR_MISS = 80  # a header this close (rapidfuzz ratio) to a column the file lacks is a typo of it
 HISTORY_DAYS = 60  # history kept for serving features (velocity: 7 days, prices: 28)
 
@@ -278,10 +282,23 @@ def _daily(history: pd.DataFrame) -> pd.DataFrame:
     return history.assign(qty=history["qty"].clip(lower=0))
 
 
+def stage_in_name(name: object) -> float:
+    """The formula stage a product name writes once (飞鹤星飞帆3段幼儿配方奶粉700g → 3), NaN for a
+    name that is not infant formula's or writes no stage, or two."""
+    if not isinstance(name, str) or not _FORMULA_WORDS.search(name):
+        return np.nan
+    found = STAGE_IN_NAME.findall(name)
+    if len(found) != 1:
+        return np.nan
+    return float("".join(found[0]).translate(_STAGE_DIGITS))
+
+
 def _finish(out: pd.DataFrame, kind: str) -> pd.DataFrame:
     if kind == "catalog":
         out["price_floor"] = out.get("price_floor", pd.Series(np.nan, index=out.index))
-        out["stage"] = out.get("stage", pd.Series(np.nan, index=out.index))
+        # shop exports often carry no stage column: the stage is in the product's name
+        stage = out.get("stage", pd.Series(np.nan, index=out.index))
+        out["stage"] = stage.where(stage.notna(), out["name"].map(stage_in_name))
         out["max_qty_per_order"] = out.get("max_qty_per_order", pd.Series(np.nan, index=out.index))
     return out.reset_index(drop=True)
 

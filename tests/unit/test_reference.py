@@ -108,6 +108,23 @@ def test_exports_from_elsewhere_load(tmp_path: Path) -> None:
     assert problems(write(tmp_path, "history.csv", bad), "history") == [(2, "qty")]
 
 
+def test_a_formula_stage_written_only_in_the_name_is_read_from_it(tmp_path: Path) -> None:
+    """Shop exports carry no stage column: the compliance rule would never see a stage. A name
+    that is infant formula's and writes one stage gives it; the column wins where it has one."""
+    catalog = (
+        "sku,name,category,list_price,cost,stage\n"
+        "F3,飞鹤星飞帆3段幼儿配方奶粉700g,母婴,298,150,\n"
+        "F2,美素佳儿 二段 较大婴儿配方奶粉,母婴,298,150,\n"
+        "A1,Aptamil Stage 1 infant formula 800g,母婴,298,150,\n"
+        "K1,佳贝艾特 1段 羊奶粉,母婴,298,150,2\n"  # the column says 2
+        "SW,三段式开关,家电,98,50,\n"  # not formula
+        "MX,奶粉 1段 2段 组合装,母婴,598,300,\n"  # two stages: none
+    )
+    got = read_csv(write(tmp_path, "catalog.csv", catalog), "catalog")
+    assert got["stage"].tolist()[:4] == [3, 2, 1, 2]
+    assert got["stage"].isna().tolist()[4:] == [True, True]
+
+
 @pytest.mark.parametrize(
     ("kind", "ours", "theirs"),
     [
