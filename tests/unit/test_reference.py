@@ -123,6 +123,8 @@ def test_a_formula_stage_written_only_in_the_name_is_read_from_it(tmp_path: Path
     got = read_csv(write(tmp_path, "catalog.csv", catalog), "catalog")
     assert got["stage"].tolist()[:4] == [3, 2, 1, 2]
     assert got["stage"].isna().tolist()[4:] == [True, True]
+    bare = "sku,name,category,list_price,cost\nF3,飞鹤星飞帆3段幼儿配方奶粉700g,母婴,298,150\n"
+    assert read_csv(write(tmp_path, "bare.csv", bare), "catalog")["stage"].tolist() == [3]
 
 
 @pytest.mark.parametrize(
