@@ -64,6 +64,51 @@ CODES: dict[str, str] = {
 }
 
 
+# The correction each code's issue suggests: the suggestion's field, and its value; "none" where
+# no order holds it (only the buyer knows). Served at GET /v1/codes; the README lists the same.
+CORRECTIONS: dict[str, str] = {
+    "ADDR_MISSING_LEVEL": "address: completed, in standard form",
+    "ADDR_NONSTANDARD_NAME": "address: the standard names",
+    "ADDR_TYPO": "address: the names as meant",
+    "ADDR_FORMER_NAME": "address: today's names",
+    "ADDR_REGION_CONFLICT": (
+        "address: the reading most levels agree on; two counties of one city: the city and "
+        "its choices"
+    ),
+    "ADDR_AMBIGUOUS": "address: the likeliest reading, else the levels all share and the choices",
+    "ADDR_REDUNDANT": "address: each level once",
+    "ADDR_DETAIL_MISSING": "none: only the buyer knows the door",
+    "ADDR_BAD_PHONE": (
+        "address.phone: letters read as the digits they look like, or a valid number in the "
+        "address text; else none"
+    ),
+    "ADDR_UNPARSEABLE": "none: no region is named",
+    "STOCK_INSUFFICIENT": "warehouse_id that can ship every line, else a split {sku: warehouse}",
+    "STOCK_RESERVED": "as STOCK_INSUFFICIENT",
+    "STOCK_OVERSELL_RISK": "as STOCK_INSUFFICIENT",
+    "PRICE_BELOW_FLOOR": "lines[i].unit_price: the floor",
+    "PRICE_BELOW_COST": "lines[i].unit_price: the cost",
+    "PRICE_UNIT_ERROR": "lines[i].unit_price without the slipped powers of ten, or paid_amount",
+    "PRICE_CATALOG_MISMATCH": "lines[i].list_price: the catalog's",
+    "PRICE_TOTAL_MISMATCH": "paid_amount: lines less discounts plus shipping",
+    "PRICE_STACKED_DISCOUNT": "paid_amount: what the lines and discounts make",
+    "FMT_MISSING_FIELD": "paid_amount: what the lines and discounts make",
+    "FMT_INVALID_VALUE": "none: check the channel's mapping",
+    "FMT_UNKNOWN_SKU": (
+        "lines[i].sku: the catalog SKU it differs from only by separators and case, or clearly "
+        "closest to (a slip); none for a new product"
+    ),
+    "FMT_UNKNOWN_WAREHOUSE": "warehouse_id: the warehouse that would ship it",
+    "COMPLIANCE_FORMULA_STAGE": (
+        "lines[i].sku: the same formula at the stage for the age, where the catalog sells it"
+    ),
+    "COMPLIANCE_QTY_LIMIT": "lines[i].qty: less the units over the limit",
+    "COMPLIANCE_RESTRICTED_REGION": "none",
+    "DUP_CROSS_CHANNEL": "duplicate_of: the order it repeats",
+    "DUP_SAME_CHANNEL": "duplicate_of: the order it repeats",
+}
+
+
 def type_of(code: str) -> IssueType:
     """The issue type a code belongs to, from its prefix."""
     return PREFIX[code.split("_", 1)[0]]

@@ -35,6 +35,10 @@ TARGET_TO_PERSON = 0.09  # of all orders: sent to review or hold
 BUYER_ONLY = frozenset({"ADDR_DETAIL_MISSING", "ADDR_BAD_PHONE", "ADDR_UNPARSEABLE"})
 
 
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
 @dataclass(frozen=True)
 class CodeOutcome:
     """One labelled code: its problem orders, those caught, those caught with a correction."""
@@ -58,21 +62,18 @@ class Outcomes:
     unmatched_labels: int  # labelled order ids that were not scored
     codes: tuple[CodeOutcome, ...] = field(default=())
 
-    def share(self, part: int, whole: int) -> float:
-        return part / whole if whole else 0.0
-
     @property
     def corrected_share(self) -> float:
-        return self.share(self.corrected, self.problems)
+        return _share(self.corrected, self.problems)
 
     @property
     def correctable_share(self) -> float:
         """Corrected of the problems whose correction the order can hold (not ``needs_buyer``)."""
-        return self.share(self.corrected, self.problems - self.needs_buyer)
+        return _share(self.corrected, self.problems - self.needs_buyer)
 
     @property
     def to_person_share(self) -> float:
-        return self.share(self.to_person, self.orders)
+        return _share(self.to_person, self.orders)
 
     @property
     def meets_target(self) -> bool:
@@ -82,12 +83,12 @@ class Outcomes:
         out = asdict(self)
         out["codes"] = [asdict(c) for c in self.codes]
         out.update(
-            caught_share=self.share(self.caught, self.problems),
+            caught_share=_share(self.caught, self.problems),
             corrected_share=self.corrected_share,
             correctable_share=self.correctable_share,
             to_person_share=self.to_person_share,
-            held_share=self.share(self.held, self.orders),
-            clean_to_person_share=self.share(self.clean_to_person, self.orders - self.problems),
+            held_share=_share(self.held, self.orders),
+            clean_to_person_share=_share(self.clean_to_person, self.orders - self.problems),
             targets={"corrected": TARGET_CORRECTED, "to_person": TARGET_TO_PERSON},
             meets_target=self.meets_target,
         )
@@ -113,7 +114,8 @@ def order_outcomes(results: Sequence[ScoreResult], labels: Iterable[tuple[str, s
             clean_to_person += sent
             continue
         problems += 1
-        flagged = [i for i in result.issues if sent and i.type in {type_of(c) for c in codes}]
+        types = {type_of(c) for c in codes}
+        flagged = [i for i in result.issues if i.type in types] if sent else []
         fixed = any(i.suggestion is not None for i in flagged)
         caught += bool(flagged)
         corrected += fixed

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from ordersight.codes import CODES, type_of
+from ordersight.codes import CODES, CORRECTIONS, type_of
 from ordersight.rules.loader import summary
 from ordersight.rules.model import RuleFileError
 from serving.deps import ServicesDep, UserDep
@@ -17,7 +17,12 @@ router = APIRouter(prefix="/v1", tags=["admin"])
 
 @router.get("/codes")
 def codes(_: UserDep) -> dict[str, list[dict[str, str]]]:
-    return {"codes": [{"code": c, "type": type_of(c), "meaning": m} for c, m in CODES.items()]}
+    return {
+        "codes": [
+            {"code": c, "type": type_of(c), "meaning": m, "correction": CORRECTIONS[c]}
+            for c, m in CODES.items()
+        ]
+    }
 
 
 @router.get("/models")

@@ -296,6 +296,9 @@ def test_codes_address_and_metrics(client: TestClient) -> None:
     assert {"ADDR_REGION_CONFLICT", "STOCK_INSUFFICIENT", "DUP_CROSS_CHANNEL"} <= {
         c["code"] for c in codes
     }
+    by_code = {c["code"]: c for c in codes}  # what each code's suggestion corrects
+    assert by_code["DUP_CROSS_CHANNEL"]["correction"].startswith("duplicate_of")
+    assert by_code["ADDR_DETAIL_MISSING"]["correction"].startswith("none")
     one = client.post("/v1/address/parse", json={"raw": "浙江杭州西湖区文三路90号"}).json()
     assert (one["province"], one["city"], one["district"]) == ("浙江省", "杭州市", "西湖区")
     many = client.post(
