@@ -5,7 +5,7 @@ gazetteer index in ``address_lexicon``); the defect model's features in ``addres
 """
 
 from features.address_features import FEATURES, address_feature_frame
-from features.address_parser import Analysis, analyse, parse_address, parse_addresses
+from features.address_parser import Analysis, analyse, parse_address, parse_addresses, prime
 from features.address_text import phone_kind, valid_phone
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "parse_address",
     "parse_addresses",
     "phone_kind",
+    "prime",
     "valid_phone",
 ]

@@ -52,7 +52,7 @@ from ordersight.codes import CODES
 from ordersight.gazetteer import CITY, COUNTY_SUFFIXES, DISTRICT, PROVINCE
 from ordersight.schema import Candidate, ParsedAddress, trusted
 
-__all__ = ["Analysis", "Mention", "analyse", "parse_address", "parse_addresses"]
+__all__ = ["Analysis", "Mention", "analyse", "parse_address", "parse_addresses", "prime"]
 
 # functional zones (经开区, 高新区, 工业园区, 郑东新区 …) are written where the district goes and
 # the platforms' region pickers list them under their city, but they have no adcode
@@ -768,6 +768,19 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         phone=used_phone,
         zone=zone is not None,
     )
+
+
+@lru_cache(maxsize=1)  # once a process
+def prime() -> int:
+    """Read every county's standard writing once (浙江省杭州市西湖区1号), so the resolutions of
+    the region blocks most addresses write are cached before the first order: a fresh process's
+    first 10,000 unseen demo addresses parse ~8 % faster (54 against 59 µs, compiled), for
+    ~0.2 s at start. The addresses themselves are not kept (``analyse``'s cache is the orders')."""
+    lex = _lexicon()
+    counties = [code for code, level in lex.level.items() if level == DISTRICT]
+    for code in counties:
+        analyse.__wrapped__(_standard(lex.gazetteer.names(code), "1号") or "", None)
+    return len(counties)
 
 
 def parse_address(text: str, phone: str | None = None) -> ParsedAddress:

@@ -391,3 +391,16 @@ def test_replaced_codes_in_old_data_resolve_to_their_successor() -> None:
     assert gaz["320684"].name == "海门区"  # 海门市 became 海门区 (320614) in 2020
     assert gaz.names("371202") == ("山东省", "济南市", "莱芜区")  # 莱芜市 merged into 济南
     assert "320684" not in gaz.regions and gaz.lookup("海门市")[0].adcode == "320614"
+
+
+def test_priming_resolves_every_countys_standard_writing_and_keeps_no_address():
+    """The service primes the parser at start: afterwards an unseen address written in standard
+    form reuses its county's resolution; the primed addresses take no room in analyse's cache."""
+    from features.address_parser import _resolve, analyse, prime
+
+    kept = analyse.cache_info().currsize
+    assert prime.__wrapped__() > 2800
+    assert analyse.cache_info().currsize == kept
+    misses = _resolve.cache_info().misses
+    parse_address("四川省甘孜藏族自治州色达县色柯镇金马街6号")
+    assert _resolve.cache_info().misses == misses
