@@ -282,16 +282,15 @@ def test_fallback_rules_fire_only_where_the_model_did_not_score():
     assert evaluate(rs, frame)[0][0].message == "at 0.50 of floor"
 
 
+def _suggesting(message: str, field: str, value_from: str) -> dict:
+    """A hold rule's `then` with a suggestion."""
+    suggestion = {"field": field, "value_from": value_from}
+    return {"action": "hold", "score": 0.95, "message": message, "suggestion": suggestion}
+
+
 def test_channels_filter_message_and_suggestion():
-    rule = _rule(
-        channels=["jd"],
-        then={
-            "action": "hold",
-            "score": 0.95,
-            "message": "{qty_over_available_max}x available at {sourcing_warehouse}",
-            "suggestion": {"field": "warehouse_id", "value_from": "alt_warehouse"},
-        },
-    )
+    message = "{qty_over_available_max}x available at {sourcing_warehouse}"
+    rule = _rule(channels=["jd"], then=_suggesting(message, "warehouse_id", "alt_warehouse"))
     frame = pd.DataFrame(
         {
             "qty_over_available_max": [2.0, 3.0, 1.5],
@@ -310,12 +309,7 @@ def test_channels_filter_message_and_suggestion():
 def test_a_suggestion_field_names_the_line_the_rule_is_about():
     """lines[{stage_line}].sku: the field is rendered per order; an order without the line or
     without the value gets no suggestion (never a field such as lines[?].sku)."""
-    then = {
-        "action": "hold",
-        "score": 0.95,
-        "message": "m",
-        "suggestion": {"field": "lines[{stage_line}].sku", "value_from": "stage_fix_sku"},
-    }
+    then = _suggesting("m", "lines[{stage_line}].sku", "stage_fix_sku")
     frame = pd.DataFrame(
         {
             "qty_over_available_max": [2.0, 2.0, 2.0],
