@@ -30,8 +30,8 @@ class AddressDefectModel(IssueModel):
     issue_type: str = "address"
     feature_names: list[str] = field(default_factory=lambda: list(FEATURES))
     # The features are a function of the address and phone alone, and customers reorder to the
-    # same door: a flagged address comes back, and its evidence with it. (Order rows carry stock
-    # and prices of the moment and rarely repeat.)
+    # same door: a flagged address comes back, and its evidence with it (more often than an
+    # order row: the memo is larger)
     EXPLAIN_MEMO: ClassVar[int] = 16_384
 
     def code_matrix(self, x: np.ndarray, score: np.ndarray) -> np.ndarray:

@@ -290,20 +290,18 @@ def _assemble(
             scores[kind] = shown = round(rule_scores.get(kind, 0.0), 4)
             scored_by[kind] = "rules"
         else:
-            score = score_of[i]
+            score, code = score_of[i], code_of[i]
             scores[kind] = shown = shown_of[i]
             scored_by[kind] = "model"
-            if score >= review and code_of[i]:
+            if score >= review and code:
                 row = _Row(cols, i)
-                issues.append(
-                    _model_issue(kind, code_of[i], score, row, parsed, order, evidence_of[i])
-                )
+                issues.append(_model_issue(kind, code, score, row, parsed, order, evidence_of[i]))
         over_review = over_review or shown >= review
     # Most orders: no issue, no rule hit and every shown score under its review threshold (so
     # under hold too), which `decide` would pass; it is asked only about the others.
     action: Action = "pass"
     if issues or hits or over_review:
-        model_codes = {iss.type: iss.code for iss in issues}  # the models' alone, so far
+        model_codes: dict[str, str] = {iss.type: iss.code for iss in issues}  # models' alone
         seen = {iss.code for iss in issues}
         for hit in hits:
             if hit.code not in seen:

@@ -31,7 +31,7 @@ def _rows(seed: int, n: int) -> np.ndarray:
 
 
 def test_a_repeated_row_is_looked_up_and_equals_a_fresh_explanation(monkeypatch) -> None:
-    model, fresh = _fitted(_MemoModel), _fitted(IssueModel)
+    model, fresh = _fitted(_MemoModel), _fitted(_MemoModel)
     x = _rows(1, 5)
     first = model.explain_matrix(x)
     assert first == fresh.explain_matrix(x)
@@ -46,16 +46,22 @@ def test_a_repeated_row_is_looked_up_and_equals_a_fresh_explanation(monkeypatch)
 
 
 def test_the_memo_stays_within_its_size_and_answers_stay_right() -> None:
-    model, fresh = _fitted(_MemoModel), _fitted(IssueModel)
+    model, fresh = _fitted(_MemoModel), _fitted(_MemoModel)
     for seed in range(6):
         x = _rows(seed, 3)
         assert model.explain_matrix(x) == fresh.explain_matrix(x)
         assert len(model._explained[3]) <= _MemoModel.EXPLAIN_MEMO
 
 
-def test_only_the_address_model_keeps_explanations() -> None:
-    assert AddressDefectModel.EXPLAIN_MEMO > 0
-    assert IssueModel.EXPLAIN_MEMO == 0
-    plain = _fitted(IssueModel)
-    plain.explain_matrix(_rows(1, 4))
-    assert plain._explained == {}
+def test_the_order_models_keep_explanations_too(monkeypatch) -> None:
+    """An order sent again or a listing priced wrong for every buyer gives the same price row:
+    its evidence is looked up (the address model keeps more: addresses repeat more)."""
+    assert AddressDefectModel.EXPLAIN_MEMO > IssueModel.EXPLAIN_MEMO > 0
+    model = _fitted(IssueModel)
+    first = model.explain_matrix(_rows(1, 4))
+
+    def no_treeshap(*args, **kwargs):
+        raise AssertionError("TreeSHAP ran for a row explained before")
+
+    monkeypatch.setattr(model.binary, "predict", no_treeshap)
+    assert model.explain_matrix(_rows(1, 4)) == first
