@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -97,6 +98,14 @@ def closest_sku(sku: str, idx: ReferenceIndex) -> str | None:
     return fix
 
 
+def _unique_keys(skus: np.ndarray, key: Callable[[str], str]) -> dict[str, int]:
+    """key(SKU) → row, for keys only one SKU of the catalog has (two SKUs that differ only in
+    what ``key`` drops are left out: a line so written stays unknown)."""
+    keys = [key(str(s)) for s in skus]
+    seen = Counter(keys)
+    return {k: row for row, k in enumerate(keys) if seen[k] == 1}
+
+
 def _ref_key(ref: ReferenceData) -> tuple[int, ...]:
     history = ref.extra.get("history")
     return (id(ref.catalog), id(ref.stock), id(ref.warehouses), id(history), hash(ref.version))
@@ -120,10 +129,7 @@ def _build_index(ref: ReferenceData) -> ReferenceIndex:
     cat = ref.catalog.drop_duplicates("sku", keep="last").reset_index(drop=True)
     skus = cat["sku"].astype(str).to_numpy()
     sku_pos = {s: i for i, s in enumerate(skus)}
-    spellings = Counter(sku_key(s) for s in skus)
-    sku_by_key = {sku_key(s): i for i, s in enumerate(skus) if spellings[sku_key(s)] == 1}
-    compact = Counter(_compact(s) for s in skus)
-    sku_compact = {_compact(s): i for i, s in enumerate(skus) if compact[_compact(s)] == 1}
+    sku_by_key, sku_compact = _unique_keys(skus, sku_key), _unique_keys(skus, _compact)
     wh = ref.warehouses.reset_index(drop=True)
     wh_ids = wh["warehouse_id"].astype(str).to_numpy()
     wh_pos = {w: i for i, w in enumerate(wh_ids)}

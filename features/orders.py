@@ -443,6 +443,21 @@ def _stage_for_age(months: float) -> int:
     return max((s for s, (lo, _) in STAGE_AGE_MONTHS.items() if lo <= months), default=1)
 
 
+def _first_lines(
+    mask: np.ndarray, starts: np.ndarray, line_order: np.ndarray
+) -> tuple[np.ndarray, dict[int, int]]:
+    """Per order, its first line where ``mask`` holds: that line's index in the order (NaN where
+    none: the feature a suggestion's field names) and order → the line's batch position (only
+    the few flagged orders, for their corrections)."""
+    first: dict[int, int] = {}
+    for j in np.flatnonzero(mask).tolist():
+        first.setdefault(int(line_order[j]), j)
+    line_at = np.full(len(starts), np.nan)
+    for i, j in first.items():
+        line_at[i] = j - int(starts[i])
+    return line_at, first
+
+
 def _stage_fixes(
     idx: ReferenceIndex,
     bad: np.ndarray,
@@ -451,18 +466,12 @@ def _stage_fixes(
     starts: np.ndarray,
     line_order: np.ndarray,
 ) -> dict[str, object]:
-    """Per order, its first line whose formula stage does not fit the baby's age (``stage_line``,
-    its index in the order) and the catalog's same formula at the stage that does
-    (``stage_fix_sku``): the correction the compliance rule suggests. Only flagged lines are
-    read (a few per batch)."""
-    n = len(starts)
-    line_at = np.full(n, np.nan)
-    fix: list[str | None] = [None] * n
-    for j in np.flatnonzero(bad).tolist():
-        i = int(line_order[j])
-        if not np.isnan(line_at[i]):
-            continue
-        line_at[i] = j - int(starts[i])
+    """Per order, its first line whose formula stage does not fit the baby's age (``stage_line``)
+    and the catalog's same formula at the stage that does (``stage_fix_sku``): the correction
+    the compliance rule suggests."""
+    line_at, first = _first_lines(bad, starts, line_order)
+    fix: list[str | None] = [None] * len(starts)
+    for i, j in first.items():
         sibling = idx.stage_sibling.get((int(sku_i[j]), _stage_for_age(float(age[i]))), -1)
         if sibling >= 0:
             fix[i] = str(idx.skus[sibling])
@@ -479,14 +488,10 @@ def _sku_fixes(
     """Per order, its first line whose SKU the catalog does not hold (``unknown_line``) and the
     catalog SKU it most likely means (``sku_fix``, :func:`closest_sku`; None for a new
     product)."""
-    n = len(starts)
-    line_at = np.full(n, np.nan)
-    fix: list[str | None] = [None] * n
-    for j in np.flatnonzero(~known).tolist():
-        i = int(line_order[j])
-        if np.isnan(line_at[i]):
-            line_at[i] = j - int(starts[i])
-            fix[i] = closest_sku(lines[j].sku, idx)
+    line_at, first = _first_lines(~known, starts, line_order)
+    fix: list[str | None] = [None] * len(starts)
+    for i, j in first.items():
+        fix[i] = closest_sku(lines[j].sku, idx)
     return {"unknown_line": line_at, "sku_fix": fix}
 
 
