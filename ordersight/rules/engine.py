@@ -10,13 +10,13 @@ from __future__ import annotations
 import functools
 import math
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ordersight.rules.model import Mask, Rule, RuleHit, RuleSet
+from ordersight.rules.model import Mask, Rule, RuleHit, RuleSet, SuggestionSpec
 from ordersight.schema import Action, Suggestion
 
 CHANNEL_COLUMN = "channel"
@@ -233,30 +233,46 @@ def _cells(cols: Columns, name: str, rows: np.ndarray) -> list[Any]:
 
 
 def _hits(rule: Rule, cols: Columns, rows: np.ndarray) -> list[RuleHit]:
-    """The hits of one rule on the rows it fired on; columns are read once per rule, not per row.
-    A suggestion needs its value and every feature its field names (lines[{stage_line}].sku)."""
-    spec = rule.suggestion
-    in_field = [f for _, f, _ in spec.template if f] if spec is not None else []
-    names = {f for _, f, _ in rule.template if f}.union(in_field)
-    fields = {p: _cells(cols, p, rows) for p in names}
-    if spec is None:
-        suggested: list[Any] = [None] * len(rows)
-    elif spec.value_from:
-        suggested = _cells(cols, spec.value_from, rows)
-    else:
-        suggested = [spec.value] * len(rows)
+    """The hits of one rule on the rows it fired on; columns are read once per rule, not per row."""
+    fields = {p: _cells(cols, p, rows) for _, p, _ in rule.template if p}
+    offers = _offers(rule.suggestion, cols, rows)
     out = []
-    for k, value in enumerate(suggested):
-        values = {p: v[k] for p, v in fields.items()}
-        message = render(rule.template, values)
-        suggestion = None
-        if spec is not None and value is not None and all(values[f] is not None for f in in_field):
-            field = render(spec.template, values) if in_field else spec.field
-            suggestion = Suggestion.model_construct(field=field, value=value)
+    for k in range(len(rows)):
+        message = render(rule.template, {p: v[k] for p, v in fields.items()})
+        suggestion = next((s for s in (offer(k) for offer in offers) if s is not None), None)
         out.append(
             RuleHit(rule.name, rule.type, rule.code, rule.action, rule.score, message, suggestion)
         )
     return out
+
+
+def _offers(
+    spec: SuggestionSpec | None, cols: Columns, rows: np.ndarray
+) -> list[Callable[[int], Suggestion | None]]:
+    """Per suggestion of the rule's chain (``otherwise``), the fix it offers each fired row, or
+    None: a suggestion needs its value and every feature its field names (lines[{stage_line}])."""
+    offers = []
+    while spec is not None:
+        offers.append(_offer(spec, cols, rows))
+        spec = spec.otherwise
+    return offers
+
+
+def _offer(
+    spec: SuggestionSpec, cols: Columns, rows: np.ndarray
+) -> Callable[[int], Suggestion | None]:
+    named = {f: _cells(cols, f, rows) for _, f, _ in spec.template if f}
+    fixed = [spec.value] * len(rows)
+    values = _cells(cols, spec.value_from, rows) if spec.value_from else fixed
+
+    def offer(k: int) -> Suggestion | None:
+        at = {f: v[k] for f, v in named.items()}
+        if values[k] is None or any(v is None for v in at.values()):
+            return None
+        field = render(spec.template, at) if named else spec.field
+        return Suggestion.model_construct(field=field, value=values[k])
+
+    return offer
 
 
 def rule_mask(

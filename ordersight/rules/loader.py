@@ -144,9 +144,9 @@ def _semantic_problems(doc: dict[str, Any], known: set[str] | None) -> Iterator[
                 f"{at} at then.score: {then['score']} reaches the {r['type']} hold threshold"
                 f" {hold}, so this review rule would hold orders; lower it or use action: hold"
             )
+        chain = list(_suggestion_chain(then.get("suggestion"), "then.suggestion"))
         templates = [("then.message", then["message"])]
-        if "suggestion" in then:
-            templates.append(("then.suggestion.field", then["suggestion"]["field"]))
+        templates += [(f"{key}.field", sug["field"]) for key, sug in chain]
         fields: list[tuple[str, str]] = []
         for key, text in templates:
             try:
@@ -165,8 +165,7 @@ def _semantic_problems(doc: dict[str, Any], known: set[str] | None) -> Iterator[
             (f"when{p}.ref", leaf["ref"]) for p, leaf in _leaves(r["when"], "") if "ref" in leaf
         ]
         used += fields
-        if "value_from" in then.get("suggestion", {}):
-            used.append(("then.suggestion.value_from", then["suggestion"]["value_from"]))
+        used += [(f"{key}.value_from", s["value_from"]) for key, s in chain if "value_from" in s]
         if "channels" in r:
             used.append(("channels", CHANNEL_COLUMN))
         for key, feat in used:
@@ -174,9 +173,27 @@ def _semantic_problems(doc: dict[str, Any], known: set[str] | None) -> Iterator[
                 yield f"{at} at {key}: unknown feature {feat!r}"
 
 
+def _suggestion_chain(sug: dict[str, Any] | None, key: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A suggestion and those it falls back to (``otherwise``), each with its path in the rule."""
+    while sug is not None:
+        yield key, sug
+        sug, key = sug.get("otherwise"), f"{key}.otherwise"
+
+
+def _suggestion(sug: dict[str, Any] | None) -> SuggestionSpec | None:
+    if sug is None:
+        return None
+    return SuggestionSpec(
+        sug["field"],
+        sug.get("value_from"),
+        sug.get("value"),
+        compile_template(sug["field"]),
+        _suggestion(sug.get("otherwise")),
+    )
+
+
 def _build(r: dict[str, Any]) -> Rule:
     then = r["then"]
-    sug = then.get("suggestion")
     return Rule(
         name=r["name"],
         level=r["level"],
@@ -186,11 +203,7 @@ def _build(r: dict[str, Any]) -> Rule:
         action=then["action"],
         score=float(then["score"]),
         message=then["message"],
-        suggestion=SuggestionSpec(
-            sug["field"], sug.get("value_from"), sug.get("value"), compile_template(sug["field"])
-        )
-        if sug
-        else None,
+        suggestion=_suggestion(then.get("suggestion")),
         enabled=r.get("enabled", True),
         fallback=r.get("fallback", r["level"] == "fallback"),
         channels=frozenset(r["channels"]) if "channels" in r else None,

@@ -39,12 +39,14 @@ class Thresholds:
 @dataclass(frozen=True, slots=True)
 class SuggestionSpec:
     """Where a rule's suggested fix comes from: a feature of the row or a fixed value. The field
-    may name features too (``lines[{stage_line}].sku``: the line the rule is about)."""
+    may name features too (``lines[{stage_line}].sku``: the line the rule is about). Where this
+    one has no value, ``otherwise`` may offer another fix (no other warehouse: a split)."""
 
     field: str
     value_from: str | None = None
     value: Any = None
     template: tuple[tuple[str, str | None, str], ...] = field(default=(), compare=False, repr=False)
+    otherwise: SuggestionSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)

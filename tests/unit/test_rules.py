@@ -328,6 +328,32 @@ def test_a_suggestion_field_names_the_line_the_rule_is_about():
     assert "placeholder {stage line} must be a feature name" in _problems(_doc(_rule(then=then)))
 
 
+def test_a_suggestion_without_a_value_falls_back_to_its_otherwise():
+    """No other warehouse can ship the order: the rule offers the split instead; neither: none.
+    Each suggestion of the chain is validated where it stands."""
+    then = _suggesting("m", "warehouse_id", "alt_warehouse")
+    then["suggestion"]["otherwise"] = {"field": "split", "value_from": "split_plan"}
+    frame = pd.DataFrame(
+        {
+            "qty_over_available_max": [2.0, 2.0, 2.0],
+            "alt_warehouse": ["WH-GZ", None, None],
+            "split_plan": [{"A": "WH-BJ"}, {"A": "WH-BJ", "B": "WH-GZ"}, None],
+        }
+    )
+    hits = evaluate(_load(_doc(_rule(then=then))), frame)
+    assert [h[0].suggestion.model_dump() if h[0].suggestion else None for h in hits] == [
+        {"field": "warehouse_id", "value": "WH-GZ"},
+        {"field": "split", "value": {"A": "WH-BJ", "B": "WH-GZ"}},
+        None,
+    ]
+    known = {"qty_over_available_max", "alt_warehouse"}
+    msg = _problems(_doc(_rule("chained", then=then)), known)
+    at = "rule 'chained' (rules[0]) at then.suggestion.otherwise.value_from"
+    assert f"{at}: unknown feature 'split_plan'" in msg
+    then["suggestion"]["otherwise"] = {"field": "split"}
+    assert "then.suggestion.otherwise" in _problems(_doc(_rule(then=then)))
+
+
 def test_disabled_rules_do_not_fire():
     rs = _load(_doc(_rule(enabled=False)))
     assert evaluate(rs, pd.DataFrame({"qty_over_available_max": [5.0]})) == [[]]
@@ -508,6 +534,7 @@ def test_default_rules_on_hand_built_orders():
         order([("TV-55", 2, 3900.0)], 7800.0, warehouse_id="WH-HZ"),  # 1 on hand at WH-HZ
         order([("TV-55", 1, 3900.0), ("MILKS1", 1, 290.0)], 4190.0),  # the dash left out
         order([("MILK-S3", 1, 2.8)], 2.8),  # yuan typed as fen
+        order([("MILK-S1", 50, 290.0), ("TV-55", 2, 3900.0)], 22300.0, warehouse_id="WH-HZ"),
     ]
     rs = load_rules(DEFAULT_RULES)
     frame = order_feature_frame(orders, ref, adcodes=["110105"] * len(orders))
@@ -532,8 +559,11 @@ def test_default_rules_on_hand_built_orders():
     assert fixes[2, "COMPLIANCE_QTY_LIMIT"] == {"field": "lines[0].qty", "value": 6}
     assert fixes[4, "FMT_UNKNOWN_SKU"] == {"field": "lines[1].sku", "value": "MILK-S1"}
     assert fixes[5, "PRICE_UNIT_ERROR"] == {"field": "lines[0].unit_price", "value": 280.0}
+    # no warehouse holds both lines: each SKU from one that holds it
+    split = {"MILK-S1": "WH-BJ", "TV-55": "WH-GZ"}
+    assert fixes[6, "STOCK_INSUFFICIENT"] == {"field": "split", "value": split}
     actions = [decide(rs, hit_scores(h), h) for h in hits]
-    assert actions == ["pass", "hold", "hold", "hold", "review", "review"]
+    assert actions == ["pass", "hold", "hold", "hold", "review", "review", "hold"]
     # With the price model scoring every row the price fallback stays quiet; hard rules do not.
     scored = evaluate(rs, frame, {t: np.ones(len(orders), bool) for t in ("price", "stock")})
     assert "PRICE_UNIT_ERROR" not in {h.code for h in scored[5]}
