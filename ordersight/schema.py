@@ -56,7 +56,7 @@ def name_key(text: str) -> str:
 class OrderAddress(BaseModel):
     """The address as the channel gave it: one raw string, split fields, or both."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
     raw: str | None = None
     province: str | None = None
@@ -80,7 +80,7 @@ class OrderAddress(BaseModel):
 
 
 class OrderLine(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
     sku: str = Field(min_length=1, max_length=128)
     qty: int = Field(ge=1, le=10_000)
@@ -92,9 +92,11 @@ class OrderLine(BaseModel):
 
 
 class Order(BaseModel):
-    """One order in the unified shape every channel adapter produces."""
+    """One order in the unified shape every channel adapter produces. Identifiers, phones and
+    SKUs written as JSON numbers (300000000001, 13800138000, a barcode SKU), as other systems'
+    exports often do, are read as the strings they are."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
     order_id: str = Field(min_length=1, max_length=128)
     channel: Channel = Field(min_length=1, max_length=64)

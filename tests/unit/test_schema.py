@@ -70,3 +70,32 @@ def test_a_time_in_another_zone_is_china_time(written: int | str) -> None:
 def test_a_time_with_no_china_time_is_refused_by_name() -> None:
     with pytest.raises(ValidationError, match="created_at"):
         Order.model_validate({**ORDER, "created_at": "9999-12-31T23:59:59-05:00"})
+
+
+def test_identifiers_written_as_numbers_are_read_as_strings() -> None:
+    """Other systems' exports write order ids, phones and barcode SKUs as JSON numbers; refusing
+    them would refuse the order. A number is never taken where a quantity must be whole."""
+    import json
+
+    order = {
+        **ORDER,
+        "order_id": 300000000001,
+        "customer_id": 88123,
+        "address": {"raw": "北京市朝阳区建国路1号", "phone": 13800138000},
+        "lines": [{"sku": 6901234567890, "qty": "2", "unit_price": "29.9"}],
+        "warehouse_id": 7,
+    }
+    for read in (Order.model_validate(order), Order.model_validate_json(json.dumps(order))):
+        assert (read.order_id, read.customer_id, read.warehouse_id) == (
+            "300000000001",
+            "88123",
+            "7",
+        )
+        assert read.address.phone == "13800138000"
+        assert (read.lines[0].sku, read.lines[0].qty, read.lines[0].unit_price) == (
+            "6901234567890",
+            2,
+            29.9,
+        )
+    with pytest.raises(ValidationError, match=r"lines\.0\.qty"):
+        Order.model_validate({**order, "lines": [{"sku": 1, "qty": 2.5, "unit_price": 1}]})
