@@ -53,7 +53,7 @@ def train(
     ] = False,
     feedback: Annotated[
         bool,
-        typer.Option(help="the address model also learns from reviewers' stored verdicts"),
+        typer.Option(help="the address, stock and price models also learn from stored verdicts"),
     ] = False,
 ) -> None:
     """Train, evaluate, log to MLflow and register; `champion` moves only when gates pass."""

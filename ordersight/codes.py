@@ -14,6 +14,8 @@ ISSUE_TYPES: tuple[IssueType, ...] = (
     "duplicate",
 )
 MODEL_TYPES: tuple[IssueType, ...] = ("address", "stock", "price")
+# the models of an order's lines (read from its feature frame, not from its address text)
+ORDER_MODEL_TYPES: tuple[IssueType, ...] = ("stock", "price")
 
 PREFIX: dict[str, IssueType] = {
     "ADDR": "address",

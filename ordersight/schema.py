@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from ordersight.codes import IssueType
 
@@ -203,6 +204,10 @@ class ScoreResult(BaseModel):
     model_versions: dict[str, str] = Field(default_factory=dict)
     rules_version: str = ""
     latency_ms: float = 0.0
+    # what the order models read when the order went to a person (type → model version and
+    # feature values), stored with its decision so reviewers' verdicts become training rows as
+    # the order was scored; never part of the response
+    _model_inputs: dict[str, Any] | None = PrivateAttr(default=None)
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -223,5 +228,12 @@ def trusted(cls: type[M], **values: Any) -> M:
     _set(obj, "__dict__", values)
     _set(obj, "__pydantic_fields_set__", set(values))
     _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
+    private = _private_defaults(cls) if cls.__private_attributes__ else None
+    _set(obj, "__pydantic_private__", dict(private) if private is not None else None)
     return obj
+
+
+@functools.cache
+def _private_defaults(cls: type[BaseModel]) -> dict[str, Any]:
+    """A model's private attributes at their defaults (read once: pydantic copies each default)."""
+    return {name: attr.get_default() for name, attr in cls.__private_attributes__.items()}

@@ -22,6 +22,7 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
     or_,
     select,
     update,
@@ -59,6 +60,8 @@ decisions = Table(
     Column("risk", Float, nullable=False),
     Column("result", JSON, nullable=False),
     Column("order", JSON),
+    # what the order models read (type → version, features): verdicts become training rows
+    Column("model_inputs", JSON),
     Column("rules_version", String(32)),
     Column("status", String(16), nullable=False, default="open"),
     Column("created_at", UtcDateTime(), nullable=False, index=True),
@@ -234,6 +237,21 @@ def _no_auto_checkpoint(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _add_new_columns(engine: Engine) -> None:
+    """Columns a newer release added to a table an older one created (``create_all`` makes
+    missing tables only): added empty, so a database kept across an upgrade keeps its rows.
+    Only nullable columns are ever added this way."""
+    found = inspect(engine)
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            have = {c["name"] for c in found.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have and column.nullable:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    name = engine.dialect.identifier_preparer.quote(column.name)
+                    conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}")
+
+
 class SqlRepository:
     """SQLAlchemy Core implementation; works on SQLite and PostgreSQL alike."""
 
@@ -253,6 +271,7 @@ class SqlRepository:
             if manual_checkpoints:
                 event.listen(engine, "connect", _no_auto_checkpoint)
         metadata.create_all(engine)
+        _add_new_columns(engine)
         return cls(engine)
 
     def checkpoint(self) -> None:

@@ -94,7 +94,8 @@ def json_response(body: BaseModel) -> Response:
 
 
 def decision_row(order: Order, result: ScoreResult, created_at: datetime) -> dict[str, Any]:
-    """One stored decision: the result and the order as scored, for the review queue."""
+    """One stored decision: the result and the order as scored, for the review queue, and what
+    the order models read for it (reviewers' verdicts become training rows from it)."""
     return {
         "order_id": result.order_id,
         "channel": order.channel,
@@ -102,6 +103,7 @@ def decision_row(order: Order, result: ScoreResult, created_at: datetime) -> dic
         "risk": result.risk,
         "result": result.model_dump(mode="json"),
         "order": order.model_dump(mode="json"),
+        "model_inputs": result._model_inputs,
         "rules_version": result.rules_version,
         "created_at": created_at,
     }

@@ -25,7 +25,7 @@ from features.duplicates import RecentOrders
 from features.orders import order_feature_columns
 from features.suggestions import price_suggestion, stock_suggestion
 from models.registry import LoadedModel
-from ordersight.codes import CODES, MODEL_TYPES
+from ordersight.codes import CODES, MODEL_TYPES, ORDER_MODEL_TYPES
 from ordersight.reference import ReferenceData
 from ordersight.rules.engine import decide, evaluate, hit_scores
 from ordersight.rules.model import RuleHit, RuleSet
@@ -59,6 +59,7 @@ class ModelOutput:
     score: np.ndarray
     code: list[str | None]
     evidence: dict[int, list[Evidence]] = field(default_factory=dict)
+    inputs: np.ndarray | None = None  # the feature matrix the model read (its column order)
 
 
 def _review_threshold(rules: RuleSet, kind: str) -> float:
@@ -87,7 +88,7 @@ def _run_model(loaded: LoadedModel, cols: Columns, explain_min: float) -> ModelO
                 trusted(Evidence, feature=f, contribution=round(float(c), 4)) for f, c in contribs
             ]
     return ModelOutput(
-        scored=scored, score=np.where(scored, score, 0.0), code=codes, evidence=evidence
+        scored=scored, score=np.where(scored, score, 0.0), code=codes, evidence=evidence, inputs=x
     )
 
 
@@ -223,10 +224,56 @@ def score_columns(
     versions = {k: m.version for k, m in models.items() if k in outputs}
     per_kind = [_kind_rows(kind, outputs.get(kind), rules, n) for kind in MODEL_TYPES]
     elapsed_ms = round((time.perf_counter() - start) * 1000 / n, 3)
-    return [
+    results = [
         _assemble(i, orders[i], cols, parsed[i], per_kind, hits[i], rules, versions, elapsed_ms)
         for i in range(n)
     ]
+    _keep_model_inputs(results, outputs, models)
+    return results
+
+
+def _keep_model_inputs(
+    results: Sequence[ScoreResult],
+    outputs: Mapping[str, ModelOutput],
+    models: Mapping[str, LoadedModel],
+) -> None:
+    """Give each result going to a person what the order models read for it (type → version and
+    feature values, NaN as None), for its stored decision; passing orders keep nothing. Only the
+    order models': their features read the stock and the order stream of the moment, which
+    nothing else keeps (an address's features are its text's, which the stored order holds)."""
+    sent = [i for i, result in enumerate(results) if result.action != "pass"]
+    kept = [
+        (
+            kind,
+            models[kind],
+            outputs[kind].scored[sent].tolist(),
+            _plain(outputs[kind].inputs[sent]),
+        )
+        for kind in ORDER_MODEL_TYPES
+        if kind in outputs and outputs[kind].inputs is not None
+    ]
+    if not sent or not kept:
+        return
+    for j, i in enumerate(sent):
+        results[i]._model_inputs = {
+            kind: {
+                "version": loaded.version,
+                "features": dict(zip(loaded.model.feature_names, rows[j], strict=True)),
+            }
+            for kind, loaded, scored, rows in kept
+            if scored[j]
+        }
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _plain(x: np.ndarray) -> list[list[float | None]]:
+    """Float32 rows as JSON-ready floats (each the float32 value exactly): None for NaN, an
+    infinite ratio as float32's largest value, which passes every split as infinity does
+    (PostgreSQL's JSON has no Infinity)."""
+    finite = np.clip(x.astype(np.float64), -_FLOAT32_MAX, _FLOAT32_MAX)
+    return np.where(np.isnan(finite), None, finite).tolist()
 
 
 class KindRows(NamedTuple):

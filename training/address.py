@@ -24,7 +24,7 @@ from models.registry import RegistryPort
 from models.tabular import DEFAULT_PARAMS, ExtraRows
 from ordersight.codes import CODES
 from ordersight.schema import Order, ParsedAddress
-from training.feedback import FEEDBACK_WEIGHT, AddressVerdicts
+from training.feedback import FEEDBACK_WEIGHT, AddressVerdicts, feedback_agreement
 from training.orders import evaluate, report_metrics
 
 __all__ = [
@@ -155,9 +155,7 @@ def train_address(
     report = evaluate(model, frame.iloc[cut:], data.labels.iloc[cut:])
     report["n_train"] = cut
     if extra is not None:
-        flagged = model.predict_frame(extra.frame)["score"].to_numpy() >= model.threshold
-        agree = flagged == (extra.labels.to_numpy() != "")
-        report["feedback"] = {"rows": len(extra.frame), "agreement": float(agree.mean())}
+        report["feedback"] = feedback_agreement(model, extra)
     held = slice(cut, len(data))
     truth = data.truth.iloc[held][list(LEVELS)]
     ours_hits = region_hits(_ours(parsed[held]), truth)

@@ -9,7 +9,7 @@ calibration; the gates are measured there.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,11 @@ from sklearn.metrics import average_precision_score, precision_recall_curve
 from features.duplicates import RecentOrders
 from features.orders import order_feature_frame
 from models.registry import MODEL_NAMES, RegistryPort
-from models.tabular import DEFAULT_PARAMS, IssueModel
-from ordersight.codes import CODES, codes_of
+from models.tabular import DEFAULT_PARAMS, ExtraRows, IssueModel
+from ordersight.codes import CODES, ORDER_MODEL_TYPES, codes_of
 from ordersight.reference import ReferenceData
 from ordersight.schema import Order
+from training.feedback import feedback_agreement
 
 __all__ = [
     "FEATURE_SETS",
@@ -235,14 +236,17 @@ def report_metrics(report: dict[str, Any]) -> dict[str, float]:
 def train_issue_models(
     data_dir: Path,
     registry: RegistryPort | None,
-    types: Sequence[str] = ("stock", "price"),
+    types: Sequence[str] = ORDER_MODEL_TYPES,
     frame_and_labels: tuple[pd.DataFrame, pd.DataFrame] | None = None,
     params: dict[str, Any] | None = None,
+    feedback: Mapping[str, ExtraRows] | None = None,
 ) -> dict[str, Any]:
     """Fit, evaluate on the held-out last ``HOLDOUT`` in time, and register one model per type.
 
-    ``params`` override the LightGBM defaults (a challenger's hyper-parameters). Returns a report
-    per type; with ``registry=None`` the fitted model is included under ``"model"`` instead.
+    ``params`` override the LightGBM defaults (a challenger's hyper-parameters); ``feedback``
+    holds per type the reviewers' verdicts as training rows (``training.feedback``), which join
+    the fit, never the held-out gates. Returns a report per type; with ``registry=None`` the
+    fitted model is included under ``"model"`` instead.
     """
     frame, labels = frame_and_labels or build_training_frame(Path(data_dir))
     cut = int(len(frame) * (1 - HOLDOUT))
@@ -262,10 +266,16 @@ def train_issue_models(
         train = ~model.required_missing(frame.iloc[:cut])
         target = labels[issue_type] if issue_type in labels else pd.Series(None, index=labels.index)
         codes = target.iloc[:cut][train]
-        model.fit(blank_optional_inputs(frame.iloc[:cut][train], codes, issue_type), codes)
+        extra = (feedback or {}).get(issue_type)
+        model.fit(
+            blank_optional_inputs(frame.iloc[:cut][train], codes, issue_type), codes, extra=extra
+        )
         report = evaluate(model, frame.iloc[cut:], labels.iloc[cut:])
         report["n_train"] = int(train.sum())
+        if extra is not None and len(extra.frame):
+            report["feedback"] = feedback_agreement(model, extra)
         model.metrics = report_metrics(report)
+        model.metrics.update({f"feedback_{k}": v for k, v in report.get("feedback", {}).items()})
         result: dict[str, Any] = {"report": report, "gates_passed": report["gates_passed"]}
         params = {**model.params, "features": json.dumps(spec["features"]), "holdout": HOLDOUT}
         if registry is None:

@@ -11,9 +11,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Column, MetaData, Table, create_engine, insert, text
 
-from ordersight.storage import InMemoryRepository, NotFound, Recommendation, SqlRepository
+from ordersight.storage import (
+    InMemoryRepository,
+    NotFound,
+    Recommendation,
+    SqlRepository,
+    decisions,
+)
 from tests.conftest import port_open
 
 PG_ADMIN = os.environ.get(
@@ -199,3 +205,36 @@ def test_by_default_sqlite_copies_its_log_itself(tmp_path) -> None:
     base = db.stat().st_size
     repo.save_decisions(_big_decisions(1_500))
     assert db.stat().st_size > base + 4_000_000  # the CLI and notebooks need no checkpoint loop
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'old.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+def test_a_database_from_before_model_inputs_gets_the_column_and_keeps_its_rows(db_url) -> None:
+    """A release adds ``decisions.model_inputs``; the database an older one created keeps its
+    decisions and stores the new column's values from then on (empty on the old rows)."""
+    before = Table(
+        "decisions",
+        MetaData(),
+        *(
+            Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+            for c in decisions.columns
+            if c.name != "model_inputs"
+        ),
+    )
+    old = create_engine(db_url)
+    before.create(old)
+    with old.begin() as conn:
+        conn.execute(insert(before), [{**_decision("old", "hold", 0), "status": "open"}])
+    old.dispose()
+    repo = SqlRepository.from_url(db_url)
+    inputs = {"price": {"version": "3", "features": {"unit_over_cost_min": 0.5, "n_lines": None}}}
+    repo.save_decisions([{**_decision("new", "review", 1), "model_inputs": inputs}])
+    stored = repo.decisions_of(["old", "new"])
+    assert stored["old"]["action"] == "hold" and stored["old"]["model_inputs"] is None
+    assert stored["new"]["model_inputs"] == inputs
+    SqlRepository.from_url(db_url)  # opened again: nothing left to add
