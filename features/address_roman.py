@@ -21,7 +21,7 @@ from pypinyin import Style, pinyin
 
 from features.address_lexicon import Lexicon, get_lexicon
 
-__all__ = ["romanised_regions"]
+__all__ = ["regions_by_reading", "romanised_regions"]
 
 _WORD = re.compile(r"[a-z]+")
 # words that say a level, not a name ('Xuhui District', 'Haidian Qu'): left out before the lookup
@@ -46,10 +46,10 @@ def _names_a_street(words: list[str], after: int) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _by_reading() -> dict[str, tuple[str, ...]]:
+def regions_by_reading() -> dict[str, tuple[str, ...]]:
     """Toneless pinyin → the regions whose short name reads so, every reading of a character
-    that has several counted (朝阳 is Chaoyang as well as Zhaoyang, 长沙 Changsha); built on the
-    first address that needs it."""
+    that has several counted (朝阳 is Chaoyang as well as Zhaoyang, 长沙 Changsha); built once a
+    process (~0.1 s, compiled: the parser's ``prime`` builds it at start, not a live order)."""
     out: defaultdict[str, list[str]] = defaultdict(list)
     for code, stem in get_lexicon().stems.items():
         readings = pinyin(stem, style=Style.NORMAL, heteronym=True)
@@ -60,7 +60,7 @@ def _by_reading() -> dict[str, tuple[str, ...]]:
 
 def _mentions(words: list[str]) -> list[tuple[str, ...]]:
     """The candidate adcodes of each region name in ``words``, in order."""
-    by_reading = _by_reading()
+    by_reading = regions_by_reading()
     out: list[tuple[str, ...]] = []
     i = 0
     while i < len(words):
