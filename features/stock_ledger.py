@@ -132,17 +132,22 @@ class StockLedger:
 
     def _begin(self, idx: ReferenceIndex, skus: np.ndarray, retried: Sequence[str]) -> None:
         """Start a shared turn: the shared counts of ``skus`` at every warehouse, plus what
-        this process took alone since its last turn, replace ours."""
+        this process took alone since its last turn (less what the shared ledger holds already:
+        a commit whose reply was lost), replace ours."""
         if self.shared is None:
             return
         matrix = self.matrix(idx)
         cells = [(int(s), w) for s in np.unique(skus).tolist() for w in range(len(idx.wh_ids))]
         keys = [_cell_key(idx, cell) for cell in cells]
+        carried = self._unshared
+        asked = list(dict.fromkeys([*retried, *(order_id for order_id, _, _ in carried)]))
         try:
-            counts, takes = self.shared.begin(keys, retried)
+            counts, takes = self.shared.begin(keys, asked)
         except LedgerUnavailable:
             return
-        self._pending, self._unshared = self._unshared, []
+        # a commit whose reply was lost may have added its takes: the shared counts hold them
+        self._pending = [take for take in carried if take[0] not in takes]
+        self._unshared = []
         self._carried = len(self._pending)
         alone: dict[CellKey, float] = {}
         for _, key, count in self._pending:

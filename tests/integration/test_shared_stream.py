@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from features.duplicates import RecentOrders, Seen
 from features.orders import order_feature_frame
+from features.stock_ledger import LedgerUnavailable
 from ordersight.reference import ReferenceData
 from ordersight.settings import REPO_ROOT, Settings
 from ordersight.storage import SqlRepository
@@ -337,6 +338,32 @@ def test_takes_made_while_redis_was_away_are_added_when_it_returns(
     assert _short(order_feature_frame([_flash(2, 1)], flash_ref, one)) == [0]  # 4 of 5
     other = _process(redis_keys)
     assert _short(order_feature_frame([_flash(3, 2)], flash_ref, other)) == [1]  # 1 left
+
+
+class _ReplyLost(RedisLedger):
+    """A ledger whose first commit runs in Redis but whose reply is lost (a timeout): its process
+    cannot know the takes were added, and keeps them for its next turn."""
+
+    lost = True
+
+    def commit(self, takes):
+        super().commit(takes)
+        if self.lost:
+            self.lost = False
+            raise LedgerUnavailable("Timeout reading from socket")
+
+
+def test_takes_whose_commit_reply_was_lost_count_once(redis_keys, flash_ref) -> None:
+    """The next turn asks the shared ledger for those orders' takes: it holds them, so they are
+    neither counted again by the process nor added again to the ledger."""
+    client, prefix = redis_keys
+    one = RecentOrders()
+    one.stock_taken.shared = _ReplyLost(RedisLink(client), prefix)
+    assert _short(order_feature_frame([_flash(1, 2)], flash_ref, one)) == [0]  # 2 of 5
+    assert _short(order_feature_frame([_flash(2, 2)], flash_ref, one)) == [0]  # 4 of 5, not 6
+    other = _process(redis_keys)
+    assert _short(order_feature_frame([_flash(3, 1)], flash_ref, other)) == [0]  # the 5th
+    assert _short(order_feature_frame([_flash(4, 1)], flash_ref, other)) == [1]  # none left
 
 
 def test_takes_made_alone_are_added_after_a_restart(redis_keys, flash_ref, tmp_path: Path):
