@@ -242,6 +242,8 @@ def _keep_model_inputs(
     order models': their features read the stock and the order stream of the moment, which
     nothing else keeps (an address's features are its text's, which the stored order holds)."""
     sent = [i for i, result in enumerate(results) if result.action != "pass"]
+    if not sent:  # most batches of a few orders
+        return
     kept = [
         (
             kind,
@@ -252,8 +254,6 @@ def _keep_model_inputs(
         for kind in ORDER_MODEL_TYPES
         if kind in outputs and outputs[kind].inputs is not None
     ]
-    if not sent or not kept:
-        return
     for j, i in enumerate(sent):
         results[i]._model_inputs = {
             kind: {
