@@ -233,9 +233,11 @@ def _cells(cols: Columns, name: str, rows: np.ndarray) -> list[Any]:
 
 
 def _hits(rule: Rule, cols: Columns, rows: np.ndarray) -> list[RuleHit]:
-    """The hits of one rule on the rows it fired on; columns are read once per rule, not per row."""
-    fields = {p: _cells(cols, p, rows) for _, p, _ in rule.template if p}
-    offers = _offers(rule.suggestion, cols, rows)
+    """The hits of one rule on the rows it fired on; columns are read once per rule, not per row
+    (a feature named by the message and by a suggestion too, once)."""
+    read: Callable[[str], list[Any]] = functools.cache(lambda name: _cells(cols, name, rows))
+    fields = {p: read(p) for _, p, _ in rule.template if p}
+    offers = _offers(rule.suggestion, read, len(rows))
     out = []
     for k in range(len(rows)):
         message = render(rule.template, {p: v[k] for p, v in fields.items()})
@@ -247,23 +249,23 @@ def _hits(rule: Rule, cols: Columns, rows: np.ndarray) -> list[RuleHit]:
 
 
 def _offers(
-    spec: SuggestionSpec | None, cols: Columns, rows: np.ndarray
+    spec: SuggestionSpec | None, read: Callable[[str], list[Any]], n: int
 ) -> list[Callable[[int], Suggestion | None]]:
-    """Per suggestion of the rule's chain (``otherwise``), the fix it offers each fired row, or
-    None: a suggestion needs its value and every feature its field names (lines[{stage_line}])."""
+    """Per suggestion of the rule's chain (``otherwise``), the fix it offers each of the ``n``
+    fired rows, or None: a suggestion needs its value and every feature its field names
+    (lines[{stage_line}])."""
     offers = []
     while spec is not None:
-        offers.append(_offer(spec, cols, rows))
+        offers.append(_offer(spec, read, n))
         spec = spec.otherwise
     return offers
 
 
 def _offer(
-    spec: SuggestionSpec, cols: Columns, rows: np.ndarray
+    spec: SuggestionSpec, read: Callable[[str], list[Any]], n: int
 ) -> Callable[[int], Suggestion | None]:
-    named = {f: _cells(cols, f, rows) for _, f, _ in spec.template if f}
-    fixed = [spec.value] * len(rows)
-    values = _cells(cols, spec.value_from, rows) if spec.value_from else fixed
+    named = {f: read(f) for _, f, _ in spec.template if f}
+    values = read(spec.value_from) if spec.value_from else [spec.value] * n
 
     def offer(k: int) -> Suggestion | None:
         at = {f: v[k] for f, v in named.items()}
