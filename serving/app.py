@@ -20,6 +20,7 @@ from serving.deps import parse_keys
 from serving.errors import install_error_handlers
 from serving.heap import freeze_startup_heap
 from serving.limits import BodyLimitMiddleware
+from serving.order_lane import OrderLane
 from serving.recording import score_and_record
 from serving.routes import address, admin, channels, health, orders, reference
 from serving.service import Scorer
@@ -115,6 +116,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lifespan=lifespan,
     )
     app.state.services = services
+    # the order lane inside the body limit: an oversized order is refused before it is read
+    app.add_middleware(OrderLane, state=app.state)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     for module in (health, orders, channels, address, reference, admin):

@@ -39,13 +39,17 @@ async def current_user(request: Request, services: ServicesDep) -> str:
     if not keys:
         # percent-encoded by the pages: header values are Latin-1, people's names often are not
         return unquote(request.headers.get("x-user", "")).strip()[:128] or "anonymous"
-    supplied = request.headers.get("x-api-key")
-    auth = request.headers.get("authorization", "")
-    if not supplied and auth.lower().startswith("bearer "):
-        supplied = auth[7:].strip()
-    if not supplied or supplied not in keys:
+    user = key_user(keys, request.headers.get("x-api-key"), request.headers.get("authorization"))
+    if user is None:
         raise ApiError(401, "unauthorized", "missing or invalid API key (X-API-Key header)")
-    return keys[supplied]
+    return user
+
+
+def key_user(keys: dict[str, str], api_key: str | None, authorization: str | None) -> str | None:
+    """The user whose key the caller sent (`X-API-Key`, else `Authorization: Bearer`), or None."""
+    if not api_key and authorization and authorization.lower().startswith("bearer "):
+        api_key = authorization[7:].strip()
+    return keys.get(api_key) if api_key else None
 
 
 UserDep = Annotated[str, Depends(current_user)]

@@ -172,10 +172,10 @@ def test_a_batch_that_is_not_one_is_rejected_naming_the_field(
 
 def test_body_limit(client: TestClient) -> None:
     big = b'{"orders": [' + b'"x",' * 3_000_000 + b'"x"]}'
-    r = client.post(
-        "/v1/orders/score-batch", content=big, headers={"content-type": "application/json"}
-    )
-    assert r.status_code == 413
+    for path in ("/v1/orders/score-batch", "/v1/orders/score"):  # the order lane's too
+        r = client.post(path, content=big, headers={"content-type": "application/json"})
+        assert r.status_code == 413, path
+        assert r.json()["error"]["code"] == "payload_too_large"
 
 
 def test_hard_rule_holds_an_order_over_stock(client: TestClient, env: dict) -> None:
