@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -72,7 +73,7 @@ class Lexicon:
 
     forms: dict[str, tuple[tuple[str, str], ...]]
     # form lengths per first two characters (every form has two or more), longest first: most
-    # positions of an address start no form, and one lookup says so
+    # positions of an address start no form, and one lookup says so (named zones' lengths too)
     lengths_by_prefix: dict[str, tuple[int, ...]]
     by_pinyin: dict[str, tuple[str, ...]]
     stems: dict[str, str]  # adcode → the stem compared in fuzzy matching (short name)
@@ -87,6 +88,8 @@ class Lexicon:
     population: dict[str, float]  # city adcode → population (10k), big cities only
     area_city: dict[str, str]  # landline area code → city adcode
     zone_hosts: dict[tuple[str, str], str]  # (city adcode, zone) → the district holding most of it
+    # a new area written without its city (贵州贵安新区, 四川省天府新区) → its city's adcode
+    named_zones: dict[str, str]
     gazetteer: Gazetteer
 
     def candidates(self, form: str) -> tuple[tuple[str, str], ...]:
@@ -109,8 +112,9 @@ _EXTRA_ALIASES = {
     "乌鲁木齐市": ("乌市",),
     "哈尔滨市": ("哈市",),
     "齐齐哈尔市": ("齐市",),
-    # the state-level new area of 雄县, 容城县 and 安新县 (保定), where pickers put the city
-    "保定市": ("雄安新区", "雄安"),
+    # the state-level new area of 雄县, 容城县 and 安新县 (保定), where pickers put the city;
+    # 雄安新区 itself is a zone (ordersight/data/functional_zones.csv)
+    "保定市": ("雄安",),
 }
 
 
@@ -198,6 +202,21 @@ def _zone_forms(zone: Zone, gaz: Gazetteer) -> set[str]:
     return {zone.name, zone_after_city(zone.full_name, gaz[zone.city])}
 
 
+def _named_zones(zones: Iterable[Zone], forms: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """The new areas people write without their city, after the province or alone (贵州贵安新区,
+    四川省天府新区, 河北雄安新区, 兰州新区; the pickers list them at the city level): those whose
+    name starts with no other region's (not 江北新区: 江北 is 重庆's 江北区 too). Name → the
+    city's adcode."""
+    return {
+        z.name: z.city
+        for z in zones
+        if z.name.endswith("新区")
+        and not z.name.endswith("高新区")  # 火炬高新区: 厦门's, 中山's and 泉州's
+        and len(z.name) > 3
+        and all(forms.get(z.name[:end], {}).keys() <= {z.city} for end in range(2, len(z.name) + 1))
+    }
+
+
 def simplified_table(gaz: Gazetteer) -> dict[int, int]:
     """Traditional → simplified, one character each (廣東 → 广东), for ``str.translate``.
     Characters that occur in a region name stay as they are (乾安县 is not 干安县)."""
@@ -255,8 +274,10 @@ def build_lexicon(gaz: Gazetteer, facts: dict[str, tuple[float, str]] | None = N
     for new, codes in upgraded.items():
         if new not in known and len(codes) == 1:  # a name two counties would share says nothing
             add(new, codes.pop(), EXACT)
+    zones = [z for zs in functional_zones().values() for z in zs]
+    named_zones = _named_zones(zones, forms)
     lengths: dict[str, set[int]] = defaultdict(set)
-    for form in forms:
+    for form in (*forms, *named_zones):
         lengths[form[:2]].add(len(form))
     by_pinyin: dict[str, list[str]] = defaultdict(list)
     for code, stem in stems.items():
@@ -280,12 +301,8 @@ def build_lexicon(gaz: Gazetteer, facts: dict[str, tuple[float, str]] | None = N
         traditional=re.compile("[" + re.escape("".join(map(chr, simplify))) + "]"),
         population={code: pop for code, (pop, _) in (facts or {}).items()},
         area_city={area: code for code, (_, area) in (facts or {}).items() if area},
-        zone_hosts={
-            (z.city, form): z.host
-            for zs in functional_zones().values()
-            for z in zs
-            for form in _zone_forms(z, gaz)
-        },
+        zone_hosts={(z.city, form): z.host for z in zones for form in _zone_forms(z, gaz)},
+        named_zones=named_zones,
         gazetteer=gaz,
     )
 

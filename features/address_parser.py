@@ -204,6 +204,13 @@ def _scan(s: str, lex: Lexicon, breaks: frozenset[int] = frozenset()) -> list[Me
                 out.append(hit)
                 last_end = _known_zone_end(s, hit, lex)
                 break
+            city = lex.named_zones.get(s[i : i + length])
+            if city and (before is None or any(lex.level[c] == PROVINCE for c, _ in before.cands)):
+                # 贵州贵安新区 (河北 may be 天津's 河北区 too): the new area stands for its city,
+                # read as written just before it (empty), and the zone fills the county level
+                out.append(Mention(i, i, "", ((city, EXACT),)))
+                last_end = i + length
+                break
     return out
 
 
@@ -703,7 +710,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     consistent = [(block[i], *r.readings[i]) for i in r.consistent]  # type: ignore[misc]
     conflicting = [block[i] for i in r.conflicting]
     names, missing, adcode = r.names, set(r.missing), best if r.filled else None
-    last = max(block, key=lambda m: m.end)
+    last = max(block, key=lambda m: (m.end, m.start))  # a named zone's city after its province
     zone = _zone_at(clean.compact, last.end, last, lex) if lex.level[best] == CITY else None
     if zone:  # the zone fills the county level
         zone_name = zone_after_city(zone[0], lex.gazetteer[best])
