@@ -47,7 +47,7 @@ class _Connection(asyncio.Protocol):
         head_end = self.buffer.find(b"\r\n\r\n")
         if head_end < 0 or self.waiter is None:
             return
-        head = bytes(self.buffer[:head_end]).lower()
+        head = bytes(self.buffer[: head_end + 2]).lower()  # each header line ends with CRLF
         start = head.find(b"content-length:")
         length = int(head[start + 15 : head.find(b"\r\n", start)]) if start >= 0 else 0
         if len(self.buffer) >= head_end + 4 + length:
