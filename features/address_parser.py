@@ -196,15 +196,18 @@ def _scan(s: str, lex: Lexicon, breaks: frozenset[int] = frozenset()) -> list[Me
         glued = i > last_end and s[i] in _LEFTOVER_SUFFIX and i not in breaks
         before = out[-1] if out else None
         for length in prefixes[s[i : i + 2]]:
-            cands = lex.forms.get(s[i : i + length]) if i + length <= n else None
+            if i + length > n:
+                continue
+            form = s[i : i + length]
+            cands = lex.forms.get(form)
             if glued and cands and all(k == SHORT for _, k in cands):
                 continue
             if cands and not _is_place_name(s, i + length, cands, breaks, lex, before):
-                hit = _yield_suffix(s, Mention(i, i + length, s[i : i + length], cands), lex)
+                hit = _yield_suffix(s, Mention(i, i + length, form, cands), lex)
                 out.append(hit)
                 last_end = _known_zone_end(s, hit, lex)
                 break
-            city = lex.named_zones.get(s[i : i + length])
+            city = lex.named_zones.get(form)
             if city and (before is None or any(lex.level[c] == PROVINCE for c, _ in before.cands)):
                 # 贵州贵安新区 (河北 may be 天津's 河北区 too): the new area stands for its city,
                 # read as written just before it (empty), and the zone fills the county level
