@@ -77,6 +77,7 @@ _DETAIL_TOKEN = re.compile(
     r"路|街|道|巷|弄|号|栋|幢|楼|单元|室|村|组|小区|大厦|花园|苑|园|公寓|广场|座"
 )
 _DIGIT = re.compile(r"\d")
+_DOOR_WORD = re.compile(r"号|栋|幢|楼|单元|室|座|层|(?i:room|rm|building|bldg|unit|floor|flat|apt)")
 _SUFFIX_AT_END = re.compile(r"(特别行政区|自治区|自治州|自治县|地区|省|市|区|县|旗|盟)$")
 _LEFTOVER_SUFFIX = frozenset("省市区县")
 # words that start like a leftover suffix (巫溪县县城, 杭州市市民中心, 番禺区市桥街道, 萧山区市心
@@ -129,7 +130,7 @@ class Analysis:
     n_blocks: int
     n_hypotheses: int
     support_margin: float
-    prefix_len: int
+    prefix_len: int  # characters before the regions that are not the detail
     conflict_km: float
     phone: str | None
     zone: bool = False  # the county level is a functional zone (苏州市工业园区)
@@ -545,6 +546,14 @@ def _detail_before(clean: CleanText, start: int) -> str | None:
     return head if len(head) >= 2 and _names_a_door(head) else None
 
 
+def _door_first(head: str, detail: str) -> bool:
+    """The door written before the regions and the street after them (3号楼2单元201 浙江省杭州市
+    滨江区江南大道): the detail is both, street first. A number without a door word before the
+    regions (a postcode, 310000 浙江省…) is not a door, nor a head when the text after the
+    regions has its own number (…江南大道3号 浙江省…江南大道3号: pasted twice)."""
+    return not _DIGIT.search(detail) and bool(_DIGIT.search(head) and _DOOR_WORD.search(head))
+
+
 def _noise(block: Sequence[Mention], consistent: set[int], best: str, lex: Lexicon) -> set[int]:
     """Disagreeing mentions written *before* a higher level (a pasted name such as 李江山浙江省)."""
     out = set()
@@ -722,8 +731,13 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         missing.discard(DISTRICT)
     repeat = _repeat_at(clean.compact, blocks, block, best, lex) if len(blocks) > 1 else None
     detail = _detail(clean, zone.end() if zone else last.end, repeat)
-    if not _usable_detail(detail):
-        detail = _detail_before(clean, block[0].start) or detail
+    head = _detail_before(clean, block[0].start)
+    if head and not _usable_detail(detail):
+        detail = head
+    elif head and _door_first(head, detail):
+        detail += (" " if head.isascii() else "") + head  # Room 101, Building 2 in English
+    else:
+        head = None
     starts = {m.start for m in block}
     stray = [
         k
@@ -773,7 +787,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         n_blocks=len(blocks),
         n_hypotheses=r.n_hypotheses,
         support_margin=r.margin,
-        prefix_len=block[0].start,
+        prefix_len=0 if head else block[0].start,
         conflict_km=r.conflict_km,
         phone=used_phone,
         zone=zone is not None,

@@ -1,7 +1,8 @@
 """Reviewers' verdicts teach the models what the demo world could not.
 
-Some systems write the door before the region (3栋501 浙江省杭州市滨江区江南大道): the demo world
-never does, and its model calls the detail missing. Reviewers call those flags false alarms;
+A shop whose couriers phone every buyer before delivering takes an address that names the street
+and no door (浙江省杭州市滨江区江南大道): the demo world never writes one, and its model calls the
+detail missing, as it should for most shops. This shop's reviewers call those flags false alarms;
 `ordersight train --feedback` (train_all with feedback) trains on their verdicts, and addresses of
 the same kind it has never seen pass, while the demo's held-out gates still hold.
 """
@@ -41,19 +42,12 @@ PLACES = [
     ("湖南省长沙市岳麓区", "麓山南路"),
     ("辽宁省沈阳市和平区", "中华路"),
 ]
-STYLES = (
-    "{b}栋{r}室 {p}{road}",
-    "{b}号楼{u}单元{r} {p}{road}",
-    "Room {r}, Building {b}, {p}{road}",
-)
+# streets most cities have, for addresses in places the reviewers never judged
+COMMON_STREETS = ("人民路", "解放路", "建设路", "和平路", "胜利路")
 
 
-def _door_first(places: list[tuple[str, str]], first: int) -> list[str]:
-    return [
-        STYLES[k % 3].format(b=k + 2, u=k % 4 + 1, r=100 * (k % 9 + 1) + k, p=p, road=road)
-        for p, road in places
-        for k in range(first, first + 3)
-    ]
+def _street_only(places: list[tuple[str, str]], streets: tuple[str, ...] = ()) -> list[str]:
+    return [region + street for region, own in places for street in (streets or (own,))]
 
 
 def _reviewed(repo: SqlRepository, texts: list[str]) -> None:
@@ -88,8 +82,8 @@ def _flagged(model, texts: list[str]) -> float:
 
 
 def test_address_model_learns_from_reviewers_false_alarms(small_world: Path, tmp_path: Path):
-    judged = _door_first(PLACES[:8], 1)
-    unseen = _door_first(PLACES[8:], 10) + _door_first(PLACES[:8], 20)  # other places, doors
+    judged = _street_only(PLACES[:8]) + _street_only(PLACES[:8], COMMON_STREETS[:2])
+    unseen = _street_only(PLACES[8:]) + _street_only(PLACES, COMMON_STREETS[2:])
     base = train_address(small_world, None)["model"]
     assert _flagged(base, judged) > 0.8 and _flagged(base, unseen) > 0.8  # the demo's blind spot
 

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from features.address import (
     FEATURES,
     address_feature_frame,
+    analyse,
     parse_address,
     parse_addresses,
     phone_kind,
@@ -69,6 +70,28 @@ def test_detail_written_before_the_regions(text: str, adcode: str, detail: str |
     p = parse_address(text)
     assert (p.adcode, p.detail) == (adcode, detail)
     assert ("ADDR_DETAIL_MISSING" in p.defects) == (detail is None)
+
+
+@pytest.mark.parametrize(
+    ("text", "detail", "prefix_len"),
+    [
+        ("3号楼2单元201 浙江省杭州市滨江区江南大道", "江南大道3号楼2单元201", 0),
+        ("3栋501室，浙江省杭州市滨江区江南大道", "江南大道3栋501室", 0),
+        ("Room 501, Building 3, 浙江省杭州市滨江区江南大道", "江南大道 Room 501, Building 3", 0),
+        ("文三路90号 西湖区 杭州市 浙江省", "文三路90号", 0),  # the head is the whole detail
+        # not a door first: the detail after the regions has its own number (pasted twice),
+        # or the head names no door (a pasted name, an order number)
+        ("江南大道3号 浙江省杭州市滨江区江南大道3号", "江南大道3号", 6),
+        ("张三 浙江省杭州市滨江区江南大道", "江南大道", 2),
+        ("2025001 浙江省杭州市滨江区江南大道", "江南大道", 7),
+    ],
+)
+def test_door_written_before_the_regions(text: str, detail: str, prefix_len: int) -> None:
+    """Some systems write the door first and the street after the regions: the detail is both,
+    and the head is no longer text before the address (the defect model's ``prefix_len``)."""
+    a = analyse(text)
+    assert (a.parsed.detail, a.prefix_len) == (detail, prefix_len)
+    assert a.parsed.adcode in {"330106", "330108"}  # 西湖区, 滨江区
 
 
 @pytest.mark.parametrize(
