@@ -190,6 +190,18 @@ def test_every_problem_is_listed_not_just_the_first(tmp_path: Path) -> None:
     ]
 
 
+def test_a_cell_repeated_down_the_file_is_read_and_reported_on_every_row(tmp_path: Path) -> None:
+    """Cells are converted once per distinct value: each row still gets its own value and its
+    own report (a history repeats dates, SKUs and quantities on every row)."""
+    rows = ["2025-01-05,A,WH-SH,3", "2025-01-05,B,WH-SH,x", "2025-01-06,A,WH-SH,3"]
+    text = "date,sku,warehouse_id,qty\n" + "\n".join([*rows, rows[1], " 2025-01-06 ,B,WH-SH,3"])
+    assert problems(write(tmp_path, "history.csv", text), "history") == [(3, "qty"), (5, "qty")]
+    good = text.replace(",x", ",4")
+    history = read_csv(write(tmp_path, "history.csv", good + "\n"), "history")
+    assert history[["sku", "qty"]].values.tolist() == [["A", 3], ["B", 8], ["A", 3], ["B", 3]]
+    assert history["date"].dt.day.tolist() == [5, 5, 6, 6]
+
+
 def test_reference_dir_refuses_a_bad_file_whole(tmp_path: Path) -> None:
     write(tmp_path, "catalog.csv", CATALOG)
     write(tmp_path, "warehouses.csv", WAREHOUSES)
