@@ -112,8 +112,9 @@ _EXTRA_ALIASES = {
     "乌鲁木齐市": ("乌市",),
     "哈尔滨市": ("哈市",),
     "齐齐哈尔市": ("齐市",),
-    # the state-level new area of 雄县, 容城县 and 安新县 (保定), where pickers put the city
-    "保定市": ("雄安新区", "雄安"),
+    # the state-level new area of 雄县, 容城县 and 安新县 (保定), where pickers put the city;
+    # 雄安新区 itself is a zone (ordersight/data/functional_zones.csv)
+    "保定市": ("雄安",),
 }
 
 
@@ -203,7 +204,7 @@ def _zone_forms(zone: Zone, gaz: Gazetteer) -> set[str]:
 
 def _named_zones(zones: Iterable[Zone], forms: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
     """The new areas people write without their city, after the province or alone (贵州贵安新区,
-    四川省天府新区, 陕西省西咸新区, 兰州新区; the pickers list them at the city level): those whose
+    四川省天府新区, 河北雄安新区, 兰州新区; the pickers list them at the city level): those whose
     name starts with no other region's (not 江北新区: 江北 is 重庆's 江北区 too). Name → the
     city's adcode."""
     return {

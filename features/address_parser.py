@@ -77,7 +77,11 @@ _DETAIL_TOKEN = re.compile(
     r"路|街|道|巷|弄|号|栋|幢|楼|单元|室|村|组|小区|大厦|花园|苑|园|公寓|广场|座"
 )
 _DIGIT = re.compile(r"\d")
-_DOOR_WORD = re.compile(r"号|栋|幢|楼|单元|室|座|层|(?i:room|rm|building|bldg|unit|floor|flat|apt)")
+# a door: a number or letter before its word (3号楼, 501室, B座), or after it in English (Room 501)
+_DOOR = re.compile(
+    r"(?:\d|[A-Za-z])\s*(?:号|栋|幢|楼|单元|室|座|层)"
+    r"|(?i:room|rm|building|bldg|unit|floor|flat|apt)\.?\s*\d"
+)
 _SUFFIX_AT_END = re.compile(r"(特别行政区|自治区|自治州|自治县|地区|省|市|区|县|旗|盟)$")
 _LEFTOVER_SUFFIX = frozenset("省市区县")
 # words that start like a leftover suffix (巫溪县县城, 杭州市市民中心, 番禺区市桥街道, 萧山区市心
@@ -548,10 +552,10 @@ def _detail_before(clean: CleanText, start: int) -> str | None:
 
 def _door_first(head: str, detail: str) -> bool:
     """The door written before the regions and the street after them (3号楼2单元201 浙江省杭州市
-    滨江区江南大道): the detail is both, street first. A number without a door word before the
-    regions (a postcode, 310000 浙江省…) is not a door, nor a head when the text after the
-    regions has its own number (…江南大道3号 浙江省…江南大道3号: pasted twice)."""
-    return not _DIGIT.search(detail) and bool(_DIGIT.search(head) and _DOOR_WORD.search(head))
+    滨江区江南大道): the detail is both, street first. A number without a door word (a postcode,
+    订单号2025001) is not a door, nor a head when the text after the regions has its own number
+    (江南大道3号 浙江省…江南大道3号: pasted twice)."""
+    return not _DIGIT.search(detail) and bool(_DOOR.search(head))
 
 
 def _noise(block: Sequence[Mention], consistent: set[int], best: str, lex: Lexicon) -> set[int]:

@@ -241,7 +241,7 @@ class Zone:
     city: str
     name: str
     full_name: str
-    host: str  # the official district holding most of it
+    host: str  # the official district holding most of it ("" for a zone of whole counties)
 
 
 @lru_cache(maxsize=1)

@@ -84,6 +84,8 @@ def test_detail_written_before_the_regions(text: str, adcode: str, detail: str |
         ("江南大道3号 浙江省杭州市滨江区江南大道3号", "江南大道3号", 6),
         ("张三 浙江省杭州市滨江区江南大道", "江南大道", 2),
         ("2025001 浙江省杭州市滨江区江南大道", "江南大道", 7),
+        ("订单号2025001 浙江省杭州市滨江区江南大道", "江南大道", 10),
+        ("B座1203 浙江省杭州市西湖区文三路", "文三路B座1203", 0),
     ],
 )
 def test_door_written_before_the_regions(text: str, detail: str, prefix_len: int) -> None:
