@@ -68,7 +68,11 @@ _SURNAMES = frozenset(
     "牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边"
     "卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
 )
-_REGION_SUFFIXES = frozenset("省市区县旗盟州")
+# last characters of places, not of given names: a region (辽宁省,沈阳市,康平县) or a village,
+# street or building written on its own after a space (陈埭镇 江头村, 东闾乡 张庄, 三墩镇 金家坊)
+_PLACE_ENDINGS = frozenset(
+    "省市区县旗盟州村镇乡屯寨庄湾坊坪坝沟营堡岭桥铺集港岗洼塘畈垸嘴峪窑滩路街道巷弄号楼栋幢室组厂站店院馆场"
+)
 _TRAILING_NAME = re.compile(r"[\s,，;；]+([\u4e00-\u9fff]{2,4})(先生|女士|小姐)?\s*$")
 # punctuation that never ends an address: left behind where a phone or a postcode was cut
 # (…2103 胡雁，1530…); stripped so the name before it is found and the detail ends cleanly
@@ -151,14 +155,14 @@ def _drop_noise_brackets(text: str) -> str:
 
 def drop_trailing_name(text: str) -> str:
     """The text without a receiver's name pasted at its end (…妈妈驿站 向妍勤, or 向妍勤， where a
-    phone followed and is cut already), nor the punctuation around it; a region ending a picker's
-    fields (辽宁省,沈阳市,康平县) is no name, though 康 is a surname."""
+    phone followed and is cut already), nor the punctuation around it; a place ending the text
+    (辽宁省,沈阳市,康平县; 陈埭镇 江头村) is no name, though 康 and 江 are surnames."""
     text = text.rstrip(_TRAILING_PUNCTUATION)
     match = _TRAILING_NAME.search(text)
     if match is None:
         return text
     name, title = match.groups()
-    if name and name[0] in _SURNAMES and (title or name[-1] not in _REGION_SUFFIXES):
+    if name and name[0] in _SURNAMES and (title or name[-1] not in _PLACE_ENDINGS):
         return text[: match.start()].strip().rstrip(_TRAILING_PUNCTUATION)  # …2202。 刘月红: 。 too
     return text
 

@@ -160,7 +160,7 @@ def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     """Typed column and a mask of cells that failed to convert (blank optional cells pass).
 
     Each distinct cell is converted once: a sales history repeats its dates, SKUs, warehouses
-    and quantities on every row (1.5 M rows of the demo's history hold ~40 k distinct cells), and
+    and quantities on every row (the demo's 1.46 M rows × 7 columns: 5,795 distinct cells), and
     pandas' string methods cost a Python call per cell."""
     codes, distinct = pd.factorize(series, use_na_sentinel=False)
     typed, bad = _coerce_cells(pd.Series(distinct, dtype=object), col)

@@ -380,6 +380,23 @@ def test_a_county_ending_the_pickers_fields_is_no_receiver_name() -> None:
     assert parse_address("辽宁省沈阳市康平县胜利街道1号 康平，13912345678").detail == "胜利街道1号"
 
 
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("福建省泉州市晋江市陈埭镇 江头村", "陈埭镇 江头村"),  # 江 is a surname
+        ("浙江省杭州市西湖区三墩镇 金家坊", "三墩镇 金家坊"),
+        ("河北省保定市清苑区 东闾乡 张庄", "东闾乡 张庄"),
+        ("浙江省杭州市西湖区文三路90号 王磊", "文三路90号"),  # a name: dropped
+        ("浙江省杭州市西湖区文三路90号 陈园", "文三路90号"),  # 园 ends given names too
+    ],
+)
+def test_a_village_or_street_ending_the_text_is_no_receiver_name(text: str, detail: str) -> None:
+    """Two to four characters after a space, starting with a surname, are a pasted name unless
+    they end like a place (村, 坊, 庄, 路 …)."""
+    p = parse_address(text)
+    assert (p.detail, p.defects) == (detail, ())
+
+
 def test_a_street_named_like_a_repeated_suffix_is_no_typo() -> None:
     p = parse_address("山东省 德州市 乐陵市 市中街道怡然居小区3号楼")  # 市中街道, not a stray 市
     assert (p.adcode, p.detail, p.defects) == ("371481", "市中街道怡然居小区3号楼", ())
