@@ -35,9 +35,11 @@ __all__ = [
 
 EXACT, SHORT, FORMER, FUZZY = "exact", "short", "former", "fuzzy"
 KIND_WEIGHT = {EXACT: 1.0, SHORT: 0.9, FORMER: 0.85, FUZZY: 0.75}
-# the words that end a functional zone's name (苏州工业园区, 长沙经开区, 兰州新区)
+# the words that end a functional zone's name (苏州工业园区, 长沙经开区, 兰州新区, 郑州航空港区,
+# 西安浐灞生态区, 西安国际港务区, 长春汽开区)
 ZONE_SUFFIXES = (
     "经开区",
+    "汽开区",
     "开发区",
     "高新区",
     "园区",
@@ -47,6 +49,10 @@ ZONE_SUFFIXES = (
     "示范区",
     "合作区",
     "试验区",
+    "实验区",
+    "生态区",
+    "港务区",
+    "港区",
 )
 _ONE_CHAR_SUFFIX = re.compile(r"(?<!地)[省市区县旗盟]$")  # 阿里地区 keeps 地区 whole
 _UPGRADE_SUFFIXES = ("县", "市")  # 撤县设区 / 撤市设区: the old name still appears on orders

@@ -88,6 +88,10 @@ def test_accuracy_gate_and_no_worse_than_cpca(truth: pd.DataFrame) -> None:
         # not in the table: read by its suffix, the adcode is the city's
         ("浙江省嘉兴市经济技术开发区城南路1号", "嘉兴市", "经济技术开发区", "330400"),
         ("江西省赣州市经开区金岭西路1号", "赣州市", "经开区", "360700"),
+        ("河南省郑州市航空港区新港大道1号", "郑州市", "航空港区", "410100"),
+        ("陕西省西安市浐灞生态区欧亚大道1号", "西安市", "浐灞生态区", "610100"),
+        ("西安市国际港务区港务大道1号", "西安市", "国际港务区", "610100"),
+        ("吉林省长春市汽开区东风大街1号", "长春市", "汽开区", "220100"),
     ],
 )
 def test_a_functional_zone_is_the_county_level(
