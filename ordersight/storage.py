@@ -202,6 +202,14 @@ _UPDATE_OPEN = update(decisions).where(
 )
 
 
+# built once: the order path stores decisions batch by batch, and building a statement (and its
+# cache key) per call cost more than running it
+_STORED = select(decisions.c.order_id, decisions.c.status).where(
+    decisions.c.order_id.in_(bindparam("order_ids", expanding=True))
+)
+_INSERT = insert(decisions)
+
+
 def _rescored(row: dict[str, Any]) -> dict[str, Any]:
     """``row`` as :data:`_UPDATE_OPEN`'s parameters: the SET clause is every column given; a
     passing result supersedes the decision, any other keeps or makes it open."""
@@ -286,11 +294,7 @@ class SqlRepository:
             return
         latest = _latest_per_order(rows)
         with self.engine.begin() as conn:
-            stored = conn.execute(
-                select(decisions.c.order_id, decisions.c.status).where(
-                    decisions.c.order_id.in_(list(latest))
-                )
-            ).all()
+            stored = conn.execute(_STORED, {"order_ids": list(latest)}).all()
             known = {order_id for order_id, _ in stored}
             still_open = {order_id for order_id, status in stored if status in _RESCORABLE}
             new = [
@@ -299,7 +303,7 @@ class SqlRepository:
                 if oid not in known and r["action"] != "pass"
             ]
             if new:
-                conn.execute(insert(decisions), new)
+                conn.execute(_INSERT, new)
             again = [_rescored(r) for oid, r in latest.items() if oid in still_open]
             if again:
                 conn.execute(_UPDATE_OPEN, again)
