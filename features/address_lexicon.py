@@ -29,7 +29,7 @@ from ordersight.gazetteer import (
 )
 
 __all__ = [
-    *("EXACT", "FORMER", "FUZZY", "KIND_WEIGHT", "SHORT", "ZONE_SUFFIXES", "Lexicon"),
+    *("EXACT", "FORMER", "FUZZY", "KIND_WEIGHT", "SHORT", "ZONE", "ZONE_SUFFIXES", "Lexicon"),
     *("get_lexicon", "pinyin", "zone_after_city"),
 ]
 
@@ -53,6 +53,12 @@ ZONE_SUFFIXES = (
     "生态区",
     "港务区",
     "港区",
+)
+# a zone by its suffix: up to eight characters of place name before it, none a street's or a
+# region's word, and no street word right after (苏州工业园区, 郑东新区; not 开发区路)
+ZONE = re.compile(
+    r"(?:(?![路街道巷弄号镇乡村区市县])[\u4e00-\u9fff]){0,8}?"
+    rf"(?P<suffix>{'|'.join(ZONE_SUFFIXES)})(?![路街巷弄])"
 )
 _ONE_CHAR_SUFFIX = re.compile(r"(?<!地)[省市区县旗盟]$")  # 阿里地区 keeps 地区 whole
 _UPGRADE_SUFFIXES = ("县", "市")  # 撤县设区 / 撤市设区: the old name still appears on orders
@@ -96,6 +102,9 @@ class Lexicon:
     zone_hosts: dict[tuple[str, str], str]  # (city adcode, zone) → the district holding most of it
     # a new area written without its city (贵州贵安新区, 四川省天府新区) → its city's adcode
     named_zones: dict[str, str]
+    # the table's zones :data:`ZONE` cannot read: named without a suffix (长春净月区, 合肥新站区) or
+    # with a long place name (郑州航空港经济综合实验区); read only after their own city
+    listed_zones: re.Pattern[str]
     gazetteer: Gazetteer
 
     def candidates(self, form: str) -> tuple[tuple[str, str], ...]:
@@ -208,6 +217,16 @@ def _zone_forms(zone: Zone, gaz: Gazetteer) -> set[str]:
     return {zone.name, zone_after_city(zone.full_name, gaz[zone.city])}
 
 
+def _listed_zones(zones: Iterable[Zone], gaz: Gazetteer) -> re.Pattern[str]:
+    """:attr:`Lexicon.listed_zones`: each zone's forms, and its official name as written after
+    the city (郑州航空港经济综合实验区), that :data:`ZONE` does not read whole; longest first. The
+    group is named ``suffix`` as in :data:`ZONE`: the whole name is the word that ends it."""
+    names = {form for z in zones for form in (*_zone_forms(z, gaz), z.full_name)}
+    odd = sorted((n for n in names if not ZONE.fullmatch(n)), key=lambda n: (-len(n), n))
+    words = "|".join(map(re.escape, odd)) or "(?!)"  # none: a pattern that never matches
+    return re.compile(f"(?P<suffix>{words})(?![路街巷弄])")
+
+
 def _named_zones(zones: Iterable[Zone], forms: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
     """The new areas people write without their city, after the province or alone (贵州贵安新区,
     四川省天府新区, 河北雄安新区, 兰州新区; the pickers list them at the city level): those whose
@@ -281,6 +300,7 @@ def build_lexicon(gaz: Gazetteer, facts: dict[str, tuple[float, str]] | None = N
         if new not in known and len(codes) == 1:  # a name two counties would share says nothing
             add(new, codes.pop(), EXACT)
     zones = [z for zs in functional_zones().values() for z in zs]
+    zone_hosts = {(z.city, form): z.host for z in zones for form in _zone_forms(z, gaz)}
     named_zones = _named_zones(zones, forms)
     lengths: dict[str, set[int]] = defaultdict(set)
     for form in (*forms, *named_zones):
@@ -307,8 +327,9 @@ def build_lexicon(gaz: Gazetteer, facts: dict[str, tuple[float, str]] | None = N
         traditional=re.compile("[" + re.escape("".join(map(chr, simplify))) + "]"),
         population={code: pop for code, (pop, _) in (facts or {}).items()},
         area_city={area: code for code, (_, area) in (facts or {}).items() if area},
-        zone_hosts={(z.city, form): z.host for z in zones for form in _zone_forms(z, gaz)},
+        zone_hosts=zone_hosts,
         named_zones=named_zones,
+        listed_zones=_listed_zones(zones, gaz),
         gazetteer=gaz,
     )
 

@@ -40,6 +40,7 @@ from features.address_lexicon import (
     FUZZY,
     KIND_WEIGHT,
     SHORT,
+    ZONE,
     ZONE_SUFFIXES,
     Lexicon,
     pinyin,
@@ -57,9 +58,6 @@ __all__ = ["Analysis", "Mention", "analyse", "parse_address", "parse_addresses",
 # functional zones (经开区, 高新区, 工业园区, 郑东新区 …) are written where the district goes and
 # the platforms' region pickers list them under their city, but they have no adcode
 _ZONE_SUFFIX = "|".join(ZONE_SUFFIXES)
-_ZONE = re.compile(
-    rf"(?:(?![路街道巷弄号镇乡村区市县])[\u4e00-\u9fff]){{0,8}}?(?P<suffix>{_ZONE_SUFFIX})(?![路街巷弄])"
-)
 # the words between a zone's place name and its suffix in official names (武汉东湖新技术开发区,
 # 北京经济技术开发区, 成都高新技术产业开发区)
 _ZONE_QUALIFIER = "高新技术产业|新技术产业|高技术产业|经济技术|高新技术|新技术|高科技|经济|工业"
@@ -226,12 +224,23 @@ def _known_zone_end(s: str, m: Mention, lex: Lexicon) -> int:
     """Where a known zone of the city ``m`` names ends, when one follows it, else ``m.end``: the
     names inside a zone's name are no regions (贵阳贵安新区 is not 保定's 安新县)."""
     cities = [code for code, _ in m.cands if lex.level[code] == CITY]
-    zone = _ZONE.match(s, m.end) if cities else None
-    if zone:
-        for code in cities:
-            if (code, zone_after_city(zone[0], lex.gazetteer[code])) in lex.zone_hosts:
-                return zone.end()
+    zone = _zone_of(s, m.end, cities, lex) if cities else None
+    if zone and any(_known_zone(zone, code, lex) for code in cities):
+        return zone.end()
     return m.end
+
+
+def _known_zone(zone: re.Match[str], city: str, lex: Lexicon) -> bool:
+    return (city, zone_after_city(zone[0], lex.gazetteer[city])) in lex.zone_hosts
+
+
+def _zone_of(s: str, pos: int, cities: list[str], lex: Lexicon) -> re.Match[str] | None:
+    """The zone written at ``pos`` after one of ``cities``: one the table lists for it by a name
+    no suffix gives (长春市净月区, 合肥市新站区), else any name ending in a zone's suffix."""
+    listed = lex.listed_zones.match(s, pos)
+    if listed and any(_known_zone(listed, code, lex) for code in cities):
+        return listed
+    return ZONE.match(s, pos)
 
 
 def _hamming1(a: str, b: str) -> bool:
@@ -276,9 +285,8 @@ def _fuzzy_token(
 
 def _zone_at(s: str, pos: int, after: Mention, lex: Lexicon) -> re.Match[str] | None:
     """A functional zone written at ``pos`` right after a city (苏州市工业园区)."""
-    if not any(lex.level[c] == CITY for c, _ in after.cands):
-        return None
-    return _ZONE.match(s, pos)
+    cities = [c for c, _ in after.cands if lex.level[c] == CITY]
+    return _zone_of(s, pos, cities, lex) if cities else None
 
 
 def _district_at_zone(token: Mention, zone: re.Match[str], lex: Lexicon) -> bool:
@@ -391,7 +399,7 @@ def _closed(s: str, block: list[Mention], m: Mention, lex: Lexicon) -> bool:
 
 def _bridged(s: str, pos: int, m: Mention, block: list[Mention], lex: Lexicon) -> bool:
     """A functional zone written between a city and its district (南京市江北新区浦口区)."""
-    if not _ZONE.fullmatch(s, pos, m.start):
+    if not ZONE.fullmatch(s, pos, m.start):
         return False
     above = {c for c, _ in block[-1].cands}
     return any(above & lex.ancestors[c] - {c} for c, _ in m.cands)
