@@ -71,10 +71,21 @@ _ZONE_NAMED_AFTER = re.compile(rf"(?:{_ZONE_QUALIFIER})?(?:{_ZONE_SUFFIX})")
 _SUFFIXED = re.compile(
     r"([\u4e00-\u9fff]{2,7}?)(特别行政区|自治区|自治州|自治县|地区|省|市|区|县|旗|盟)"
 )
-_DETAIL_TOKEN = re.compile(
-    r"路|街|道|巷|弄|号|栋|幢|楼|单元|室|村|组|小区|大厦|花园|苑|园|公寓|广场|座"
-)
+_STREET_WORDS = "路|街|道|巷|弄"
+_BUILDING_WORDS = "号|栋|幢|楼|单元|室|村|组|小区|大厦|花园|苑|园|公寓|广场|座"
+_DETAIL_TOKEN = re.compile(f"{_STREET_WORDS}|{_BUILDING_WORDS}")
+# a detail ending in its street or town (江南大道, 华阳街道正东街, 大沥街道, 黄村镇)
+_STREET_LAST = re.compile(f"(?:{_STREET_WORDS}|胡同|镇|乡)$")
+_BUILDING_WORD = re.compile(_BUILDING_WORDS)
 _DIGIT = re.compile(r"\d")
+# words of a detail that point elsewhere for the address (the chat, the order's note, a call) or
+# say it is unknown or as before; a detail made of these alone names no place
+_NOT_A_PLACE = re.compile(
+    r"详见|请见|参见|见|看|备注|留言|聊天记录|聊天|私聊|私信|消息|短信|微信|信息|记录|订单|"
+    r"同上|如上|以上|上面|上一单|上单|之前|以前|一样|同前|地址|不详|未知|不知道|待定|暂无|无|空|"
+    r"电联|电话|联系|确认|具体|收件人|收货人|本人|打|到了|给我|我|再说|随便|告知|通知|请|和|的|"
+    r"[\W_]"
+)
 # a door: a number or letter before its word (3号楼, 501室, B座), or after it in English (Room 501)
 _DOOR = re.compile(
     r"(?:\d|[A-Za-z])\s*(?:号|栋|幢|楼|单元|室|座|层)"
@@ -542,9 +553,21 @@ def _repeat_at(
 
 
 def _usable_detail(detail: str) -> bool:
-    if len(detail) < 2:
+    """A number or a building (3栋, 中山路十二号, 朱家林村, 幸福家园), or five characters or more
+    that name some place (华中科技大学, 绿城华庭京东快递站). Not a street or a town with no number
+    after it (江南大道, 华阳街道正东街, 大沥街道, 黄村镇: which door?), nor words saying the
+    address is elsewhere (详见聊天记录, 地址见备注信息, 到了打电话确认地址)."""
+    if len(detail) < 2 or _street_without_door(detail):
         return False
-    return _names_a_door(detail) or len(detail) >= 5
+    if _DIGIT.search(detail) or _BUILDING_WORD.search(detail):
+        return True
+    return len(detail) >= 5 and len(_NOT_A_PLACE.sub("", detail)) >= 2
+
+
+def _street_without_door(detail: str) -> bool:
+    """Nothing after the street or town, and no number (花园路, 黄村镇: the 园 and 村 are in the
+    names)."""
+    return bool(_STREET_LAST.search(detail)) and not _DIGIT.search(detail)
 
 
 def _names_a_door(text: str) -> bool:
@@ -744,7 +767,8 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     repeat = _repeat_at(clean.compact, blocks, block, best, lex) if len(blocks) > 1 else None
     detail = _detail(clean, zone.end() if zone else last.end, repeat)
     head = _detail_before(clean, block[0].start)
-    if head and not _usable_detail(detail):
+    street = _street_without_door(detail)  # the door may be the head (3号楼 …江南大道)
+    if head and not street and not _usable_detail(detail):
         detail = head
     elif head and _door_first(head, detail):
         detail += (" " if head.isascii() else "") + head  # Room 101, Building 2 in English

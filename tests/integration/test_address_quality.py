@@ -83,3 +83,22 @@ def test_real_shapes_the_demo_never_wrote_are_judged_as_people_would(
     assert flagged == [True, True, False, True], out
     assert top[0] == "ADDR_REGION_CONFLICT" and top[1] == "ADDR_REDUNDANT"
     assert top[3] == "ADDR_FORMER_NAME"
+
+
+def test_a_detail_that_points_elsewhere_is_missing_however_long(trained: dict[str, Any]) -> None:
+    """Buyers write where the address is not (the chat, the order's note, a call): short (同上)
+    and long. The demo writes three long ones; these it never writes, each five characters or
+    more, the length that once passed as a detail. A place named without a door still passes."""
+    model: AddressDefectModel = trained["model"]
+    elsewhere = [
+        "浙江省杭州市西湖区 地址见备注信息",
+        "浙江省杭州市西湖区请联系收件人确认地址",
+        "江苏省无锡市梁溪区 看微信消息",
+        "广东省东莞市 地址和上一单一样",
+    ]
+    places = ["湖北省武汉市洪山区华中科技大学", "浙江省杭州市西湖区人民医院住院部"]
+    out = model.predict_texts(elsewhere + places, ["13800138000"] * 6)
+    flagged = (out["score"] > model.threshold).tolist()
+    assert flagged == [True] * 4 + [False] * 2, out
+    top = out[list(model.codes)].idxmax(axis=1).tolist()
+    assert top[:4] == ["ADDR_DETAIL_MISSING"] * 4

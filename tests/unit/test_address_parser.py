@@ -250,6 +250,24 @@ def test_real_world_forms(text: str, expected: tuple) -> None:
     assert _levels(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("detail", "usable"),
+    [
+        ("详见聊天记录", False),
+        ("地址见备注信息", False),
+        ("到了打电话确认地址", False),
+        ("地址和上一单一样", False),
+        ("看微信消息", False),
+        ("华中科技大学", True),  # a place without a door
+        ("无锡大学城", True),  # 无 is a word of elsewhere, 无锡 a place
+        ("中山路1号 详见聊天", True),  # a door, and a note beside it
+    ],
+)
+def test_a_detail_of_words_pointing_elsewhere_names_no_place(detail: str, usable: bool) -> None:
+    p = parse_address(f"浙江省杭州市西湖区 {detail}")
+    assert ("ADDR_DETAIL_MISSING" not in p.defects) == usable
+
+
 def test_missing_levels_detail_and_unparseable() -> None:
     assert "ADDR_MISSING_LEVEL" in parse_address("杭州市文三路90号").defects
     assert "ADDR_DETAIL_MISSING" in parse_address("浙江省杭州市西湖区").defects

@@ -36,7 +36,11 @@ TOWN_ROOTS = [
 VILLAGE_ROOTS = ["王家", "李庄", "张湾", "刘家岭", "陈家坝", "新民", "红旗", "杨柳", "前进", "东升"]
 PARK_ROOTS = ["高新技术", "经济开发区", "科技", "电商", "创新", "软件"]
 PICKUP = ["菜鸟驿站", "丰巢快递柜", "妈妈驿站", "兔喜快递超市", "京东快递站"]
-JUNK_DETAILS = ["不详", "同上", "家", "无", "见备注", "1", "。", "xx", "详见聊天", "地址同上", "-"]
+# details that name no door, short and long as buyers write them: with only short ones the model
+# learnt "under five characters" and passed 详见聊天记录 (same count: the world's draws stay put)
+JUNK_DETAILS = [
+    "不详", "同上", "家", "无", "见订单备注", "1", "。", "xx", "详见聊天记录", "到了打电话确认", "-"
+]  # fmt: skip
 NOISE = ["(电联)", "（电话联系）", "放门口", "送货前打电话", "(工作日送)", "放快递柜"]
 
 MOBILE_PREFIXES = (
