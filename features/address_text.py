@@ -33,7 +33,9 @@ _MOBILE_START = re.compile(r"1[3-9]\d")
 _GROUPED_MOBILE = re.compile(r"^1[3-9]\d-\d{4}-\d{4}$")
 # (an extension after a comma is split off as a second number by _MORE_NUMBERS first)
 _RELAYED_MOBILE = re.compile(r"^(1[3-9]\d{9}|1[3-9]\d\*{4}\d{4})(?:[-_#转]|ext\.?)\d{1,6}$")
-_LANDLINE = re.compile(r"^0\d{2,3}-?[1-9]\d{6,7}(-\d{1,5})?$")
+# area code, a local number of 7 or 8 digits (written whole or 6512-3456) and an extension
+# (-8001, 转8001, #8001, ext 8001: a company's switchboard)
+_LANDLINE = re.compile(r"^0\d{2,3}-?[1-9]\d{2,3}-?\d{4}(?:(?:-|转|#|ext\.?)\d{1,5})?$")
 _PHONE_IN_TEXT = re.compile(
     r"(?<![\d*])(?:\+?86[-\s]?)?"
     r"(1[3-9]\d{9}|1[3-9]\d[-\s]\d{4}[-\s]\d{4}|1[3-9]\d\*{4}\d{4}|0\d{2,3}-[1-9]\d{6,7})(?![\d*])"
@@ -93,10 +95,11 @@ class CleanText:
 
 
 def main_number(phone: str) -> str:
-    """The number to call, without spacing, country code, dashes between a mobile's groups
-    (138-0013-8000) or the extension of a platform's privacy number (13800138000-1234, 转1234:
-    marketplaces hide the buyer's own number behind one); of several (13800138000/010-…), the
-    first."""
+    """The number to call, in half-width digits, without spacing, country code, dashes between
+    a mobile's groups (138-0013-8000) or the extension of a platform's privacy number
+    (13800138000-1234, 转1234: marketplaces hide the buyer's own number behind one); of several
+    (13800138000/010-…), the first."""
+    phone = unicodedata.normalize("NFKC", phone)  # full-width digits (１３８…) as typed on phones
     first = _MORE_NUMBERS.split(phone.strip(), maxsplit=1)[0]  # "138…,010-…": the first
     spaced = _PHONE_SPACING.sub("", first)
     digits = _PHONE_PREFIX.sub("", spaced)

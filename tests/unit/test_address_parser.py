@@ -291,6 +291,13 @@ def test_missing_levels_detail_and_unparseable() -> None:
         ("138****8000-1234", "masked"),
         ("138-0013-8000", "mobile"),
         ("0571-88888888-123", "landline"),
+        # a switchboard's extension, the local number in two groups, full-width digits
+        ("0571-88888888转8001", "landline"),
+        ("0571-88888888#8001", "landline"),
+        ("(010) 6512-3456", "landline"),
+        ("１３８００１３８０００", "mobile"),
+        ("０５７１－８８８８８８８８", "landline"),
+        ("0571-888888881", "invalid"),
         # several numbers in one field (ERP exports: mobile, landline): the first one
         ("13800138000,13900139000", "mobile"),
         ("13800138000/010-62345678", "mobile"),
