@@ -217,11 +217,11 @@ def _zone_forms(zone: Zone, gaz: Gazetteer) -> set[str]:
     return {zone.name, zone_after_city(zone.full_name, gaz[zone.city])}
 
 
-def _listed_zones(zones: Iterable[Zone], gaz: Gazetteer) -> re.Pattern[str]:
-    """:attr:`Lexicon.listed_zones`: each zone's forms, and its official name as written after
-    the city (郑州航空港经济综合实验区), that :data:`ZONE` does not read whole; longest first. The
-    group is named ``suffix`` as in :data:`ZONE`: the whole name is the word that ends it."""
-    names = {form for z in zones for form in (*_zone_forms(z, gaz), z.full_name)}
+def _listed_zones(names: Iterable[str]) -> re.Pattern[str]:
+    """:attr:`Lexicon.listed_zones`: the zone names (each zone's forms, and its official name as
+    written after the city: 郑州航空港经济综合实验区) that :data:`ZONE` does not read whole; longest
+    first. The group is named ``suffix`` as in :data:`ZONE`: the whole name is the word that ends
+    it."""
     odd = sorted((n for n in names if not ZONE.fullmatch(n)), key=lambda n: (-len(n), n))
     words = "|".join(map(re.escape, odd)) or "(?!)"  # none: a pattern that never matches
     return re.compile(f"(?P<suffix>{words})(?![路街巷弄])")
@@ -329,7 +329,7 @@ def build_lexicon(gaz: Gazetteer, facts: dict[str, tuple[float, str]] | None = N
         area_city={area: code for code, (_, area) in (facts or {}).items() if area},
         zone_hosts=zone_hosts,
         named_zones=named_zones,
-        listed_zones=_listed_zones(zones, gaz),
+        listed_zones=_listed_zones({form for _, form in zone_hosts} | {z.full_name for z in zones}),
         gazetteer=gaz,
     )
 
