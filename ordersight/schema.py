@@ -41,6 +41,7 @@ CHANNEL_ALIASES: dict[str, str] = {
 # a day as exports and spreadsheets write it: 2025/1/5, 2025.1.5, 2025年1月5日
 DAY_FIRST = re.compile(r"^(\d{4})[/.年](\d{1,2})[/.月](\d{1,2})日?")
 _SPACING = re.compile(r"[\s\-]+")
+_BETWEEN_LEVELS = " \t\u3000,，-/"  # what exports write between the levels of a full address
 
 
 def dashed_day(match: re.Match[str]) -> str:
@@ -52,6 +53,23 @@ def dashed_day(match: re.Match[str]) -> str:
 def name_key(text: str) -> str:
     """A name as the schema spells keys: ' List Price', 'list-price' → list_price."""
     return _SPACING.sub("_", text.strip().lower())
+
+
+def _starts_with_levels(detail: str, levels: list[str]) -> bool:
+    """Whether ``detail`` opens with ``levels`` in order, apart from what exports write
+    between them; a level above the last may drop its 省 or 市 (浙江杭州市西湖区…), the last is
+    whole, so a street named after its district (西湖文化广场 in 西湖区) is not taken for it."""
+    rest = detail
+    for i, name in enumerate(levels):
+        rest = rest.lstrip(_BETWEEN_LEVELS)
+        short = name[:-1] if i < len(levels) - 1 and len(name) > 2 and name[-1] in "省市" else name
+        if rest.startswith(name):
+            rest = rest[len(name) :]
+        elif rest.startswith(short):
+            rest = rest[len(short) :]
+        else:
+            return False
+    return True
 
 
 class OrderAddress(BaseModel):
@@ -74,10 +92,18 @@ class OrderAddress(BaseModel):
         return self
 
     def text(self) -> str:
-        """One string for the parser: raw when given, else the structured parts joined."""
+        """One string for the parser: raw when given, else the structured parts joined. Many
+        exports fill the detail with the full address (浙江省 杭州市 西湖区 文三路90号) beside the
+        region fields: levels the detail itself starts with are not joined again, so the parser
+        reads them once, where joining them would read as a repeat (ADDR_REDUNDANT)."""
         if self.raw:
             return self.raw
-        return "".join(filter(None, (self.province, self.city, self.district, self.detail)))
+        levels = [name for name in (self.province, self.city, self.district) if name]
+        detail = self.detail or ""
+        for k in range(len(levels)):
+            if _starts_with_levels(detail, levels[k:]):
+                return "".join(levels[:k]) + detail
+        return "".join(levels) + detail
 
 
 class OrderLine(BaseModel):

@@ -252,18 +252,39 @@ DEFECTIVE_ADDRESSES = ("杭州市文三路90号", "宁波市西湖区中山路1�
 def test_real_style_addresses_get_the_right_action(trained_settings):
     """A clean order re-sent to each address (one customer each, so no duplicates): complete
     addresses pass with no address issue; the defective ones go to a person."""
-    template = _orders(Path(trained_settings.reference_dir))[0].model_dump()
     addresses = COMPLETE_ADDRESSES + DEFECTIVE_ADDRESSES
-    orders = []
-    for i, text in enumerate(addresses):
-        payload = template | {"order_id": f"REAL-{i}", "customer_id": f"real-{i}"}
-        payload["address"] = {"raw": text, "receiver": "张三", "phone": f"1381234{i:04d}"}
-        payload["lines"] = template["lines"][:1]
-        orders.append(Order.model_validate(payload))
-    results = build_scorer(trained_settings).score(orders)
+    results = _score_at(trained_settings, [{"raw": text} for text in addresses])
     by_text = dict(zip(addresses, results, strict=True))
     for text in COMPLETE_ADDRESSES:
         address_issues = [i.code for i in by_text[text].issues if i.type == "address"]
         assert address_issues == [], (text, address_issues, by_text[text].address)
     for text in DEFECTIVE_ADDRESSES:
         assert by_text[text].action != "pass", text
+
+
+FIELDS = {"province": "浙江省", "city": "杭州市", "district": "西湖区"}
+
+
+def test_split_fields_with_the_full_address_in_the_detail_pass(trained_settings) -> None:
+    """Exports often fill the detail with the full address beside the region fields: that is
+    one address, read once; the levels written twice in the detail still go to a person."""
+    full = ["浙江省 杭州市 西湖区 文三路90号", "杭州市西湖区文三路9号", "浙江杭州市西湖区文三路9号"]
+    twice = "杭州市西湖区杭州市西湖区文三路90号"
+    results = _score_at(trained_settings, [FIELDS | {"detail": d} for d in [*full, twice]])
+    for detail, result in zip(full, results, strict=False):
+        assert result.action == "pass", (detail, result.issues)
+        assert result.address and result.address.adcode == "330106"
+    assert "ADDR_REDUNDANT" in {i.code for i in results[-1].issues}
+    assert results[-1].action == "review"
+
+
+def _score_at(settings, addresses: list[dict]) -> list:
+    """A clean demo order re-sent to each address (one customer each, so no duplicates)."""
+    template = _orders(Path(settings.reference_dir))[0].model_dump()
+    orders = []
+    for i, address in enumerate(addresses):
+        payload = template | {"order_id": f"REAL-{i}", "customer_id": f"real-{i}"}
+        payload["address"] = address | {"receiver": "张三", "phone": f"1381234{i:04d}"}
+        payload["lines"] = template["lines"][:1]
+        orders.append(Order.model_validate(payload))
+    return build_scorer(settings).score(orders)

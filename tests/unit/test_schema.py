@@ -99,3 +99,35 @@ def test_identifiers_written_as_numbers_are_read_as_strings() -> None:
         )
     with pytest.raises(ValidationError, match=r"lines\.0\.qty"):
         Order.model_validate({**order, "lines": [{"sku": 1, "qty": 2.5, "unit_price": 1}]})
+
+
+FIELDS = {"province": "浙江省", "city": "杭州市", "district": "西湖区"}
+
+
+@pytest.mark.parametrize(
+    ("detail", "text"),
+    [
+        ("文三路90号", "浙江省杭州市西湖区文三路90号"),
+        # exports filling the detail with the full address, or from the city or district on
+        ("浙江省 杭州市 西湖区 文三路90号", "浙江省 杭州市 西湖区 文三路90号"),
+        ("浙江杭州市西湖区文三路90号", "浙江杭州市西湖区文三路90号"),
+        ("杭州市,西湖区,文三路90号", "浙江省杭州市,西湖区,文三路90号"),
+        ("西湖区文三路90号", "浙江省杭州市西湖区文三路90号"),
+        # a street named like its district is the detail; a district the fields do not name
+        # is no repeat of them, and the parser sees both
+        ("西湖文化广场1号", "浙江省杭州市西湖区西湖文化广场1号"),
+        ("杭州市滨江区网商路699号", "浙江省杭州市西湖区杭州市滨江区网商路699号"),
+        # the levels written twice in the detail stay twice
+        ("杭州市西湖区杭州市西湖区文三路90号", "浙江省杭州市西湖区杭州市西湖区文三路90号"),
+    ],
+)
+def test_a_detail_naming_the_fields_levels_is_not_joined_to_them(detail: str, text: str) -> None:
+    address = Order.model_validate({**ORDER, "address": {**FIELDS, "detail": detail}}).address
+    assert address.text() == text
+
+
+def test_raw_is_the_text_and_missing_fields_are_skipped() -> None:
+    order = Order.model_validate(ORDER)
+    assert order.address.text() == ORDER["address"]["raw"]
+    fields = {"city": "杭州市", "detail": "杭州市西湖区文三路90号"}
+    assert Order.model_validate({**ORDER, "address": fields}).address.text() == fields["detail"]

@@ -50,6 +50,9 @@ COUNTY_LEVEL_SHARE = 0.4
 PICKER_REPEATS_COUNTY = 0.5  # platform addresses of 潜江市 that repeat it below the province
 SIBLING_CONFLICT_SHARE = 0.3  # conflicts written as two districts of one city (武昌区洪山区)
 PASTED_TWICE_SHARE = 0.25  # repetitions that paste the whole address again after itself
+# clean split-field addresses whose detail is the full address again, as exports and ERPs fill
+# it (province 浙江省 … detail 浙江省 杭州市 西湖区 文三路90号)
+FULL_DETAIL_SHARE = 0.1
 
 
 @dataclass
@@ -80,6 +83,8 @@ class AddressMaker:
                 self.cities_of[r.parent].append(r.adcode)
         self.homophones = _homophones(tuple(sorted({r.name for r in gaz.regions.values()})))
         self.zones = functional_zones()
+        # a stream of its own: full-address details leave every other draw of the world as it was
+        self.exports = random.Random("full-address details")
 
     # -- truth selection -------------------------------------------------------------------
     def needs_truth(self, code: str | None, adcode: str) -> list[str] | None:
@@ -142,14 +147,19 @@ class AddressMaker:
             if rng.random() < PASTED_TWICE_SHARE:  # …中山路1号南京市玄武区中山路1号
                 detail += rng.choice(["", " "]) + regions + detail
             else:
-                repeat = rng.choice([(c or "") + (d or ""), regions, d or c])
-                detail = (repeat or "") + rng.choice(["", " "]) + detail
+                repeat = rng.choice([(c or "") + (d or ""), regions, d or c]) or ""
+                # split fields whose detail names the levels once are a full address (see
+                # OrderAddress.text); a repeat there is the levels twice, as in one string
+                twice = repeat if style != "raw" else ""
+                detail = twice + repeat + rng.choice(["", " "]) + detail
         elif code == "ADDR_UNPARSEABLE":  # no region at all, nothing in the detail names one
             p = c = d = None
             brand = rng.choice(vocab.COMMUNITY_ROOTS[:10]) + rng.choice(vocab.COMMUNITY_TYPES)
             detail = f"{brand}{rng.randrange(1, 30)}栋{rng.randrange(1, 30)}0{rng.randrange(1, 5)}"
         elif code == "ADDR_DETAIL_MISSING":
             detail = rng.choice([*vocab.JUNK_DETAILS, "", town or ""])
+        if code is None and style != "raw" and self.exports.random() < FULL_DETAIL_SHARE:
+            detail = self._full_detail([p, c, d], detail)
         if code != "ADDR_DETAIL_MISSING" and rng.random() < 0.06:
             detail += rng.choice(vocab.NOISE)
         if style == "raw":
@@ -163,6 +173,11 @@ class AddressMaker:
             fields = {"province": p, "city": c, "district": d, "detail": detail or None,
                       "receiver": receiver, "phone": phone}  # fmt: skip
         return Rendered(fields, adcode, true_detail, zone)
+
+    def _full_detail(self, regions: list[str | None], detail: str) -> str:
+        """The detail as an export writes it beside the region fields: the full address."""
+        sep = self.exports.choice([" ", " ", "", ","])
+        return sep.join(r for r in regions if r) + sep + detail
 
     def _zone(self, adcode: str, rng: random.Random) -> str | None:
         """Sometimes the zone the district hosts (苏州工业园区 in 吴中区), as people write it."""
