@@ -690,6 +690,9 @@ def _resolve(signature: Signature, area_city: str | None) -> _Resolution:
         # a county under its province (潜江, 琼海, 石河子) stands at the city level too, and the
         # platforms' pickers write it at both (湖北省 潜江市 潜江市): not a repetition
         covered.add(CITY)
+    elif CITY in covered and lex.level[best] == CITY and not gaz.children.get(best):
+        # so does a city without counties (东莞, 中山, 儋州) at the county level (东莞市 东莞市)
+        covered.add(DISTRICT)
     return _Resolution(
         ranked=tuple(ranked),
         n_hypotheses=n_hyps,

@@ -241,6 +241,22 @@ def test_a_county_under_its_province_may_stand_at_city_and_county(text: str, adc
 
 
 @pytest.mark.parametrize(
+    ("text", "adcode"),
+    [
+        ("广东省东莞市东莞市长安镇振安中路1号", "441900"),
+        ("广东省 中山市 中山市 石岐街道孙文中路1号", "442000"),
+        ("海南省儋州市儋州市那大镇人民路1号", "460400"),
+    ],
+)
+def test_a_city_without_counties_may_stand_at_the_county_level(text: str, adcode: str) -> None:
+    """Pickers with a county level for every city write 东莞 there too; three times is a repeat."""
+    p = parse_address(text)
+    assert (p.adcode, p.district, p.defects) == (adcode, None, ())
+    city = p.city or ""
+    assert "ADDR_REDUNDANT" in parse_address(text.replace(city, city * 2, 1)).defects
+
+
+@pytest.mark.parametrize(
     ("text", "district"),
     [
         ("浙江省杭州市江干区凯旋路1号", "上城区"),  # merged in 2021
