@@ -111,7 +111,7 @@ def _read_address(payload: Mapping[str, Any], spec: ChannelSpec) -> dict[str, An
             name, last = f"{name} {last}".strip(), ""
         parts["receiver"], parts["phone"] = (name or None), (last or None)
     town = parts.pop("town", None)
-    if town:
+    if town and town not in (parts.get("detail") or ""):  # many details already name it
         parts["detail"] = town + (parts.get("detail") or "")
     return parts
 

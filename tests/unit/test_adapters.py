@@ -59,6 +59,21 @@ def test_yuan_strings_and_line_totals() -> None:
     assert order.paid_amount == pytest.approx(float(payload["payment"]))
 
 
+@pytest.mark.parametrize(
+    ("address", "detail"),
+    [
+        ("前进村59号", "西城乡前进村59号"),  # the town field before the detail
+        ("西城乡前进村59号", "西城乡前进村59号"),  # a detail naming its town already
+        ("山东省聊城市茌平县西城乡前进村59号", "山东省聊城市茌平县西城乡前进村59号"),
+    ],
+)
+def test_the_town_is_written_once(address: str, detail: str) -> None:
+    payload = sample("tmall") | {"receiver_town": "西城乡", "receiver_address": address}
+    order = adapt("tmall", payload)
+    assert order.address.detail == detail
+    assert order.address.text().count("西城乡") == 1
+
+
 def test_epoch_ms_becomes_beijing_time() -> None:
     payload = sample("kuaishou")
     order = adapt("kuaishou", payload)
