@@ -126,6 +126,30 @@ def test_a_detail_naming_the_fields_levels_is_not_joined_to_them(detail: str, te
     assert address.text() == text
 
 
+@pytest.mark.parametrize(
+    ("fields", "detail", "text"),
+    [
+        # fields written short, the detail in full names
+        ({"province": "浙江", "city": "杭州", "district": "西湖区"}, "浙江省杭州市西湖区文三路90号",
+         "浙江省杭州市西湖区文三路90号"),
+        ({"province": "浙江", "city": "杭州", "district": "西湖"}, "杭州市西湖区文三路90号",
+         "浙江杭州市西湖区文三路90号"),
+        ({"province": "浙江", "city": "杭州", "district": "西湖"}, "杭州 西湖 文三路90号",
+         "浙江杭州 西湖 文三路90号"),
+        # a short district field alone is no repeat of a street named after it
+        ({"province": "浙江", "city": "杭州", "district": "西湖"}, "西湖文化广场1号",
+         "浙江杭州西湖西湖文化广场1号"),
+        ({"province": "内蒙古自治区", "city": "呼和浩特市", "district": "土默特左旗"},
+         "呼和浩特市土默特左旗察素齐镇1号", "内蒙古自治区呼和浩特市土默特左旗察素齐镇1号"),
+    ],
+)  # fmt: skip
+def test_region_fields_and_detail_may_write_a_level_differently(
+    fields: dict, detail: str, text: str
+) -> None:
+    address = Order.model_validate({**ORDER, "address": {**fields, "detail": detail}}).address
+    assert address.text() == text
+
+
 def test_raw_is_the_text_and_missing_fields_are_skipped() -> None:
     order = Order.model_validate(ORDER)
     assert order.address.text() == ORDER["address"]["raw"]
