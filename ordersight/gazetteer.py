@@ -77,6 +77,13 @@ def short_name(name: str, level: int) -> str:
     return stripped if len(stripped) >= 2 else name
 
 
+def is_full_name(name: str) -> bool:
+    """Whether ``name`` ends with a division's suffix (浙江省, 西湖区, 和县, 临高县 where a picker
+    puts it at the city level), as a standard name does and a name written short (浙江, 杭州)
+    does not."""
+    return any(suffix.search(name) for suffix in _SUFFIXES.values())
+
+
 def _level(code: str) -> int:
     if code.endswith("0000"):
         return PROVINCE

@@ -28,6 +28,7 @@ COMPILED = (
     "features/stock_ledger.py",
     "ordersight/gazetteer.py",
     "ordersight/baby_age.py",
+    "ordersight/address_fields.py",
 )
 RUNTIME = "ordersight_compiled"  # mypyc names the shared library <this>__mypyc
 

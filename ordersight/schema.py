@@ -9,6 +9,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from ordersight.address_fields import joined
 from ordersight.codes import IssueType
 
 CHINA = timezone(timedelta(hours=8))
@@ -41,10 +42,6 @@ CHANNEL_ALIASES: dict[str, str] = {
 # a day as exports and spreadsheets write it: 2025/1/5, 2025.1.5, 2025年1月5日
 DAY_FIRST = re.compile(r"^(\d{4})[/.年](\d{1,2})[/.月](\d{1,2})日?")
 _SPACING = re.compile(r"[\s\-]+")
-_BETWEEN_LEVELS = " \t\u3000,，-/"  # what exports write between the levels of a full address
-# a region field ends with one of these when written in full; 州 alone ends short names too (杭州)
-_FULL_NAME_ENDS = ("省", "市", "区", "县", "旗", "盟", "自治州")
-_LEVEL_SUFFIXES = "省市区县州旗盟"  # what a detail may add to a field written short
 
 
 def dashed_day(match: re.Match[str]) -> str:
@@ -56,32 +53,6 @@ def dashed_day(match: re.Match[str]) -> str:
 def name_key(text: str) -> str:
     """A name as the schema spells keys: ' List Price', 'list-price' → list_price."""
     return _SPACING.sub("_", text.strip().lower())
-
-
-def _starts_with_levels(detail: str, levels: list[str]) -> bool:
-    """Whether ``detail`` opens with ``levels`` in order, apart from what exports write
-    between them and how each level may be written there (:func:`_level_forms`)."""
-    rest = detail
-    for i, name in enumerate(levels):
-        rest = rest.lstrip(_BETWEEN_LEVELS)
-        forms = _level_forms(name, last=i == len(levels) - 1, alone=len(levels) == 1)
-        form = next((f for f in forms if rest.startswith(f)), "")
-        if not form:
-            return False
-        rest = rest[len(form) :]
-    return True
-
-
-def _level_forms(name: str, last: bool, alone: bool) -> list[str]:
-    """A region field's level as a detail may write it, longest first: whole, or a field written
-    short with its suffix (浙江 → 浙江省); above the last level also short (浙江省 → 浙江). The
-    last level is whole, and a field written short needs its suffix where it is the only level
-    repeated, so a street named after the district (西湖文化广场 in 西湖区, or in a field written
-    西湖) is not taken for it."""
-    if name.endswith(_FULL_NAME_ENDS):
-        shortened = not last and len(name) > 2 and name[-1] in "省市"
-        return [name, name[:-1]] if shortened else [name]
-    return [name + suffix for suffix in _LEVEL_SUFFIXES] + ([] if alone else [name])
 
 
 class OrderAddress(BaseModel):
@@ -110,12 +81,7 @@ class OrderAddress(BaseModel):
         reads them once, where joining them would read as a repeat (ADDR_REDUNDANT)."""
         if self.raw:
             return self.raw
-        levels = [name for name in (self.province, self.city, self.district) if name]
-        detail = self.detail or ""
-        for k in range(len(levels)):
-            if _starts_with_levels(detail, levels[k:]):
-                return "".join(levels[:k]) + detail
-        return "".join(levels) + detail
+        return joined(self.province, self.city, self.district, self.detail)
 
 
 class OrderLine(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ordersight.gazetteer import CITY, DISTRICT, PROVINCE, load_gazetteer, short_name
+from ordersight.gazetteer import CITY, DISTRICT, PROVINCE, is_full_name, load_gazetteer, short_name
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +57,12 @@ def test_lookup_by_short_former_and_ambiguous_names(gaz) -> None:
 def test_distance(gaz) -> None:
     assert 1000 < gaz.distance_km("110105", "310104") < 1150  # Beijing → Shanghai
     assert gaz.distance_km("330109", "330109") == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "full"),
+    [("浙江省", True), ("浙江", False), ("杭州", False), ("和县", True), ("临高县", True),
+     ("阿坝藏族羌族自治州", True), ("锡林郭勒盟", True), ("西沙群岛", False)],
+)  # fmt: skip
+def test_a_name_in_full_ends_with_a_divisions_suffix(name: str, full: bool) -> None:
+    assert is_full_name(name) is full
