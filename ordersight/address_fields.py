@@ -25,8 +25,8 @@ def joined(province: str | None, city: str | None, district: str | None, detail:
     """The fields as one address: the region fields the detail does not start with, then it."""
     detail = detail or ""
     names = [name for name in (province, city, district) if name]
-    opening = detail.lstrip(BETWEEN_LEVELS)[:1]
-    if opening and any(name[0] == opening for name in names):  # else nothing can repeat
+    opening = detail.lstrip(BETWEEN_LEVELS)[:2]  # every form of a name keeps its first two
+    if len(opening) == 2 and any(name[:2] == opening for name in names):  # else none repeats
         fields = ((PROVINCE, province), (CITY, city), (DISTRICT, district))
         levels = [(lv, name) for lv, name in fields if name]
         for k, (_, name) in enumerate(levels):
