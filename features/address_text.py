@@ -28,6 +28,10 @@ _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _MASKED = re.compile(r"^(1[3-9]\d\*{4}\d{4}|0\d{2,3}-?\*{3,6}\d{4})$")
 _PHONE_SPACING = re.compile(r"[\s()（）]")
 _PHONE_PREFIX = re.compile(r"^(\+?86-?|0086-?)")
+# a label some exports keep in the phone field (手机：138…, 联系电话:0571-…, Tel: …)
+_PHONE_LABEL = re.compile(
+    r"^(?:手机号?码?|联系电话|联系方式|移动电话|电话|座机|tel|mobile|phone)[:：]?", re.IGNORECASE
+)
 _MORE_NUMBERS = re.compile(r"\s*[,，/;；、]\s*(?=\+?\d)")  # a second number after the first
 _MOBILE_START = re.compile(r"1[3-9]\d")
 _GROUPED_MOBILE = re.compile(r"^1[3-9]\d-\d{4}-\d{4}$")
@@ -100,7 +104,8 @@ def main_number(phone: str) -> str:
     (13800138000-1234, 转1234: marketplaces hide the buyer's own number behind one); of several
     (13800138000/010-…), the first."""
     phone = unicodedata.normalize("NFKC", phone)  # full-width digits (１３８…) as typed on phones
-    first = _MORE_NUMBERS.split(phone.strip(), maxsplit=1)[0]  # "138…,010-…": the first
+    phone = _PHONE_LABEL.sub("", phone.strip())
+    first = _MORE_NUMBERS.split(phone, maxsplit=1)[0]  # "138…,010-…": the first
     spaced = _PHONE_SPACING.sub("", first)
     digits = _PHONE_PREFIX.sub("", spaced)
     if digits != spaced and digits[:1] != "0" and not _MOBILE_START.match(digits):

@@ -16,7 +16,7 @@ from ordersight.gazetteer import CITY, DISTRICT, PLACEHOLDERS, PROVINCE, is_full
 
 Level = tuple[int, str]  # (PROVINCE | CITY | DISTRICT, the field's name)
 
-BETWEEN_LEVELS = " \t\u3000,，-/"  # what exports write between the levels of a full address
+_BETWEEN_LEVELS = " \t\u3000,，-/"  # what exports write between the levels of a full address
 # what a detail may write after a region field sent short (浙江省, 广西壮族自治区, 阿坝…自治州)
 _SUFFIX = re.compile(r"[省市区县州旗盟]|地区|特别行政区|[^\s\d,，省市]{0,8}?自治[区州县旗]")
 
@@ -25,32 +25,32 @@ def joined(province: str | None, city: str | None, district: str | None, detail:
     """The fields as one address: the region fields the detail does not start with, then it."""
     detail = detail or ""
     names = [name for name in (province, city, district) if name]
-    opening = detail.lstrip(BETWEEN_LEVELS)[:2]  # every form of a name keeps its first two
+    opening = detail.lstrip(_BETWEEN_LEVELS)[:2]  # every form of a name keeps its first two
     if len(opening) == 2 and any(name[:2] == opening for name in names):  # else none repeats
         fields = ((PROVINCE, province), (CITY, city), (DISTRICT, district))
         levels = [(lv, name) for lv, name in fields if name]
         for k, (_, name) in enumerate(levels):
             named = [lv for lv in levels[k:] if lv[1] not in PLACEHOLDERS]  # not 市辖区
-            if name not in PLACEHOLDERS and starts_with_levels(detail, named):
+            if name not in PLACEHOLDERS and _starts_with_levels(detail, named):
                 return "".join(names[:k]) + detail
     return "".join(names) + detail
 
 
-def starts_with_levels(detail: str, levels: list[Level], at: int = 0) -> bool:
+def _starts_with_levels(detail: str, levels: list[Level], at: int = 0) -> bool:
     """Whether ``detail`` opens (from ``at``, after the levels before) with ``levels`` in order,
     apart from what exports write between them and how each may be written there
     (:func:`_lengths`: 济南市中区 is 济南 and 市中区, not 济南市 and 中区)."""
     if not levels:
         return True
     alone = at == 0 and len(levels) == 1
-    while at < len(detail) and detail[at] in BETWEEN_LEVELS:
+    while at < len(detail) and detail[at] in _BETWEEN_LEVELS:
         at += 1
     (level, name), rest = levels[0], levels[1:]
     lengths = _lengths(detail, at, level, name, last=not rest, alone=alone)
     once = rest[1:] if rest and _one_division(levels[0], rest[0]) else None
     return any(
-        starts_with_levels(detail, rest, at + n)
-        or (once is not None and starts_with_levels(detail, once, at + n))
+        _starts_with_levels(detail, rest, at + n)
+        or (once is not None and _starts_with_levels(detail, once, at + n))
         for n in lengths
     )
 
@@ -64,10 +64,8 @@ def _name_forms(name: str, level: int) -> tuple[bool, str]:
 def _one_division(upper: Level, lower: Level) -> bool:
     """Whether two fields name one division at two levels (北京市 北京市, 潜江 潜江市), which a
     detail may write once; 淮安市 and its 淮安区 are two."""
-    (up_full, up_short), (low_full, low_short) = (
-        _name_forms(*upper[::-1]),
-        _name_forms(*lower[::-1]),
-    )
+    up_full, up_short = _name_forms(upper[1], upper[0])
+    low_full, low_short = _name_forms(lower[1], lower[0])
     return upper[1] == lower[1] or (not (up_full and low_full) and up_short == low_short)
 
 

@@ -75,10 +75,8 @@ class OrderAddress(BaseModel):
         return self
 
     def text(self) -> str:
-        """One string for the parser: raw when given, else the structured parts joined. Many
-        exports fill the detail with the full address (浙江省 杭州市 西湖区 文三路90号) beside the
-        region fields: levels the detail itself starts with are not joined again, so the parser
-        reads them once, where joining them would read as a repeat (ADDR_REDUNDANT)."""
+        """One string for the parser: raw when given, else the split fields joined, each level
+        once where the detail repeats the region fields (:func:`~.address_fields.joined`)."""
         if self.raw:
             return self.raw
         return joined(self.province, self.city, self.district, self.detail)

@@ -302,6 +302,11 @@ def test_missing_levels_detail_and_unparseable() -> None:
         ("13800138000,13900139000", "mobile"),
         ("13800138000/010-62345678", "mobile"),
         ("1380013800/13900139000", "invalid"),
+        # a label the export kept in the field
+        ("手机：13800138000", "mobile"),
+        ("联系电话: 0571-88888888", "landline"),
+        ("Tel:13800138000", "mobile"),
+        ("手机：1380013800", "invalid"),
         # international form: an area code loses its 0 after +86
         ("+86 21 6234 5678", "landline"),
         ("+86 10 6234 5678", "landline"),

@@ -148,8 +148,9 @@ class AddressMaker:
                 detail += rng.choice(["", " "]) + regions + detail
             else:
                 repeat = rng.choice([(c or "") + (d or ""), regions, d or c]) or ""
-                # split fields whose detail names the levels once are a full address (see
-                # OrderAddress.text); a repeat there is the levels twice, as in one string
+                # split fields whose detail names the levels once are a full address
+                # (ordersight/address_fields.py); a repeat there is the levels twice, as in one
+                # string
                 twice = repeat if style != "raw" else ""
                 detail = twice + repeat + rng.choice(["", " "]) + detail
         elif code == "ADDR_UNPARSEABLE":  # no region at all, nothing in the detail names one
