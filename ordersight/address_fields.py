@@ -36,6 +36,18 @@ def joined(province: str | None, city: str | None, district: str | None, detail:
     return "".join(names) + detail
 
 
+def with_raw(raw: str, province: str | None, city: str | None, district: str | None) -> str:
+    """A raw address sent beside region fields: itself, or, where it names none of their levels
+    in any form (a detail sent as the raw string: 文三路90号 beside 浙江省 杭州市 西湖区), the
+    fields joined before it."""
+    if not (province or city or district):
+        return raw
+    for level, name in ((PROVINCE, province), (CITY, city), (DISTRICT, district)):
+        if name and name not in PLACEHOLDERS and _name_forms(name, level)[1] in raw:
+            return raw  # its short form is in every form of the name
+    return joined(province, city, district, raw)
+
+
 def _starts_with_levels(detail: str, levels: list[Level], at: int = 0) -> bool:
     """Whether ``detail`` opens (from ``at``, after the levels before) with ``levels`` in order,
     apart from what exports write between them and how each may be written there

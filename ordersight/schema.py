@@ -9,7 +9,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from ordersight.address_fields import joined
+from ordersight.address_fields import joined, with_raw
 from ordersight.codes import IssueType
 
 CHINA = timezone(timedelta(hours=8))
@@ -75,10 +75,11 @@ class OrderAddress(BaseModel):
         return self
 
     def text(self) -> str:
-        """One string for the parser: raw when given, else the split fields joined, each level
-        once where the detail repeats the region fields (:func:`~.address_fields.joined`)."""
+        """One string for the parser: raw when given (behind the region fields where it names
+        none of them), else the split fields joined, each level once where the detail repeats
+        them (:mod:`ordersight.address_fields`)."""
         if self.raw:
-            return self.raw
+            return with_raw(self.raw, self.province, self.city, self.district)
         return joined(self.province, self.city, self.district, self.detail)
 
 

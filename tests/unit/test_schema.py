@@ -155,3 +155,18 @@ def test_raw_is_the_text_and_missing_fields_are_skipped() -> None:
     assert order.address.text() == ORDER["address"]["raw"]
     fields = {"city": "杭州市", "detail": "杭州市西湖区文三路90号"}
     assert Order.model_validate({**ORDER, "address": fields}).address.text() == fields["detail"]
+
+
+@pytest.mark.parametrize(
+    ("address", "text"),
+    [
+        # a detail sent as raw beside the region fields
+        ({"raw": "文三路90号", **FIELDS}, "浙江省杭州市西湖区文三路90号"),
+        # a raw address naming them, in full or short, is read as sent
+        ({"raw": "浙江省杭州市西湖区文三路90号", **FIELDS}, "浙江省杭州市西湖区文三路90号"),
+        ({"raw": "张三 13800138000 杭州西湖区文三路90号", **FIELDS},
+         "张三 13800138000 杭州西湖区文三路90号"),
+    ],
+)  # fmt: skip
+def test_a_raw_address_beside_region_fields(address: dict, text: str) -> None:
+    assert Order.model_validate({**ORDER, "address": address}).address.text() == text
