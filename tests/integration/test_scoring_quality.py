@@ -267,12 +267,14 @@ FIELDS = {"province": "浙江省", "city": "杭州市", "district": "西湖区"}
 
 def test_split_fields_with_the_full_address_in_the_detail_pass(trained_settings) -> None:
     """Exports often fill the detail with the full address beside the region fields: that is
-    one address, read once; the levels written twice in the detail still go to a person."""
+    one address, read once (so is a detail sent as the raw string beside them); the levels
+    written twice in the detail still go to a person."""
     full = ["浙江省 杭州市 西湖区 文三路90号", "杭州市西湖区文三路9号", "浙江杭州市西湖区文三路9号"]
-    twice = "杭州市西湖区杭州市西湖区文三路90号"
-    results = _score_at(trained_settings, [FIELDS | {"detail": d} for d in [*full, twice]])
-    for detail, result in zip(full, results, strict=False):
-        assert result.action == "pass", (detail, result.issues)
+    once = [FIELDS | {"detail": d} for d in full] + [FIELDS | {"raw": "文三路90号"}]
+    twice = FIELDS | {"detail": "杭州市西湖区杭州市西湖区文三路90号"}
+    results = _score_at(trained_settings, [*once, twice])
+    for address, result in zip(once, results, strict=False):
+        assert result.action == "pass", (address, result.issues)
         assert result.address and result.address.adcode == "330106"
     assert "ADDR_REDUNDANT" in {i.code for i in results[-1].issues}
     assert results[-1].action == "review"
