@@ -25,27 +25,37 @@ def joined(province: str | None, city: str | None, district: str | None, detail:
     """The fields as one address: the region fields the detail does not start with, then it."""
     detail = detail or ""
     names = [name for name in (province, city, district) if name]
-    opening = detail.lstrip(_BETWEEN_LEVELS)[:2]  # every form of a name keeps its first two
-    if len(opening) == 2 and any(name[:2] == opening for name in names):  # else none repeats
-        fields = ((PROVINCE, province), (CITY, city), (DISTRICT, district))
-        levels = [(lv, name) for lv, name in fields if name]
-        for k, (_, name) in enumerate(levels):
-            named = [lv for lv in levels[k:] if lv[1] not in PLACEHOLDERS]  # not 市辖区
-            if name not in PLACEHOLDERS and _starts_with_levels(detail, named):
-                return "".join(names[:k]) + detail
-    return "".join(names) + detail
+    return "".join(names[: _repeat_from(province, city, district, detail)]) + detail
 
 
 def with_raw(raw: str, province: str | None, city: str | None, district: str | None) -> str:
-    """A raw address sent beside region fields: itself, or, where it names none of their levels
-    in any form (a detail sent as the raw string: 文三路90号 beside 浙江省 杭州市 西湖区), the
-    fields joined before it."""
+    """A raw address sent beside region fields: the fields it does not start with joined before
+    it (a detail sent as the raw string: 文三路90号, or 西湖区文三路90号, beside 浙江省 杭州市
+    西湖区), and itself as sent where it names a level elsewhere (张三 138… 浙江省杭州市…)."""
     if not (province or city or district):
         return raw
-    for level, name in ((PROVINCE, province), (CITY, city), (DISTRICT, district)):
-        if name and name not in PLACEHOLDERS and _name_forms(name, level)[1] in raw:
-            return raw  # its short form is in every form of the name
-    return joined(province, city, district, raw)
+    names = [name for name in (province, city, district) if name]
+    k = _repeat_from(province, city, district, raw)
+    fields = ((PROVINCE, province), (CITY, city), (DISTRICT, district))
+    elsewhere = k == len(names) and any(  # a name's short form is in each of its forms
+        name and name not in PLACEHOLDERS and _name_forms(name, level)[1] in raw
+        for level, name in fields
+    )
+    return raw if elsewhere else "".join(names[:k]) + raw
+
+
+def _repeat_from(province: str | None, city: str | None, district: str | None, detail: str) -> int:
+    """How many of the given region fields come before the first one ``detail`` starts with
+    (all of them where it starts with none)."""
+    fields = ((PROVINCE, province), (CITY, city), (DISTRICT, district))
+    levels = [(lv, name) for lv, name in fields if name]
+    opening = detail.lstrip(_BETWEEN_LEVELS)[:2]  # every form of a name keeps its first two
+    if len(opening) == 2 and any(name[:2] == opening for _, name in levels):  # else none repeats
+        for k, (_, name) in enumerate(levels):
+            named = [lv for lv in levels[k:] if lv[1] not in PLACEHOLDERS]  # not 市辖区
+            if name not in PLACEHOLDERS and _starts_with_levels(detail, named):
+                return k
+    return len(levels)
 
 
 def _starts_with_levels(detail: str, levels: list[Level], at: int = 0) -> bool:

@@ -162,6 +162,7 @@ def test_raw_is_the_text_and_missing_fields_are_skipped() -> None:
     [
         # a detail sent as raw beside the region fields
         ({"raw": "文三路90号", **FIELDS}, "浙江省杭州市西湖区文三路90号"),
+        ({"raw": "西湖区文三路90号", **FIELDS}, "浙江省杭州市西湖区文三路90号"),
         # a raw address naming them, in full or short, is read as sent
         ({"raw": "浙江省杭州市西湖区文三路90号", **FIELDS}, "浙江省杭州市西湖区文三路90号"),
         ({"raw": "张三 13800138000 杭州西湖区文三路90号", **FIELDS},
