@@ -25,7 +25,7 @@ def joined(province: str | None, city: str | None, district: str | None, detail:
     """The fields as one address: the region fields the detail does not start with, then it."""
     detail = detail or ""
     names = [name for name in (province, city, district) if name]
-    return "".join(names[: _repeat_from(province, city, district, detail)]) + detail
+    return _glued([*names[: _repeat_from(province, city, district, detail)], detail])
 
 
 def with_raw(raw: str, province: str | None, city: str | None, district: str | None) -> str:
@@ -41,7 +41,23 @@ def with_raw(raw: str, province: str | None, city: str | None, district: str | N
         name and name not in PLACEHOLDERS and _name_forms(name, level)[1] in raw
         for level, name in fields
     )
-    return raw if elsewhere else "".join(names[:k]) + raw
+    return raw if elsewhere else _glued([*names[:k], raw])
+
+
+def _glued(parts: list[str]) -> str:
+    """The parts as one string, a space between two written in Latin letters or digits
+    (Zhejiang Hangzhou Xihu District: glued, no word of it would read)."""
+    text = ""
+    for part in parts:
+        if text and part and _latin(text[-1]) and _latin(part[0]):
+            text += " "
+        text += part
+    return text
+
+
+def _latin(char: str) -> bool:
+    """A Latin letter or an ASCII digit (ends of words that need a space between them)."""
+    return char.isascii() and char.isalnum()
 
 
 def _repeat_from(province: str | None, city: str | None, district: str | None, detail: str) -> int:

@@ -171,3 +171,9 @@ def test_raw_is_the_text_and_missing_fields_are_skipped() -> None:
 )  # fmt: skip
 def test_a_raw_address_beside_region_fields(address: dict, text: str) -> None:
     assert Order.model_validate({**ORDER, "address": address}).address.text() == text
+
+
+def test_region_fields_in_latin_letters_are_joined_as_words() -> None:
+    fields = {"province": "Zhejiang", "city": "Hangzhou", "district": "Xihu District"}
+    address = Order.model_validate({**ORDER, "address": {**fields, "detail": "Wensan Road 90"}})
+    assert address.address.text() == "Zhejiang Hangzhou Xihu District Wensan Road 90"
