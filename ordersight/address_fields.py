@@ -24,24 +24,28 @@ _SUFFIX = re.compile(r"[省市区县州旗盟]|地区|特别行政区|[^\s\d,，
 def joined(province: str | None, city: str | None, district: str | None, detail: str | None) -> str:
     """The fields as one address: the region fields the detail does not start with, then it."""
     detail = detail or ""
-    names = [name for name in (province, city, district) if name]
-    return _glued([*names[: _repeat_from(province, city, district, detail)], detail])
+    levels = _levels(province, city, district)
+    return _glued([name for _, name in levels[: _repeat_from(levels, detail)]] + [detail])
 
 
 def with_raw(raw: str, province: str | None, city: str | None, district: str | None) -> str:
     """A raw address sent beside region fields: the fields it does not start with joined before
     it (a detail sent as the raw string: 文三路90号, or 西湖区文三路90号, beside 浙江省 杭州市
     西湖区), and itself as sent where it names a level elsewhere (张三 138… 浙江省杭州市…)."""
-    if not (province or city or district):
+    levels = _levels(province, city, district)
+    if not levels:
         return raw
-    names = [name for name in (province, city, district) if name]
-    k = _repeat_from(province, city, district, raw)
-    fields = ((PROVINCE, province), (CITY, city), (DISTRICT, district))
-    elsewhere = k == len(names) and any(  # a name's short form is in each of its forms
-        name and name not in PLACEHOLDERS and _name_forms(name, level)[1] in raw
-        for level, name in fields
+    k = _repeat_from(levels, raw)
+    elsewhere = k == len(levels) and any(  # a name's short form is in each of its forms
+        name not in PLACEHOLDERS and _name_forms(name, level)[1] in raw for level, name in levels
     )
-    return raw if elsewhere else _glued([*names[:k], raw])
+    return raw if elsewhere else _glued([name for _, name in levels[:k]] + [raw])
+
+
+def _levels(province: str | None, city: str | None, district: str | None) -> list[Level]:
+    """The region fields given, each with its level."""
+    fields = ((PROVINCE, province), (CITY, city), (DISTRICT, district))
+    return [(level, name) for level, name in fields if name]
 
 
 def _glued(parts: list[str]) -> str:
@@ -60,11 +64,9 @@ def _latin(char: str) -> bool:
     return char.isascii() and char.isalnum()
 
 
-def _repeat_from(province: str | None, city: str | None, district: str | None, detail: str) -> int:
-    """How many of the given region fields come before the first one ``detail`` starts with
+def _repeat_from(levels: list[Level], detail: str) -> int:
+    """How many of the region fields ``levels`` come before the first one ``detail`` starts with
     (all of them where it starts with none)."""
-    fields = ((PROVINCE, province), (CITY, city), (DISTRICT, district))
-    levels = [(lv, name) for lv, name in fields if name]
     opening = detail.lstrip(_BETWEEN_LEVELS)[:2]  # every form of a name keeps its first two
     if len(opening) == 2 and any(name[:2] == opening for _, name in levels):  # else none repeats
         for k, (_, name) in enumerate(levels):

@@ -110,9 +110,9 @@ def _read_address(payload: Mapping[str, Any], spec: ChannelSpec) -> dict[str, An
         if not any(ch.isdigit() for ch in last):  # a name alone, no phone
             name, last = f"{name} {last}".strip(), ""
         parts["receiver"], parts["phone"] = (name or None), (last or None)
-    town = parts.pop("town", None)
-    if town and town not in (parts.get("detail") or ""):  # many details already name it
-        parts["detail"] = town + (parts.get("detail") or "")
+    town, detail = parts.pop("town", None), parts.get("detail") or ""
+    if town and town not in detail:  # many details already name it
+        parts["detail"] = town + detail
     return parts
 
 
