@@ -1,5 +1,5 @@
-"""Forecast calibration: backtest residuals shift and spread the point forecast, except that
-windows mostly in the weeks after a festival give the spread only."""
+"""Forecast calibration: backtest residuals shift and spread the point forecast; the shift comes
+from the backtest days in the festival phase of the days ahead."""
 
 from __future__ import annotations
 
@@ -9,18 +9,22 @@ import pytest
 
 from models.demand import apply_residuals, calibration_table
 
+PRESALE = ("2024-10-21", "2024-11-10")  # the three weeks before 双11
 
-def _cv(first_day: str) -> pd.DataFrame:
-    """A backtest over 28 days in which actuals run at about half the forecast."""
+
+def _cv(first_day: str, periods: int = 28, presale: bool = False) -> pd.DataFrame:
+    """A backtest over ``periods`` days in which actuals run at about half the forecast (at three
+    times it on the days before 双11 where ``presale``)."""
     rng = np.random.default_rng(0)
-    days = pd.date_range(first_day, periods=28)
-    cutoff = days[0] - pd.Timedelta(days=1)
-    pred = np.full((40, 28), 20.0)
+    days = pd.date_range(first_day, periods=periods)
+    pred = np.full((40, periods), 20.0)
     y = np.round(pred * rng.uniform(0.3, 0.7, size=pred.shape))
+    if presale:
+        y[:, (days >= PRESALE[0]) & (days <= PRESALE[1])] *= 6
     return pd.DataFrame(
         {
             "ds": np.tile(days, 40),
-            "cutoff": cutoff,
+            "cutoff": days[0] - pd.Timedelta(days=1),
             "y": y.ravel(),
             "lgb": pred.ravel(),
         }
@@ -28,32 +32,51 @@ def _cv(first_day: str) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize(
-    ("first_day", "shifted"),
+    ("first_day", "presale", "median"),
     [
-        ("2024-09-01", True),  # an ordinary autumn: the model's bias is corrected
-        ("2024-11-12", False),  # the lull after 双11: not a bias of the days ahead
-        ("2025-02-01", False),  # after the Spring Festival (2025-01-29)
+        ("2024-09-01", False, 10.0),  # ordinary days, and ahead: the backtest's bias is corrected
+        ("2024-10-14", True, 60.0),  # a presale week in the window, the presale ahead
+        ("2024-10-28", True, 20.0),  # presale days in the window, the weeks after 双11 ahead
+        ("2024-10-10", False, 10.0),  # the presale ahead, three of its days: the ordinary days'
+        ("2024-10-28", False, 20.0),  # the same, half the forecast: no ordinary day, no shift
+        ("2025-01-15", False, 20.0),  # the fortnight before the Spring Festival, that after ahead
     ],
 )
-def test_the_level_is_learnt_from_ordinary_windows_only(first_day: str, shifted: bool) -> None:
-    table = calibration_table(_cv(first_day))
+def test_the_level_shift_comes_from_days_of_the_phase_ahead(
+    first_day: str, presale: bool, median: float
+) -> None:
+    table = calibration_table(_cv(first_day, periods=14, presale=presale))
     q10, q50, q90 = (apply_residuals(table, np.array([20.0]), np.array([3]))[q][0]
                      for q in ("q10", "q50", "q90"))  # fmt: skip
     assert q10 < q50 < q90  # the spread is kept either way
-    if shifted:
-        assert q50 == pytest.approx(10.0, rel=0.25)
-    else:
-        assert q50 == pytest.approx(20.0)
+    assert q50 == pytest.approx(median, rel=0.05 if median == 20.0 else 0.25)
+
+
+def _slow_mover_cv(first_day: str, pred: float, periods: int = 20) -> pd.DataFrame:
+    """40 series over ``periods`` days, every fifth series selling one unit a day, forecast
+    ``pred`` a day."""
+    days = pd.date_range(first_day, periods=periods)
+    y = np.repeat(np.tile([0.0, 0.0, 0.0, 0.0, 1.0], 8), periods)
+    cutoff = days[0] - pd.Timedelta(days=1)
+    return pd.DataFrame({"ds": np.tile(days, 40), "cutoff": cutoff, "y": y, "lgb": pred})
+
+
+def test_a_slow_mover_without_days_alike_keeps_its_median_and_rate() -> None:
+    """Squared error on log1p fits the mean of log demand: 0.149 a day where one day in five
+    sells one unit. A presale window before the weeks after 双11 gives no level shift, but the
+    gap between its residuals' median and mean still brings the forecast to the median day, 0,
+    and the mean to the rate, 0.2 (unshifted: 0.149 and 0.38)."""
+    pred = np.expm1(0.2 * np.log(2.0))
+    cv = _slow_mover_cv("2024-10-28", pred, periods=14)
+    out = apply_residuals(calibration_table(cv), np.array([pred]), np.array([3]))
+    assert out["q50"][0] == pytest.approx(0.0, abs=1e-9)
+    assert out["mean"][0] == pytest.approx(0.2)
 
 
 def test_the_mean_of_a_slow_mover_is_its_rate_not_its_median_day() -> None:
     """One day in five sells one unit: the median day is 0, the expected day 0.2."""
-    days = pd.date_range("2024-09-01", periods=20)
-    y = np.repeat(np.tile([0.0, 0.0, 0.0, 0.0, 1.0], 8), 20)  # every fifth of 40 series sells
-    cv = pd.DataFrame(
-        {"ds": np.tile(days, 40), "cutoff": days[0] - pd.Timedelta(days=1), "y": y, "lgb": 0.0}
-    )
-    out = apply_residuals(calibration_table(cv), np.array([0.0]), np.array([3]))
+    out = apply_residuals(calibration_table(_slow_mover_cv("2024-09-01", 0.0)), np.array([0.0]),
+                          np.array([3]))  # fmt: skip
     assert out["q50"][0] == pytest.approx(0.0)
     assert out["mean"][0] == pytest.approx(0.2)
 
