@@ -237,14 +237,14 @@ def _level_shifts(frame: pd.DataFrame, rows: np.ndarray, structural: bool) -> pd
     def centre(r: Any) -> Any:  # a Series or a groupby of one
         return r.median() - r.mean() if structural else r.median()
 
-    def medians(key: str) -> pd.Series:
+    def centres(key: str) -> pd.Series:
         grouped = frame.groupby(key)["r"]
         return centre(grouped)[grouped.size() >= MIN_RESIDUALS]
 
     pooled = float(centre(frame["r"]))
     levels = np.where(rows >= 0, -2 - rows % (len(LEVEL_EDGES) + 1), rows)
-    by_level = pd.Series(levels).map(medians("level")).fillna(pooled)
-    shifts = pd.Series(rows).map(medians("bucket")).fillna(by_level)
+    by_level = pd.Series(levels).map(centres("level")).fillna(pooled)
+    shifts = pd.Series(rows).map(centres("bucket")).fillna(by_level)
     return shifts.set_axis(rows).where(rows != -1, pooled)
 
 
