@@ -75,9 +75,9 @@ class OrderAddress(BaseModel):
         return self
 
     def text(self) -> str:
-        """One string for the parser: raw when given (behind the region fields where it names
-        none of them), else the split fields joined, each level once where the detail repeats
-        them (:mod:`ordersight.address_fields`)."""
+        """One string for the parser: raw when given (behind the region fields it does not start
+        with, unless it names one further on), else the split fields joined, each level once
+        where the detail repeats them (:mod:`ordersight.address_fields`)."""
         if self.raw:
             return with_raw(self.raw, self.province, self.city, self.district)
         return joined(self.province, self.city, self.district, self.detail)

@@ -149,8 +149,8 @@ class AddressMaker:
             else:
                 repeat = rng.choice([(c or "") + (d or ""), regions, d or c]) or ""
                 # split fields whose detail names the levels once are a full address
-                # (ordersight/address_fields.py); a repeat there is the levels twice, as in one
-                # string
+                # (ordersight/address_fields.py); a repeat there is the levels twice, as in the
+                # raw style
                 twice = repeat if style != "raw" else ""
                 detail = twice + repeat + rng.choice(["", " "]) + detail
         elif code == "ADDR_UNPARSEABLE":  # no region at all, nothing in the detail names one
