@@ -78,6 +78,7 @@ _DETAIL_TOKEN = re.compile(f"{_STREET_WORDS}|{_BUILDING_WORDS}")
 _STREET_LAST = re.compile(f"(?:{_STREET_WORDS}|胡同|镇|乡)$")
 _BUILDING_WORD = re.compile(_BUILDING_WORDS)
 _DIGIT = re.compile(r"\d")
+_LATIN = re.compile(r"[A-Za-z]")
 # words of a detail that point elsewhere for the address (the chat, the order's note, a call) or
 # say it is unknown or as before; a detail made of these alone names no place
 _NOT_A_PLACE = re.compile(
@@ -143,7 +144,7 @@ class Analysis:
     n_blocks: int
     n_hypotheses: int
     support_margin: float
-    prefix_len: int  # characters before the regions that are not the detail
+    prefix_len: int  # characters before the regions, bar Latin letters, that are not the detail
     conflict_km: float
     phone: str | None
     zone: bool = False  # the county level is a functional zone (苏州市工业园区)
@@ -570,6 +571,13 @@ def _street_without_door(detail: str) -> bool:
     return bool(_STREET_LAST.search(detail)) and not _DIGIT.search(detail)
 
 
+def _prefix_len(compact: str, start: int) -> int:
+    """Characters before the first region, bar Latin letters: those are a name or the region in
+    English (ZHANG WEI, SHANGHAI 上海市…), never a Chinese region mistyped; digits stay (a
+    phone missing a digit is left there)."""
+    return start - len(_LATIN.findall(compact, 0, start))
+
+
 def _names_a_door(text: str) -> bool:
     return bool(_DIGIT.search(text) or _DETAIL_TOKEN.search(text))
 
@@ -826,7 +834,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         n_blocks=len(blocks),
         n_hypotheses=r.n_hypotheses,
         support_margin=r.margin,
-        prefix_len=0 if head else block[0].start,
+        prefix_len=0 if head else _prefix_len(clean.compact, block[0].start),
         conflict_km=r.conflict_km,
         phone=used_phone,
         zone=zone is not None,

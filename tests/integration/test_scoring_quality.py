@@ -245,6 +245,7 @@ COMPLETE_ADDRESSES = (
     "内蒙古自治区土默特左旗察素齐镇光明路5号",
     "3号楼2单元201 浙江省杭州市滨江区江南大道",  # the door first, the street after the regions
     "Room 501, Building 3, 上海市徐汇区漕溪北路",
+    "ZHANG WEI 北京市朝阳区建国路88号",  # a name in pinyin before the regions is no typo
 )
 DEFECTIVE_ADDRESSES = ("杭州市文三路90号", "宁波市西湖区中山路1号", "朝阳区建国路88号")
 

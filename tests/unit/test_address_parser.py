@@ -97,6 +97,24 @@ def test_door_written_before_the_regions(text: str, detail: str, prefix_len: int
 
 
 @pytest.mark.parametrize(
+    ("text", "prefix_len"),
+    [
+        ("ZHANG WEI 北京市朝阳区建国路88号", 0),  # a receiver's name in pinyin
+        ("ＳＨＡＮＧＨＡＩ 上海市徐汇区漕溪北路８８号", 0),  # the region in English first
+        ("Tina小姐 北京市朝阳区建国路88号", 2),
+        ("张伟 北京市朝阳区建国路88号", 2),
+        ("1381234567 北京市朝阳区建国路88号", 10),  # a phone missing a digit
+    ],
+)
+def test_latin_letters_before_the_regions_are_not_counted(text: str, prefix_len: int) -> None:
+    """Text before the regions is a defect signal (a region mistyped beyond reading leaves it);
+    Latin letters there are a name or a translation, so the model does not read them as one."""
+    a = analyse(text)
+    assert a.prefix_len == prefix_len
+    assert a.parsed.district in {"朝阳区", "徐汇区"}
+
+
+@pytest.mark.parametrize(
     "noisy",
     [
         "浙江省 杭州市 西湖区 文三路90号",
