@@ -23,6 +23,7 @@ __all__ = [
     "days_after_festival",
     "days_to_festival",
     "days_to",
+    "festival_phase",
     "is_holiday",
     "is_workday",
     "promo_season",
@@ -41,6 +42,7 @@ SPRING_FESTIVAL: tuple[dt.date, ...] = tuple(
     dt.date.fromisoformat(d) for d in _SPRING_FESTIVAL_DAYS.split()
 )
 FESTIVALS: dict[str, tuple[int, int]] = {"618": (6, 18), "1111": (11, 11), "1212": (12, 12)}
+FESTIVAL_REACH_DAYS = 21  # a festival's pull on demand: its presale weeks, the lull after it
 MAX_DAYS = 60  # beyond two months a festival no longer shapes demand; cap keeps trees simple
 _FIXED_HOLIDAYS = {(1, 1), (5, 1), (5, 2), (5, 3), (10, 1), (10, 2), (10, 3), (10, 4), (10, 5)}
 
@@ -136,6 +138,15 @@ def days_to_festival(dates: pd.DatetimeIndex) -> np.ndarray:
     """Days until the next of 618, 双11, 双12 and the Spring Festival (capped at MAX_DAYS)."""
     index = pd.DatetimeIndex(dates)
     return np.min([_signed_gaps(index, name)[0] for name in (*FESTIVALS, "spring")], axis=0)
+
+
+def festival_phase(dates: pd.DatetimeIndex) -> np.ndarray:
+    """0 on an ordinary day, 1 in the ``FESTIVAL_REACH_DAYS`` before a festival, 2 on it and in
+    those after (the nearer side where a festival's weeks after meet the next one's before)."""
+    until, since = days_to_festival(dates), days_after_festival(dates)
+    return np.where(
+        np.minimum(until, since) > FESTIVAL_REACH_DAYS, 0, np.where(since <= until, 2, 1)
+    )
 
 
 def days_to(name: str) -> Callable[[pd.DatetimeIndex], np.ndarray]:

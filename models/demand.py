@@ -27,14 +27,16 @@ from mlforecast.lag_transforms import RollingMean, RollingStd
 from mlforecast.target_transforms import GlobalSklearnTransformer, LocalStandardScaler
 from sklearn.preprocessing import FunctionTransformer
 
-from features.calendar import CALENDAR_FEATURES, days_after_festival, days_to_festival
+from features.calendar import CALENDAR_FEATURES, festival_phase
 from features.demand import EXOG, KEY, SeriesStats, densify, exog_features, series_stats
+from models.ets_blend import ETS_DAYS, backtest_weight, blend, second_opinion
 
 __all__ = [
     "OUTPUTS",
     "QUANTILES",
     "DemandConfig",
     "DemandModel",
+    "backtest_median",
     "calibration_table",
     "can_calibrate",
     "forecast_frame",
@@ -153,8 +155,7 @@ MIN_RESIDUALS = 30
 # WAPE 0.65; 0.51 without it), and windows after 双11 pulled a forecast down (cut 2024-11-30:
 # 0.82 against 0.73 unshifted). Where fewer than a week of such days (some weekdays missing) lie
 # in the backtest, its ordinary days stand in, and where those are as few, no level shift does
-# (see residual_table).
-FESTIVAL_REACH_DAYS = 21
+# (see residual_table; the phases: features/calendar.py festival_phase).
 MIN_ALIKE_DAYS = 7
 
 
@@ -248,15 +249,6 @@ def _level_shifts(frame: pd.DataFrame, rows: np.ndarray, structural: bool) -> pd
     return shifts.set_axis(rows).where(rows != -1, pooled)
 
 
-def festival_phase(days: pd.DatetimeIndex) -> np.ndarray:
-    """0 on an ordinary day, 1 in the ``FESTIVAL_REACH_DAYS`` before a festival, 2 on it and in
-    those after (the nearer side where a festival's weeks after meet the next one's before)."""
-    until, since = days_to_festival(days), days_after_festival(days)
-    return np.where(
-        np.minimum(until, since) > FESTIVAL_REACH_DAYS, 0, np.where(since <= until, 2, 1)
-    )
-
-
 def calibration_table(cv: pd.DataFrame) -> pd.DataFrame:
     """:func:`residual_table` of an mlforecast cross-validation frame (ds, cutoff, y, lgb), its
     level shift learnt from the backtest days in the festival phase of most days ahead, else from
@@ -306,15 +298,32 @@ def apply_residuals(table: pd.DataFrame, pred: np.ndarray, step: np.ndarray) -> 
     }
 
 
+def backtest_median(cv: pd.DataFrame, calibration: pd.DataFrame) -> np.ndarray:
+    """The calibrated median of each row of an mlforecast cross-validation frame."""
+    step = (pd.to_datetime(cv["ds"]) - pd.to_datetime(cv["cutoff"])).dt.days.to_numpy()
+    return apply_residuals(calibration, cv["lgb"].to_numpy(), step)["q50"]
+
+
 def forecast_frame(
-    raw: pd.DataFrame, ids: pd.DataFrame, calibration: pd.DataFrame, last_date: pd.Timestamp
+    raw: pd.DataFrame,
+    ids: pd.DataFrame,
+    calibration: pd.DataFrame,
+    last_date: pd.Timestamp,
+    opinion: pd.DataFrame | None = None,
+    weight: float = 0.0,
 ) -> pd.DataFrame:
     """mlforecast's ``lgb`` point forecasts as the forecast frame: date, sku, warehouse_id, q10,
-    q50, q90 and mean (non-negative), calibrated by ``calibration``. The single-machine and the
-    Dask forecaster share it."""
+    q50, q90 and mean (non-negative), calibrated by ``calibration`` and, on the ordinary days of
+    ``opinion`` (:func:`models.ets_blend.second_opinion`), blended with its ETS by ``weight``.
+    The single-machine and the Dask forecaster share it."""
     raw = raw.assign(ds=pd.to_datetime(raw["ds"]))
     step = (raw["ds"] - last_date).dt.days.to_numpy()
     values = apply_residuals(calibration, raw["lgb"].to_numpy(), step)
+    if opinion is not None and weight:
+        second = raw[["unique_id", "ds"]].merge(opinion, on=["unique_id", "ds"], how="left")
+        ordinary = second["ordinary"].eq(True).to_numpy() & second["ets"].notna().to_numpy()
+        ets = second["ets"].fillna(0.0).to_numpy()
+        values = blend(values, ets, np.where(ordinary, weight, 0.0))
     out = raw[["unique_id", "ds"]].merge(ids, on="unique_id", how="left")
     out = out.rename(columns={"ds": "date"}).assign(**values)
     return out[["date", *KEY, *OUTPUTS]].sort_values(["date", *KEY], ignore_index=True)
@@ -335,6 +344,8 @@ class DemandModel:
         self.last_date: pd.Timestamp | None = None
         self.filled_missing_days = 0
         self._calibration = pd.DataFrame()
+        self.blend_weight = 0.0  # of ETS on ordinary days (models/ets_blend.py)
+        self._recent: pd.DataFrame | None = None  # each series' last ETS_DAYS, for ETS
 
     @property
     def series_ids(self) -> pd.DataFrame:
@@ -376,11 +387,15 @@ class DemandModel:
         )
         self._calibration = self._calibrate(long)
         self._mlf.fit(long, **fit_options())
+        recent = long["ds"] > self.last_date - pd.Timedelta(days=ETS_DAYS)
+        self._recent = long.loc[recent, ["unique_id", "ds", "y"]] if self.blend_weight else None
         return self
 
     def _calibrate(self, long: pd.DataFrame) -> pd.DataFrame:
-        """Residual quantiles from a backtest on the last windows (empty if history too short)."""
+        """Residual quantiles from a backtest on the last windows (empty if history too short),
+        and the weight ETS earns on its ordinary days."""
         cfg = self.config
+        self.blend_weight = 0.0
         if not can_calibrate(long, cfg):
             return pd.DataFrame()
         cv = self._mlf.cross_validation(
@@ -391,7 +406,9 @@ class DemandModel:
             refit=False,
             **fit_options(),
         )
-        return calibration_table(cv)
+        table = calibration_table(cv)
+        self.blend_weight = backtest_weight(cv, long, backtest_median(cv, table))
+        return table
 
     # -- inference ------------------------------------------------------------------------------
     def future_frame(self, horizon: int, future_exog: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -434,7 +451,12 @@ class DemandModel:
             raise ValueError(f"horizon must be between 1 and {self.config.horizon}")
         x_df = self.future_frame(horizon, future_exog)
         raw = self._mlf.predict(horizon, X_df=x_df)
-        return forecast_frame(raw, self._ids, self._calibration, self.last_date)
+        opinion = None
+        if self.blend_weight and self._recent is not None:
+            opinion = second_opinion(self._recent, x_df, horizon)
+        return forecast_frame(
+            raw, self._ids, self._calibration, self.last_date, opinion, self.blend_weight
+        )
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, path: Path | str) -> None:
@@ -451,6 +473,8 @@ class DemandModel:
             "last_date": self.last_date,
             "filled_missing_days": self.filled_missing_days,
             "calibration": self._calibration,
+            "blend_weight": self.blend_weight,
+            "recent": self._recent,
         }
         with (path / "state.pkl").open("wb") as fh:
             pickle.dump(state, fh)
@@ -468,4 +492,7 @@ class DemandModel:
         model.last_date = state["last_date"]
         model.filled_missing_days = state["filled_missing_days"]
         model._calibration = state["calibration"]
+        # a model saved before the ETS blend forecasts from the trees alone
+        model.blend_weight = state.get("blend_weight", 0.0)
+        model._recent = state.get("recent")
         return model

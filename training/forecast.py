@@ -19,6 +19,7 @@ from models.demand import (
     QUANTILES,
     DemandConfig,
     DemandModel,
+    backtest_median,
     calibration_table,
     can_calibrate,
     fit_options,
@@ -26,6 +27,7 @@ from models.demand import (
     lgbm_params,
 )
 from models.demand import build_mlforecast as mlforecast_kwargs
+from models.ets_blend import backtest_weight, second_opinion
 from models.registry import RegistryPort
 from ordersight.reference import read_csv
 
@@ -55,6 +57,7 @@ def forecast_file(
         "n_rows_in": int(len(frame)),
         "filled_missing_days": model.filled_missing_days,
         "intermittent_series": int((zero_share > 0.5).sum()),
+        "ets_weight": model.blend_weight,  # of ETS on ordinary days, earned in the backtest
         "history_start": str(frame["date"].min().date()),
         "history_end": str(frame["date"].max().date()),
         "horizon": horizon,
@@ -226,7 +229,7 @@ def train_demand(
     report = backtest(history, windows=windows, horizon=horizon, config=config)
     gates_passed = all(report["gates"].values())
     model = DemandModel(config).fit(history)
-    metrics = flat_metrics(report)
+    metrics = {**flat_metrics(report), "ets_weight": model.blend_weight}
     params = {**asdict(config), "backtest_windows": windows, "backtest_horizon": horizon}
     version = None
     if registry is not None:
@@ -256,7 +259,8 @@ def fit_predict_dask(
     ``client`` is a ``dask.distributed.Client``; returns date, sku, warehouse_id, q10, q50, q90
     and mean, calibrated like the single-machine model: residual quantiles from a backtest on the
     last ``calibration_windows`` (run on the cluster too), a Poisson-like spread when history is
-    short.
+    short, and ETS blended in on ordinary days by the weight that backtest earns (ETS runs here,
+    on the driver).
     """
     import dask.dataframe as dd
     from mlforecast.distributed import DistributedMLForecast
@@ -274,7 +278,7 @@ def fit_predict_dask(
         **mlforecast_kwargs(config),
     )
     ddf = dd.from_pandas(long, npartitions=partitions)
-    calibration = pd.DataFrame()
+    calibration, weight = pd.DataFrame(), 0.0
     if can_calibrate(long, config):
         cv = fcst.cross_validation(
             ddf,
@@ -285,7 +289,9 @@ def fit_predict_dask(
             **fit_options(),
         ).compute()
         calibration = calibration_table(cv)
+        weight = backtest_weight(cv, long, backtest_median(cv, calibration))
     fcst.fit(ddf, **fit_options())
     x_ddf = dd.from_pandas(x_df, npartitions=partitions)
     raw = fcst.predict(horizon, X_df=x_ddf).compute()
-    return forecast_frame(raw, local.series_ids, calibration, local.last_date)
+    opinion = second_opinion(long, x_df, horizon) if weight else None
+    return forecast_frame(raw, local.series_ids, calibration, local.last_date, opinion, weight)
