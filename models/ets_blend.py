@@ -4,14 +4,15 @@ The trees forecast from the calendar, promotions, price and traffic besides each
 sales. On a day none of those moves demand, all there is to read is a series' own level and
 weekly cycle, and exponential smoothing (ETS) reads those with less variance than trees that
 pool every series: on half-year histories made elsewhere with no festival or promotion (smooth,
-trending, declining, stepping, with a stock-out gap) AutoETS led the trees by up to 0.18 WAPE,
+trending, declining, stepping, with a stock-out gap) AutoETS led the trees by up to 0.17 WAPE,
 and the blend closed most of it (README, "Quality and speed").
 
 How much of ETS to take is earned in the fit's own backtest: ETS on each series' last
 ``ETS_DAYS`` forecasts the backtest windows beside the trees, and the weight of ``WEIGHTS`` with
-the least absolute error on those windows' ordinary days (no festival phase, public holiday or
-promotion) is kept. None is where the backtest holds under ``MIN_ORDINARY_DAYS`` such days. The
-blend moves ordinary days only: festivals and promotions stay the trees' alone.
+the least absolute error on those windows' ordinary days (no festival phase, public holiday,
+make-up workday or promotion) is kept; none where the backtest holds under
+``MIN_ORDINARY_DAYS`` such days. The blend moves ordinary days only: festivals and promotions
+stay the trees' alone.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ WEIGHT_SERIES = 400  # a seeded sample of series earns the weight: one weight, b
 
 def ordinary_days(ds: pd.Series, promo: np.ndarray | None) -> np.ndarray:
     """Days outside every festival phase, off or at work as in a plain week (not a public
-    holiday, not a Saturday worked in its place), with no promotion planned."""
+    holiday, not a weekend day worked in its place), with no promotion planned."""
     days = pd.DatetimeIndex(ds)
     plain_week = is_holiday(days).astype(bool) == (days.dayofweek >= 5)
     ordinary = (festival_phase(days) == 0) & plain_week
