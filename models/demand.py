@@ -8,7 +8,8 @@ with the plain log1p target, 0.34 now, AutoETS 0.35).
 
 The quantiles come from held-out residuals: a rolling-origin backtest inside ``fit`` collects
 log-scale errors, grouped by forecast level and horizon week, and their 10 / 50 / 90 % quantiles
-turn the point forecast into calibrated q10 / q50 / q90 for slow and fast movers alike.
+turn the point forecast into calibrated q10 / q50 / q90 for slow and fast movers alike. The same
+backtest earns exponential smoothing its weight on ordinary days (:mod:`models.ets_blend`).
 """
 
 from __future__ import annotations
