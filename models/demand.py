@@ -37,7 +37,7 @@ __all__ = [
     "QUANTILES",
     "DemandConfig",
     "DemandModel",
-    "backtest_median",
+    "calibrate",
     "calibration_table",
     "can_calibrate",
     "forecast_frame",
@@ -250,13 +250,17 @@ def _level_shifts(frame: pd.DataFrame, rows: np.ndarray, structural: bool) -> pd
     return shifts.set_axis(rows).where(rows != -1, pooled)
 
 
+def _steps(cv: pd.DataFrame) -> np.ndarray:
+    """Each backtest row's days ahead of its cutoff."""
+    return (pd.to_datetime(cv["ds"]) - pd.to_datetime(cv["cutoff"])).dt.days.to_numpy()
+
+
 def calibration_table(cv: pd.DataFrame) -> pd.DataFrame:
     """:func:`residual_table` of an mlforecast cross-validation frame (ds, cutoff, y, lgb), its
     level shift learnt from the backtest days in the festival phase of most days ahead, else from
     its ordinary days."""
-    ds = pd.to_datetime(cv["ds"])
-    step = (ds - pd.to_datetime(cv["cutoff"])).dt.days.to_numpy()
-    days = pd.DatetimeIndex(ds)
+    step = _steps(cv)
+    days = pd.DatetimeIndex(pd.to_datetime(cv["ds"]))
     ahead = pd.date_range(days.max() + pd.Timedelta(days=1), periods=int(step.max()))
     phase = festival_phase(days)
     alike = phase == np.bincount(festival_phase(ahead)).argmax()
@@ -299,10 +303,14 @@ def apply_residuals(table: pd.DataFrame, pred: np.ndarray, step: np.ndarray) -> 
     }
 
 
-def backtest_median(cv: pd.DataFrame, calibration: pd.DataFrame) -> np.ndarray:
-    """The calibrated median of each row of an mlforecast cross-validation frame."""
-    step = (pd.to_datetime(cv["ds"]) - pd.to_datetime(cv["cutoff"])).dt.days.to_numpy()
-    return apply_residuals(calibration, cv["lgb"].to_numpy(), step)["q50"]
+def calibrate(cv: pd.DataFrame, long: pd.DataFrame) -> tuple[pd.DataFrame, float]:
+    """An mlforecast backtest (``cv``, from the training frame ``long``) → its residual table
+    (:func:`calibration_table`) and the weight ETS earns against its calibrated medians
+    (:func:`models.ets_blend.backtest_weight`). The single-machine and the Dask forecaster
+    share it."""
+    table = calibration_table(cv)
+    median = apply_residuals(table, cv["lgb"].to_numpy(), _steps(cv))["q50"]
+    return table, backtest_weight(cv, long, median)
 
 
 def forecast_frame(
@@ -388,8 +396,10 @@ class DemandModel:
         )
         self._calibration = self._calibrate(long)
         self._mlf.fit(long, **fit_options())
-        recent = long["ds"] > self.last_date - pd.Timedelta(days=ETS_DAYS)
-        self._recent = long.loc[recent, ["unique_id", "ds", "y"]] if self.blend_weight else None
+        self._recent = None
+        if self.blend_weight:  # the weeks ETS reads at predict time
+            recent = long["ds"] > self.last_date - pd.Timedelta(days=ETS_DAYS)
+            self._recent = long.loc[recent, ["unique_id", "ds", "y"]]
         return self
 
     def _calibrate(self, long: pd.DataFrame) -> pd.DataFrame:
@@ -407,8 +417,7 @@ class DemandModel:
             refit=False,
             **fit_options(),
         )
-        table = calibration_table(cv)
-        self.blend_weight = backtest_weight(cv, long, backtest_median(cv, table))
+        table, self.blend_weight = calibrate(cv, long)
         return table
 
     # -- inference ------------------------------------------------------------------------------

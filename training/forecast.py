@@ -19,15 +19,14 @@ from models.demand import (
     QUANTILES,
     DemandConfig,
     DemandModel,
-    backtest_median,
-    calibration_table,
+    calibrate,
     can_calibrate,
     fit_options,
     forecast_frame,
     lgbm_params,
 )
 from models.demand import build_mlforecast as mlforecast_kwargs
-from models.ets_blend import backtest_weight, second_opinion
+from models.ets_blend import second_opinion
 from models.registry import RegistryPort
 from ordersight.reference import read_csv
 
@@ -288,8 +287,7 @@ def fit_predict_dask(
             refit=False,
             **fit_options(),
         ).compute()
-        calibration = calibration_table(cv)
-        weight = backtest_weight(cv, long, backtest_median(cv, calibration))
+        calibration, weight = calibrate(cv, long)
     fcst.fit(ddf, **fit_options())
     x_ddf = dd.from_pandas(x_df, npartitions=partitions)
     raw = fcst.predict(horizon, X_df=x_ddf).compute()
