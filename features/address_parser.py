@@ -64,8 +64,8 @@ _ZONE_QUALIFIER = "高新技术产业|新技术产业|高技术产业|经济技�
 _NOT_REGION_AFTER = re.compile(
     rf"(?P<zone>{_ZONE_SUFFIX})|"  # 江北新区 (南京) is a zone, not 江北区
     rf"(?P<named_zone>(?:{_ZONE_QUALIFIER})(?:{_ZONE_SUFFIX}))|"
-    r"[东西南北中]?(路|街|大街|大道|道|巷|弄|里|胡同|桥)|广场|公园|小区|花园|新村|大厦|中学|小学|大学|"
-    r"医院|商场|银行|机场|车站|站|镇|乡|村|苑|府|庭|阁|轩|湾|园|公寓|家园|门"
+    r"[东西南北中]?(路|街|大街|大道|道|巷|弄|里|胡同|桥)|广场|公园|小区|花园|新村|大厦|中学|小学|大学|学院|学校|"
+    r"医院|商场|银行|机场|车站|站|镇|乡|村|苑|府|庭|阁|轩|湾|园|公寓|家园|门|局|厅|派出所"
 )
 _ZONE_NAMED_AFTER = re.compile(rf"(?:{_ZONE_QUALIFIER})?(?:{_ZONE_SUFFIX})")
 _SUFFIXED = re.compile(
@@ -77,6 +77,12 @@ _DETAIL_TOKEN = re.compile(f"{_STREET_WORDS}|{_BUILDING_WORDS}")
 # a detail ending in its street or town (江南大道, 华阳街道正东街, 大沥街道, 黄村镇)
 _STREET_LAST = re.compile(f"(?:{_STREET_WORDS}|胡同|镇|乡)$")
 _BUILDING_WORD = re.compile(_BUILDING_WORDS)
+# a named institution is a door of its own (公兴中学, 第三中学, 人民法院), and a county has one
+# 党校, one 法院 (江永县党校, 多伦县人民法院)
+_INSTITUTION = re.compile(
+    r".{2,}(?:学校|中学|小学|大学|学院|医院|卫生院|法院|检察院|党校|政府|派出所|银行|公司)"
+    r"|(?:人民)?(?:法院|检察院|医院|政府)|党校"
+)
 _DIGIT = re.compile(r"\d")
 _LATIN = re.compile(r"[A-Za-z]")
 # words of a detail that point elsewhere for the address (the chat, the order's note, a call) or
@@ -104,6 +110,8 @@ _WORDS_LIKE_SUFFIX = (
     *(c + n + "中" for c in "市县区" for n in "一二三四五六七八九"),
     *("市区", "区域", "省道", "省直"),
 )
+# words for part of a town (老城区, 东城区, 新城区, 郊区) that are also districts' names somewhere
+_AREA_WORD = re.compile(r"[东西南北中新老]?城区|[东西南北中]区|郊区|矿区|市中区")
 _NOWHERE: frozenset[str] = frozenset()
 _ADDRESS_CODES = tuple(code for code in CODES if code.startswith("ADDR_"))  # defects in this order
 _AMBIGUITY_KM = 50.0
@@ -175,7 +183,10 @@ def _is_place_name(s: str, end: int, cands: tuple[tuple[str, str], ...], breaks:
                    lex: Lexicon, before: Mention | None) -> bool:  # fmt: skip
     """陕西南路, 北京路, 海淀苑, 城关镇: a region name glued to a street / estate / town word.
     Not when a separator follows (新罗 北苑街道) or a child region does (宁波镇海区), nor for a
-    full name: an exact one, or a former one with its suffix (从化市街口街道)."""
+    full name: an exact one, or a former one with its suffix (从化市街口街道). A 市 that starts
+    市场 is a market's (北湖市场)."""
+    if s.startswith("市场", end - 1):  # 北湖市场 is a market, not 北湖市
+        return True
     full_former = s[end - 1] in _LEFTOVER_SUFFIX
     if end in breaks or all(k == EXACT or (k == FORMER and full_former) for _, k in cands):
         return False
@@ -394,13 +405,18 @@ def _closed(s: str, block: list[Mention], m: Mention, lex: Lexicon) -> bool:
     广场, 内黄县安阳新城, 黄埔区广州经济技术开发区) unless one of its districts follows. After a
     district written short, only a name in another province counts: a sibling district
     (杭州西湖余杭) stays a conflict. A district by its former name closes the regions as well
-    (闸北区共和新路: 共和 is a street here, not 青海's 共和县)."""
+    (闸北区共和新路: 共和 is a street here, not 青海's 共和县). So does a word for part of a town
+    that is also some district's name (新华区新城区, 印台区城区, 四会市东城区: 西安's 新城区, 大同's
+    城区, 北京's 东城区), unless it is a district of the same city."""
     last = block[-1]
-    if any(k != SHORT for _, k in m.cands):
+    area = _AREA_WORD.fullmatch(m.form)
+    if not area and any(k != SHORT for _, k in m.cands):
         return False
     if not all(k in (EXACT, SHORT, FORMER) and lex.level[c] == DISTRICT for c, k in last.cands):
         return False
     seen = {a for b in block for c, _ in b.cands for a in lex.ancestors[c]}
+    if area:  # the town's own 城区 / 东城区 unless a district of this city (武昌区洪山区)
+        return not any(lex.ancestors[c] - {c} & seen for c, _ in m.cands)
     if any(c in seen for c, _ in m.cands):  # the city again: a place named after it, unless
         codes = {c for c, _ in m.cands}  # one of its districts follows (杭州西湖区 again)
         return not any(codes & lex.ancestors[c] - {c} for c, _ in _longest_at(s, m.end, lex))
@@ -537,9 +553,9 @@ def _detail(clean: CleanText, end: int, stop: int | None = None) -> str:
     return clean.text[start:finish].lstrip("".join(SEPARATORS)).strip()
 
 
-def _repeat_at(
+def _repeat_of(
     s: str, blocks: list[list[Mention]], block: list[Mention], best: str, lex: Lexicon
-) -> int | None:
+) -> list[Mention] | None:
     """Where the address starts again after its detail (…中山路1号南京市玄武区中山路1号, …南京西路
     1号上海市静安区: pasted twice): a later block of two or more regions, all on ``best``'s chain.
     One region alone is no repeat (文三路90号杭州电子科技大学 names a university), nor regions that
@@ -549,18 +565,31 @@ def _repeat_at(
         if later[0].start >= end and len(later) >= 2:
             named = s.startswith(_INSTITUTION_WORDS, later[-1].end)
             if not named and all(_reading(m, best, lex) for m in later):
-                return later[0].start
+                return later
     return None
+
+
+def _around_repeat(before: str, after: str) -> str:
+    """The detail of an address pasted again: what follows the second copy of the regions holds
+    the door when the first copy stopped short (湓浦街道 江西省九江市 九江学院附属医院…, 大浪街道
+    广东省深圳市龙华区 大浪街道办羊台山庄…), and adds nothing when it repeats the first or is a
+    bracket left over (昌盛小区(酒泉市玉门市))."""
+    if len(after.strip("".join(SEPARATORS))) < 2 or after in before:
+        return before
+    if not before or after.startswith(before):
+        return after
+    return before + after
 
 
 def _usable_detail(detail: str) -> bool:
     """A number or a building (3栋, 中山路十二号, 朱家林村, 幸福家园), or five characters or more
-    that name some place (华中科技大学, 绿城华庭京东快递站). Not a street or a town with no number
+    that name some place (华中科技大学, 绿城华庭京东快递站), or an institution (第三中学, 党校). Not
+    a street or a town with no number
     after it (江南大道, 华阳街道正东街, 大沥街道, 黄村镇: which door?), nor words saying the
     address is elsewhere (详见聊天记录, 地址见备注信息, 到了打电话确认地址)."""
     if len(detail) < 2 or _street_without_door(detail):
         return False
-    if _DIGIT.search(detail) or _BUILDING_WORD.search(detail):
+    if _DIGIT.search(detail) or _BUILDING_WORD.search(detail) or _INSTITUTION.fullmatch(detail):
         return True
     return len(detail) >= 5 and len(_NOT_A_PLACE.sub("", detail)) >= 2
 
@@ -775,8 +804,11 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         names = (*names[:DISTRICT], zone_name)
         adcode = lex.zone_hosts.get((best, zone_name)) or adcode
         missing.discard(DISTRICT)
-    repeat = _repeat_at(clean.compact, blocks, block, best, lex) if len(blocks) > 1 else None
-    detail = _detail(clean, zone.end() if zone else last.end, repeat)
+    again = _repeat_of(clean.compact, blocks, block, best, lex) if len(blocks) > 1 else None
+    detail = _detail(clean, zone.end() if zone else last.end, again[0].start if again else None)
+    if again:  # the zone written again after its city is no detail either
+        twice = _zone_at(clean.compact, again[-1].end, again[-1], lex) if zone else None
+        detail = _around_repeat(detail, _detail(clean, twice.end() if twice else again[-1].end))
     head = _detail_before(clean, block[0].start)
     street = _street_without_door(detail)  # the door may be the head (3号楼 …江南大道)
     if head and not street and not _usable_detail(detail):
@@ -800,7 +832,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         "ADDR_FORMER_NAME": FORMER in r.kinds,
         "ADDR_REGION_CONFLICT": bool(conflicting),
         "ADDR_AMBIGUOUS": not r.decided,
-        "ADDR_REDUNDANT": len(consistent) > r.n_covered or repeat is not None,
+        "ADDR_REDUNDANT": len(consistent) > r.n_covered or again is not None,
         "ADDR_DETAIL_MISSING": not _usable_detail(detail),
         "ADDR_BAD_PHONE": kind == "invalid",
     }

@@ -174,6 +174,10 @@ def test_repeated_segments_are_redundant_not_detail(text: str) -> None:
     [
         ("江苏省南京市玄武区中山路1号南京市玄武区中山路1号", "中山路1号"),  # pasted twice
         ("上海市静安区南京西路1号上海市静安区", "南京西路1号"),  # regions again at the end
+        # the first copy stops at the street office, the second goes on to the door
+        ("广东省深圳市龙华区大浪街道广东省深圳市龙华区大浪街道华荣路8号", "大浪街道华荣路8号"),
+        ("江西省九江市浔阳区湓浦街道江西省九江市九江学院3楼", "湓浦街道九江学院3楼"),
+        ("四川省成都市高新西区四川省成都市高新西区新航路1号", "新航路1号"),  # the zone again
     ],
 )
 def test_an_address_written_again_after_its_detail_is_redundant(text: str, detail: str) -> None:
@@ -211,6 +215,28 @@ def test_homophone_typos_are_corrected_and_flagged(text: str, adcode: str) -> No
     assert p.adcode == adcode
     assert "ADDR_TYPO" in p.defects
     assert "ADDR_REGION_CONFLICT" not in p.defects
+
+
+@pytest.mark.parametrize(
+    ("text", "district", "detail"),
+    [
+        ("河南省平顶山市新华区新城区建设路5号", "新华区", "新城区建设路5号"),  # not 西安's 新城区
+        ("广东省肇庆市四会市东城区沙田路12号", "四会市", "东城区沙田路12号"),  # not 北京's
+        ("陕西省铜川市印台区城区人民路3号", "印台区", "城区人民路3号"),  # not 山西's 城区
+        ("湖南省郴州市北湖区北湖市场3号", "北湖区", "北湖市场3号"),  # a market, not 北湖市
+        ("内蒙古自治区乌兰察布市集宁区公安局3楼", "集宁区", "公安局3楼"),  # not 湖北's 公安县
+    ],
+)
+def test_words_for_part_of_a_town_after_its_district_are_detail(
+    text: str, district: str, detail: str
+) -> None:
+    p = parse_address(text)
+    assert (p.district, p.detail, p.defects) == (district, detail, ())
+
+
+def test_a_district_of_the_same_city_after_the_district_stays_a_conflict() -> None:
+    assert "ADDR_REGION_CONFLICT" in parse_address("北京市朝阳区东城区建国路1号").defects
+    assert parse_address("湖北省荆州市公安县斗湖堤镇1号").district == "公安县"
 
 
 def test_conflict_is_flagged_with_alternatives() -> None:
@@ -262,6 +288,8 @@ def test_population_prior_fills_but_stays_ambiguous_and_a_landline_decides() -> 
         ("呼市新城区新华大街1号", ("内蒙古自治区", "呼和浩特市", "新城区")),  # not 西安's
         ("新疆乌市天山区解放北路100号", ("新疆维吾尔自治区", "乌鲁木齐市", "天山区")),
         ("黑龙江哈市南岗区西大直街92号", ("黑龙江省", "哈尔滨市", "南岗区")),
+        ("广东省惠州市大亚湾区石化大道1号", ("广东省", "惠州市", "大亚湾区")),  # pickers' zones
+        ("四川省成都市高新西区新航路1号", ("四川省", "成都市", "高新西区")),
     ],
 )
 def test_real_world_forms(text: str, expected: tuple) -> None:
@@ -279,6 +307,10 @@ def test_real_world_forms(text: str, expected: tuple) -> None:
         ("华中科技大学", True),  # a place without a door
         ("无锡大学城", True),  # 无 is a word of elsewhere, 无锡 a place
         ("中山路1号 详见聊天", True),  # a door, and a note beside it
+        ("第三中学", True),  # an institution is a door of its own
+        ("人民法院", True),
+        ("区委党校", True),  # one a district
+        ("学校", False),  # which one?
     ],
 )
 def test_a_detail_of_words_pointing_elsewhere_names_no_place(detail: str, usable: bool) -> None:
