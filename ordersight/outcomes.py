@@ -4,8 +4,10 @@ with a correction, and how many orders go to a person.
 The industry target OrderSight chases: catch at least 92 % of problem orders with a correction
 suggestion while sending no more than about 9 % of all orders to a person. Per-type precision and
 recall say how well each model separates; this says what the brand gets: a problem counts as
-caught when its order goes to a person (review or hold) with an issue of the problem's type, and
-as corrected when such an issue also carries a suggestion. Pure: results and labels in, counts out.
+caught when its order goes to a person (review or hold) with an issue of the problem's type, or
+passes with one the rule file's ``auto_correct`` lets the pipeline correct (a pass carries issues
+only then), and as corrected when such an issue also carries a suggestion. Pure: results and
+labels in, counts out.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ def order_outcomes(results: Sequence[ScoreResult], labels: Iterable[tuple[str, s
             continue
         problems += 1
         types = {type_of(c) for c in codes}
-        flagged = [i for i in result.issues if i.type in types] if sent else []
+        flagged = [i for i in result.issues if i.type in types]
         fixed = any(i.suggestion is not None for i in flagged)
         caught += bool(flagged)
         corrected += fixed

@@ -27,7 +27,7 @@ from features.suggestions import price_suggestion, stock_suggestion
 from models.registry import LoadedModel
 from ordersight.codes import CODES, MODEL_TYPES, ORDER_MODEL_TYPES
 from ordersight.reference import ReferenceData
-from ordersight.rules.engine import decide, evaluate, hit_scores
+from ordersight.rules.engine import auto_corrected, decide, evaluate, hit_scores
 from ordersight.rules.model import RuleHit, RuleSet
 from ordersight.schema import (
     Action,
@@ -358,6 +358,8 @@ def _assemble(
         action = decide(rules, scores, hits, model_codes)
         if action == "pass" and issues:
             action = "review"
+        if action == "review" and auto_corrected(rules, issues, parsed.defects, scores):
+            action = "pass"
     return trusted(
         ScoreResult,
         order_id=order.order_id,

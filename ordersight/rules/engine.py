@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ordersight.rules.model import Mask, Rule, RuleHit, RuleSet, SuggestionSpec
-from ordersight.schema import Action, Suggestion
+from ordersight.schema import Action, Issue, Suggestion
 
 CHANNEL_COLUMN = "channel"
 NUMERIC_OPS = (">", ">=", "<", "<=")
@@ -26,7 +26,15 @@ OPS = (*NUMERIC_OPS, "==", "!=", "in", "not_in", "has_any", "is_null", "not_null
 # A batch's features: a DataFrame, or column name -> numpy array (no per-call pandas overhead).
 Frame = pd.DataFrame | Mapping[str, np.ndarray]
 
-__all__ = ["CHANNEL_COLUMN", "OPS", "compile_condition", "decide", "evaluate", "hit_scores"]
+__all__ = [
+    "CHANNEL_COLUMN",
+    "OPS",
+    "auto_corrected",
+    "compile_condition",
+    "decide",
+    "evaluate",
+    "hit_scores",
+]
 
 
 class Columns:
@@ -367,3 +375,27 @@ def _review_only(
     if model_codes and issue_type in model_codes:
         codes.add(model_codes[issue_type])
     return bool(codes) and codes <= ruleset.review_only
+
+
+def auto_corrected(
+    ruleset: RuleSet,
+    issues: Sequence[Issue],
+    defects: Sequence[str],
+    scores: Mapping[str, float],
+) -> bool:
+    """Whether an order bound for review holds nothing a person must see: every issue has an
+    ``auto_correct`` code and the suggestion that corrects it (北京北京市朝阳区北京北京市朝阳区…:
+    each level once), the parser saw no other defect in the address, and no type without such
+    an issue scored over its review threshold. The order then passes with its issues listed,
+    for the pipeline to apply their suggestions."""
+    allowed = ruleset.auto_correct
+    if not (allowed and issues) or not set(defects) <= allowed:
+        return False
+    if any(i.code not in allowed or i.suggestion is None for i in issues):
+        return False
+    corrected = {i.type for i in issues}
+    return all(
+        t in corrected or score < ruleset.thresholds[t].review
+        for t, score in scores.items()
+        if t in ruleset.thresholds
+    )

@@ -69,7 +69,8 @@ def parse_rules(data: bytes, source: str, known_features: set[str] | None = None
     rules = [_build(r) for r in doc["rules"]]
     version = hashlib.sha1(data).hexdigest()[:7]
     review_only = frozenset(doc.get("review_only", ()))
-    return RuleSet(version, thresholds, rules, source, review_only)
+    auto_correct = frozenset(doc.get("auto_correct", ()))
+    return RuleSet(version, thresholds, rules, source, review_only, auto_correct)
 
 
 def _where(doc: Any, path: list[Any]) -> str:
@@ -120,6 +121,12 @@ def _semantic_problems(doc: dict[str, Any], known: set[str] | None) -> Iterator[
     for i, code in enumerate(listed):
         if code not in CODES:
             yield f"file at review_only[{i}]: unknown issue code {code!r} (see ordersight/codes.py)"
+    for i, code in enumerate(doc.get("auto_correct", [])):
+        if code not in review_only:
+            yield (
+                f"file at auto_correct[{i}]: {code} is not review_only; only a code that never"
+                " holds an order can pass one"
+            )
     names = Counter(r["name"] for r in doc["rules"])
     for i, r in enumerate(doc["rules"]):
         at = f"rule {r['name']!r} (rules[{i}])"
@@ -228,4 +235,5 @@ def summary(ruleset: RuleSet) -> dict[str, Any]:
             t: {"review": v.review, "hold": v.hold} for t, v in ruleset.thresholds.items()
         },
         "review_only": sorted(ruleset.review_only),
+        "auto_correct": sorted(ruleset.auto_correct),
     }

@@ -78,6 +78,9 @@ class RuleSet:
     # codes that send an order to a person at most: a score over its type's hold threshold
     # does not stop an order when every issue of that type has one of these codes
     review_only: frozenset[str] = frozenset()
+    # review_only codes whose suggestion corrects the order for certain: an order with no other
+    # issue passes, its issues listed for the pipeline to apply (off unless the file lists some)
+    auto_correct: frozenset[str] = frozenset()
 
     @property
     def active(self) -> list[Rule]:

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from ordersight.outcomes import TARGET_CORRECTED, TARGET_TO_PERSON, order_outcomes
+from ordersight.rules.engine import auto_corrected
 from ordersight.rules.loader import load_rules
 from ordersight.schema import Order, ScoreResult
 from serving.offline import build_scorer
@@ -134,6 +136,41 @@ def test_review_only_codes_send_to_a_person_but_never_hold(held_out: dict) -> No
         and r.scores["address"] >= hold_at
     ]
     assert held and {r.action for r in held} == {"hold"}
+
+
+def test_auto_correct_passes_the_orders_the_pipeline_can_correct(held_out: dict, tmp_path):
+    """With the review_only codes listed under auto_correct, an order whose issues all have one,
+    each with its suggestion, passes carrying them; every other decision stays; the problems
+    caught stay caught and fewer orders go to a person."""
+    settings = held_out["settings"]
+    doc = yaml.safe_load(Path(settings.rules_file).read_text(encoding="utf-8"))
+    doc["auto_correct"] = doc["review_only"]
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    world = Path(settings.reference_dir)
+    cut = len(held_out["orders"])
+    after = _score_all(build_scorer(settings, rules_file), _orders(world))[-cut:]
+    rules = load_rules(rules_file)
+    passed = 0
+    for before, now in zip(held_out["results"], after, strict=True):
+        assert [(i.code, i.suggestion) for i in now.issues] == [
+            (i.code, i.suggestion) for i in before.issues
+        ]
+        if before.action == "review" and auto_corrected(
+            rules, before.issues, before.address.defects, before.scores
+        ):
+            assert now.action == "pass" and now.issues, now.order_id
+            assert {i.code for i in now.issues} <= rules.auto_correct
+            passed += 1
+        else:
+            assert now.action == before.action, now.order_id
+    labels = list(zip(held_out["labels"]["order_id"], held_out["labels"]["code"], strict=True))
+    old, new = order_outcomes(held_out["results"], labels), order_outcomes(after, labels)
+    print(f"auto-corrected {passed}; to a person {old.to_person_share:.2%} -> "
+          f"{new.to_person_share:.2%}")  # fmt: skip
+    assert passed > 10
+    assert new.to_person == old.to_person - passed
+    assert (new.caught, new.corrected) == (old.caught, old.corrected)
 
 
 def test_models_scored_the_known_skus(held_out: dict) -> None:

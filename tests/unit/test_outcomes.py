@@ -73,6 +73,17 @@ def test_the_target_is_met_only_on_both_counts():
     assert not order_outcomes(fixes + clean, labels).meets_target  # 9 of 10 corrected
 
 
+def test_a_problem_passed_with_its_correction_is_caught_without_a_person():
+    """A pass carries issues only when the rule file's auto_correct lets the pipeline apply them
+    (a level written twice): caught and corrected, and no person saw it."""
+    results = [
+        _result("twice", "pass", ("address", "ADDR_REDUNDANT", True)),
+        _result("clean", "pass"),
+    ]
+    out = order_outcomes(results, [("twice", "ADDR_REDUNDANT")])
+    assert (out.caught, out.corrected, out.to_person) == (1, 1, 0)
+
+
 def test_a_problem_only_the_buyer_can_correct_is_counted_apart():
     """A door never written is caught and asked of the buyer: it counts against the corrected
     share, not against the correctable one; a problem with another code beside it does not."""

@@ -15,6 +15,7 @@ import yaml
 from ordersight.rules import (
     RuleFileError,
     RuleStore,
+    auto_corrected,
     decide,
     evaluate,
     hit_scores,
@@ -24,7 +25,7 @@ from ordersight.rules import (
 )
 from ordersight.rules.engine import Columns, rule_mask
 from ordersight.rules.replay import compare, render
-from ordersight.schema import Issue, ScoreResult
+from ordersight.schema import Issue, ScoreResult, Suggestion
 
 TYPES = ("address", "stock", "price", "format", "compliance", "duplicate")
 
@@ -424,6 +425,39 @@ def test_review_only_is_checked():
     assert "rule 'short'" in msg and "cannot hold" in msg
     doc["review_only"] = "ADDR_NONSTANDARD_NAME"
     assert "review_only" in _problems(doc)
+
+
+def test_auto_correct_codes_must_be_review_only():
+    doc = _doc()
+    doc["review_only"] = ["ADDR_REDUNDANT"]
+    doc["auto_correct"] = ["ADDR_REDUNDANT", "ADDR_MISSING_LEVEL"]
+    msg = _problems(doc)
+    assert "auto_correct[1]: ADDR_MISSING_LEVEL is not review_only" in msg
+    doc["auto_correct"] = ["ADDR_REDUNDANT"]
+    assert summary(_load(doc))["auto_correct"] == ["ADDR_REDUNDANT"]
+
+
+def _issue(code: str, suggestion: bool = True, kind: str = "address") -> Issue:
+    fix = Suggestion(field="address", value={"district": "西湖区"}) if suggestion else None
+    return Issue(type=kind, code=code, score=0.99, scored_by="model", message="m", suggestion=fix)
+
+
+def test_only_issues_the_pipeline_corrects_pass():
+    doc = _doc()
+    doc["review_only"] = doc["auto_correct"] = ["ADDR_REDUNDANT", "ADDR_FORMER_NAME"]
+    rs = _load(doc)
+    twice, low = [_issue("ADDR_REDUNDANT")], {"address": 0.99, "stock": 0.1}
+    assert auto_corrected(rs, twice, ("ADDR_REDUNDANT",), low)
+    assert auto_corrected(rs, [*twice, _issue("ADDR_FORMER_NAME")], (), low)
+    # another issue, a missing suggestion, another defect the parser saw, or another type over
+    # its review threshold: a person looks
+    assert not auto_corrected(rs, [*twice, _issue("ADDR_DETAIL_MISSING")], (), low)
+    assert not auto_corrected(rs, [_issue("ADDR_REDUNDANT", suggestion=False)], (), low)
+    assert not auto_corrected(rs, twice, ("ADDR_REDUNDANT", "ADDR_DETAIL_MISSING"), low)
+    assert not auto_corrected(rs, twice, (), {"address": 0.99, "stock": 0.6})
+    assert not auto_corrected(rs, [], (), {"address": 0.1})
+    # off unless the file lists codes
+    assert not auto_corrected(_load(_doc()), twice, (), low)
 
 
 # --- hot reload -------------------------------------------------------------------------------
