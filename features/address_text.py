@@ -52,7 +52,8 @@ _NOISE_WORDS = re.compile(
 # 河南省省直辖县级行政区划济源市)
 _LABELS = re.compile(
     r"(邮编|邮政编码)[:：]?\s*\d{6}|"
-    r"(收货人|收件人|联系人|姓名|联系电话|手机号码|手机号|手机|电话|详细地址|收货地址|所在地区|地址)[:：]?"
+    r"(收货人|收件人|联系人|姓名|身份证号码|身份证号|身份证|联系电话|手机号码|手机号|手机|电话|详细地址"
+    r"|收货地址|所在地区|地址)[:：]?"
     r"|(省|自治区)?直辖县(级(行政区划|行政单位)?)?|市辖区"
 )
 # the pickers' 县 level of a municipality's counties (重庆市 县 城口县, 重庆市县酉阳土家族苗族
@@ -64,6 +65,10 @@ _COUNTRY = re.compile(r"^(中华人民共和国|中国大陆|中国)")
 # a postcode standing alone (…十三号楼, 011500 / …5楼 200010 柚子), as exports and pasted contact
 # cards append it; six digits glued to a word (100001室, 路123456号) are part of the address
 _POSTCODE = re.compile(r"(?<![\w*-])[0-8]\d{5}(?![\w*-])")
+# a resident ID number pasted with the contact card (…高新大都荟 刘国良 1359… 211381198512096810):
+# never part of an address, and not to be kept in it
+_ID_NUMBER = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
+_WHITESPACE = re.compile(r"\s+")
 SEPARATORS = frozenset(" \t\r\n-_—–~,，、/\\|;；:：.。·#＃'\"“”‘’()（）[]【】{}<>《》+*")
 _KEPT_RUN = re.compile(f"[^{re.escape(''.join(sorted(SEPARATORS)))}]+")
 _SURNAMES = frozenset(
@@ -79,7 +84,7 @@ _SURNAMES = frozenset(
 _PLACE_ENDINGS = frozenset(
     "省市区县旗盟州村镇乡屯寨庄湾坊坪坝沟营堡岭桥铺集港岗洼塘畈垸嘴峪窑滩路街道巷弄号楼栋幢室组厂站店院馆场"
 )
-_TRAILING_NAME = re.compile(r"[\s,，;；]+([\u4e00-\u9fff]{2,4})(先生|女士|小姐)?\s*$")
+_TRAILING_NAME = re.compile(r"[\s,，;；.。、]+([\u4e00-\u9fff]{2,4})(先生|女士|小姐)?\s*$")
 # punctuation that never ends an address: left behind where a phone or a postcode was cut
 # (…2103 胡雁，1530…); stripped so the name before it is found and the detail ends cleanly
 _TRAILING_PUNCTUATION = " \t\r\n,，、;；:：.。·"
@@ -176,17 +181,19 @@ def drop_trailing_name(text: str) -> str:
 
 
 def clean_text(raw: str, simplify: Callable[[str], str] | None = None) -> CleanText:
-    """Normalise width (and traditional characters through ``simplify``), strip country /
-    labels / placeholders / postcodes / noise / phones / a trailing name."""
+    """Normalise width (and traditional characters through ``simplify``) and spacing (a contact
+    card pasted over several lines), strip country / ID number / labels / placeholders /
+    postcodes / noise / phones / a trailing name."""
     text = unicodedata.normalize("NFKC", raw).strip()
     if simplify:
         text = simplify(text)
+    text = _ID_NUMBER.sub(" ", text)
     phones = tuple(m.group(1) for m in _PHONE_IN_TEXT.finditer(text))  # read via main_number
     before = len(text)
     text = _PHONE_IN_TEXT.sub(" ", text) if phones else text
     text = _COUNTY_PLACEHOLDER.sub(r"\1 ", _POSTCODE.sub(" ", _LABELS.sub(" ", text)))
     text = _drop_noise_brackets(text)
-    text = _COUNTRY.sub("", text.strip())
+    text = _COUNTRY.sub("", _WHITESPACE.sub(" ", text).strip())
     text = drop_trailing_name(text).strip()
     runs = [m.span() for m in _KEPT_RUN.finditer(text)]
     origin = tuple(chain.from_iterable(range(start, end) for start, end in runs))

@@ -151,12 +151,23 @@ def test_invariant_to_separators_noise_name_and_phone(noisy: str) -> None:
         "李四,13912345678,浙江省 杭州市 西湖区 文三路90号,310012",
         "浙江省杭州市西湖区文三路90号 李四，13912345678",  # the name before the phone's comma
         "浙江省杭州市西湖区文三路90号。 李四13912345678",  # the name gone, its 。 too
+        "浙江省杭州市西湖区文三路90号,0571-88886666.李四",  # a name after the landline's .
+        # a contact card over several lines, a resident ID number with it (never kept)
+        "收货人: 李四\n    手机号码: 13912345678\n    所在地区: 浙江省杭州市西湖区\n"
+        "    详细地址: 文三路90号",
+        "浙江省杭州市西湖区文三路90号 李四 13912345678 33010619900101123X",
+        "浙江省杭州市西湖区文三路90号 身份证号: 330106199001011234",
     ],
 )
 def test_grouped_phones_and_postcodes_are_not_detail(pasted: str) -> None:
     p = parse_address(pasted)
     assert (p.adcode, p.detail) == ("330106", "文三路90号")
     assert "ADDR_BAD_PHONE" not in p.defects  # the pasted phone, digits joined, is valid
+
+
+def test_a_detail_over_several_lines_is_one_line() -> None:
+    p = parse_address("所在地区: 浙江省杭州市西湖区转塘街道\n        详细地址: 之江路9号\n 李四")
+    assert p.detail == "转塘街道 之江路9号"
 
 
 @pytest.mark.parametrize(
