@@ -77,10 +77,11 @@ _DETAIL_TOKEN = re.compile(f"{_STREET_WORDS}|{_BUILDING_WORDS}")
 # a detail ending in its street or town (江南大道, 华阳街道正东街, 大沥街道, 黄村镇)
 _STREET_LAST = re.compile(f"(?:{_STREET_WORDS}|胡同|镇|乡)$")
 _BUILDING_WORD = re.compile(_BUILDING_WORDS)
-# a named institution is a door of its own (公兴中学, 第三中学, 人民法院), and a county has one
-# 党校, one 法院 (江永县党校, 多伦县人民法院)
-_INSTITUTION = re.compile(
+# a named institution or housing estate is a door of its own, as a 小区 is (公兴中学, 人民法院,
+# 翰林上岛, 华城金都, 东城一品), and a county has one 党校, one 法院 (江永县党校, 多伦县人民法院)
+_NAMED_PLACE = re.compile(
     r".{2,}(?:学校|中学|小学|大学|学院|医院|卫生院|法院|检察院|党校|政府|派出所|银行|公司)"
+    r"|.{2,}(?:城|府|邸|都|岛|郡|墅|阁|轩|居|汇|荟|湾|庭|公馆|一品|印象|名门|首府|天地)"
     r"|(?:人民)?(?:法院|检察院|医院|政府)|党校"
 )
 _DIGIT = re.compile(r"\d")
@@ -582,14 +583,14 @@ def _around_repeat(before: str, after: str) -> str:
 
 
 def _usable_detail(detail: str) -> bool:
-    """A number or a building (3栋, 中山路十二号, 朱家林村, 幸福家园), or five characters or more
-    that name some place (华中科技大学, 绿城华庭京东快递站), or an institution (第三中学, 党校). Not
-    a street or a town with no number
-    after it (江南大道, 华阳街道正东街, 大沥街道, 黄村镇: which door?), nor words saying the
-    address is elsewhere (详见聊天记录, 地址见备注信息, 到了打电话确认地址)."""
+    """A number or a building (3栋, 中山路十二号, 朱家林村, 幸福家园), an institution or estate by
+    name (第三中学, 党校, 翰林上岛), or five characters or more that name some place (华中科技大学,
+    绿城华庭京东快递站). Not a street or a town with no number after it (江南大道, 华阳街道正东街,
+    大沥街道, 黄村镇: which door?), nor words saying the address is elsewhere (详见聊天记录,
+    地址见备注信息, 到了打电话确认地址)."""
     if len(detail) < 2 or _street_without_door(detail):
         return False
-    if _DIGIT.search(detail) or _BUILDING_WORD.search(detail) or _INSTITUTION.fullmatch(detail):
+    if _DIGIT.search(detail) or _BUILDING_WORD.search(detail) or _NAMED_PLACE.fullmatch(detail):
         return True
     return len(detail) >= 5 and len(_NOT_A_PLACE.sub("", detail)) >= 2
 

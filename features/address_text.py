@@ -80,9 +80,11 @@ _SURNAMES = frozenset(
     "卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
 )
 # last characters of places, not of given names: a region (辽宁省,沈阳市,康平县) or a village,
-# street or building written on its own after a space (陈埭镇 江头村, 东闾乡 张庄, 三墩镇 金家坊)
+# street, building or estate written on its own after a space (陈埭镇 江头村, 东闾乡 张庄, 三墩镇
+# 金家坊, 陆良县 华城金都)
 _PLACE_ENDINGS = frozenset(
     "省市区县旗盟州村镇乡屯寨庄湾坊坪坝沟营堡岭桥铺集港岗洼塘畈垸嘴峪窑滩路街道巷弄号楼栋幢室组厂站店院馆场"
+    "城府邸都岛郡墅汇荟"
 )
 _TRAILING_NAME = re.compile(r"[\s,，;；.。、]+([\u4e00-\u9fff]{2,4})(先生|女士|小姐)?\s*$")
 # punctuation that never ends an address: left behind where a phone or a postcode was cut

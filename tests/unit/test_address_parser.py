@@ -322,6 +322,9 @@ def test_real_world_forms(text: str, expected: tuple) -> None:
         ("人民法院", True),
         ("区委党校", True),  # one a district
         ("学校", False),  # which one?
+        ("翰林上岛", True),  # an estate by its name, as 幸福小区 is
+        ("华城金都", True),
+        ("苹果一箱", False),
     ],
 )
 def test_a_detail_of_words_pointing_elsewhere_names_no_place(detail: str, usable: bool) -> None:
