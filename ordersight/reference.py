@@ -24,13 +24,20 @@ MAX_PROBLEMS = 20
 # how ERP and spreadsheet exports write numbers: ¥1,299.00, 199元
 _MONEY = re.compile(r"^(?:¥|￥|RMB|CNY)\s*|\s*元$", re.IGNORECASE)
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
-# an infant-formula stage as catalogs write it: 3段, 三段, Stage 3, S3
-_STAGE = re.compile(r"^(?:stage\s*|s)?([1-9一二三四])\s*段?$", re.IGNORECASE)
+# an infant-formula stage as catalogs write it: 3段, 三段, 第3阶段, Stage 3, Step 3, S3
+_STAGE = re.compile(r"^(?:stage\s*|step\s*|s|第)?([1-9一二三四])\s*(?:阶?段)?$", re.IGNORECASE)
 _STAGE_DIGITS = str.maketrans("一二三四", "1234")
-# the stage as formula names write it (飞帆3段, 一段, Stage 2, S3), and words that say a name is
-# infant formula (a 三段式 switch is no formula stage)
-STAGE_IN_NAME = re.compile(r"([1-4一二三四])\s*段|stage\s*([1-4])|\bs([1-4])\b", re.IGNORECASE)
-_FORMULA_WORDS = re.compile(r"奶粉|配方|羊奶|formula|milk", re.IGNORECASE)
+# the stage as formula names write it (飞帆3段, 一段, 3阶段, Stage 2, Step 2, S3), and what says a
+# name is infant formula (a 三段式 switch, 三阶段学饮杯, 一段学步鞋 are no formula stage): its
+# words, or, where shop titles leave them out, a can (能恩2段 800g*2罐) or the follow-on
+# formula's legal name (a2 紫白金版 2段 较大婴儿)
+STAGE_IN_NAME = re.compile(
+    r"([1-4一二三四])\s*阶?段|(?:stage|step)\s*([1-4])|\bs([1-4])\b", re.IGNORECASE
+)
+_FORMULA_WORDS = re.compile(
+    r"奶粉|配方|羊奶|formula|milk|较大婴儿|\d\s*[罐听]",
+    re.IGNORECASE,
+)
 NEAR_MISS = 80  # a header this close (rapidfuzz ratio) to a column the file lacks is a typo of it
 HISTORY_DAYS = 60  # history kept for serving features (velocity: 7 days, prices: 28)
 
@@ -296,10 +303,15 @@ def _daily(history: pd.DataFrame) -> pd.DataFrame:
     return history.assign(qty=history["qty"].clip(lower=0))
 
 
-def stage_in_name(name: object) -> float:
+def stage_in_name(name: object, category: object = None) -> float:
     """The formula stage a product name writes once (飞鹤星飞帆3段幼儿配方奶粉700g → 3), NaN for a
-    name that is not infant formula's or writes no stage, or two."""
-    if not isinstance(name, str) or not _FORMULA_WORDS.search(name):
+    name that is not infant formula's (by its words or its ``category``: 惠氏S-26铂臻 3段 in
+    奶粉) or writes no stage, or two."""
+    if not isinstance(name, str):
+        return np.nan
+    if not _FORMULA_WORDS.search(name) and not (
+        isinstance(category, str) and _FORMULA_WORDS.search(category)
+    ):
         return np.nan
     found = STAGE_IN_NAME.findall(name)
     if len(found) != 1:
@@ -312,7 +324,9 @@ def _finish(out: pd.DataFrame, kind: str) -> pd.DataFrame:
         out["price_floor"] = out.get("price_floor", pd.Series(np.nan, index=out.index))
         # shop exports often carry no stage column: the stage is in the product's name
         stage = out.get("stage", pd.Series(np.nan, index=out.index))
-        out["stage"] = stage.where(stage.notna(), out["name"].map(stage_in_name))
+        category = out.get("category", pd.Series(None, index=out.index, dtype=object))
+        named = [stage_in_name(n, c) for n, c in zip(out["name"], category, strict=True)]
+        out["stage"] = stage.where(stage.notna(), pd.Series(named, index=out.index))
         out["max_qty_per_order"] = out.get("max_qty_per_order", pd.Series(np.nan, index=out.index))
     return out.reset_index(drop=True)
 

@@ -96,10 +96,12 @@ def test_exports_from_elsewhere_load(tmp_path: Path) -> None:
         'MILK-1,奶粉,infant_formula,"¥1,299.00",150元,3段,a2,6900000000001\n'
         "MILK-2,奶粉,infant_formula,299,150,Stage 1,a2,6900000000002\n"
         "MILK-3,奶粉,infant_formula,299,150,二段,a2,6900000000003\n"
+        "MILK-4,奶粉,infant_formula,299,150,第3阶段,a2,6900000000004\n"
+        "MILK-5,奶粉,infant_formula,299,150,Step 2,a2,6900000000005\n"
     )
     got = read_csv(write(tmp_path, "catalog.csv", catalog), "catalog")
     assert got[["sku", "list_price", "cost"]].values.tolist()[0] == ["MILK-1", 1299.0, 150]
-    assert got["stage"].tolist() == [3, 1, 2]
+    assert got["stage"].tolist() == [3, 1, 2, 3, 2]
     assert "brand" not in got.columns
     history = 'date,sku,warehouse_id,qty\n2025年1月5日,A,WH-SH,"1,200"\n2025/1/6,A,WH-SH,3\n'
     got = read_csv(write(tmp_path, "history.csv", history), "history")
@@ -117,12 +119,21 @@ def test_a_formula_stage_written_only_in_the_name_is_read_from_it(tmp_path: Path
         "F2,美素佳儿 二段 较大婴儿配方奶粉,母婴,298,150,\n"
         "A1,Aptamil Stage 1 infant formula 800g,母婴,298,150,\n"
         "K1,佳贝艾特 1段 羊奶粉,母婴,298,150,2\n"  # the column says 2
+        # shop titles without the formula's words: a stage as 阶段 or Step, a can, the legal
+        # name of follow-on formula, or a category that says formula
+        "J2,君乐宝至臻 第2阶段 奶粉,母婴,298,150,\n"
+        "N2,雀巢超启能恩2段 800g*2罐,母婴,298,150,\n"
+        "B2,a2 紫白金版 2段 较大婴儿,母婴,298,150,\n"
+        "W3,惠氏S-26铂臻 3段,婴幼儿奶粉,298,150,\n"
+        "O2,澳优能立多 Step 2,infant_formula,298,150,\n"
         "SW,三段式开关,家电,98,50,\n"  # not formula
         "MX,奶粉 1段 2段 组合装,母婴,598,300,\n"  # two stages: none
+        "XB,学步鞋 一段 0-1岁,母婴,98,50,\n"  # shoes sold by stage
+        "BB,贝亲学饮杯 三阶段,母婴,98,50,\n"
     )
     got = read_csv(write(tmp_path, "catalog.csv", catalog), "catalog")
-    assert got["stage"].tolist()[:4] == [3, 2, 1, 2]
-    assert got["stage"].isna().tolist()[4:] == [True, True]
+    assert got["stage"].tolist()[:9] == [3, 2, 1, 2, 2, 2, 2, 3, 2]
+    assert got["stage"].isna().tolist()[9:] == [True] * 4
     bare = "sku,name,category,list_price,cost\nF3,飞鹤星飞帆3段幼儿配方奶粉700g,母婴,298,150\n"
     assert read_csv(write(tmp_path, "bare.csv", bare), "catalog")["stage"].tolist() == [3]
 
