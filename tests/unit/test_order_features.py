@@ -15,6 +15,7 @@ from features.duplicates import RecentOrders, _timestamp, address_key, fingerpri
 from features.order_reference import stage_siblings
 from features.orders import FEATURES, order_feature_frame
 from features.suggestions import price_suggestion, stock_suggestion
+from ordersight.baby_age import age_text_months
 from ordersight.reference import ReferenceData, validate_frame
 
 CN = timezone(timedelta(hours=8))
@@ -449,6 +450,11 @@ def test_stage_siblings_are_read_from_the_product_names(names, siblings):
         ({"baby_age_months": 4}, 4),
         ({"宝宝月龄": "4个月"}, 4),
         ({"baby_age": "0岁6个月"}, 6),
+        # as parents type it: Chinese numerals, halves, 大 / 多, days
+        ({"宝宝月龄": "三个半月"}, 3),
+        ({"baby_age": "十个月大"}, 10),
+        ({"baby_age": "半岁"}, 6),
+        ({"baby_age": "宝宝20天"}, 0),
         ({"baby_birthday": "2025-07-20"}, 3),  # on T0, 2025-11-11: three whole months
         ({"宝宝生日": "2025年7月1日"}, 4),
         ({"baby_age": "不详", "baby_birthday": "2025/7/1"}, 4),
@@ -726,3 +732,23 @@ def test_a_live_order_of_unknown_skus_takes_nothing(ref, new_stream):
         [order([("NOPE", 1, 10.0)], oid="u1")], _after_snapshot(ref), new_stream()
     )
     assert frame.n_unknown_sku.tolist() == [1] and np.isnan(frame.available_min[0])
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [
+        ("1岁3个月", 15),
+        ("一岁半", 18),
+        ("1.5岁", 18),
+        ("两岁", 24),
+        ("1周岁", 12),
+        ("1岁零2个月", 14),
+        ("二十三个月", 23),
+        ("1岁多", 12),
+        ("0-6个月", None),  # a range is no age
+        ("3岁以上", None),
+        ("不详", None),
+    ],
+)
+def test_an_age_text_reads_as_whole_months(text: str, months: int | None) -> None:
+    assert age_text_months(text) == months
