@@ -186,9 +186,9 @@ def _is_place_name(s: str, end: int, cands: tuple[tuple[str, str], ...], breaks:
     Not when a separator follows (新罗 北苑街道) or a child region does (宁波镇海区), nor for a
     full name: an exact one, or a former one with its suffix (从化市街口街道). A 市 that starts
     市场 is a market's (北湖市场)."""
-    if s.startswith("市场", end - 1):  # 北湖市场 is a market, not 北湖市
-        return True
     full_former = s[end - 1] in _LEFTOVER_SUFFIX
+    if full_former and s.startswith("市场", end - 1):  # 北湖市场 is a market, not 北湖市
+        return True
     if end in breaks or all(k == EXACT or (k == FORMER and full_former) for _, k in cands):
         return False
     after = _NOT_REGION_AFTER.match(s, end)
@@ -410,7 +410,7 @@ def _closed(s: str, block: list[Mention], m: Mention, lex: Lexicon) -> bool:
     that is also some district's name (新华区新城区, 印台区城区, 四会市东城区: 西安's 新城区, 大同's
     城区, 北京's 东城区), unless it is a district of the same city."""
     last = block[-1]
-    area = _AREA_WORD.fullmatch(m.form)
+    area = m.form.endswith("区") and _AREA_WORD.fullmatch(m.form) is not None
     if not area and any(k != SHORT for _, k in m.cands):
         return False
     if not all(k in (EXACT, SHORT, FORMER) and lex.level[c] == DISTRICT for c, k in last.cands):

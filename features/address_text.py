@@ -66,8 +66,10 @@ _COUNTRY = re.compile(r"^(中华人民共和国|中国大陆|中国)")
 # cards append it; six digits glued to a word (100001室, 路123456号) are part of the address
 _POSTCODE = re.compile(r"(?<![\w*-])[0-8]\d{5}(?![\w*-])")
 # a resident ID number pasted with the contact card (…高新大都荟 刘国良 1359… 211381198512096810):
-# never part of an address, and not to be kept in it
+# never part of an address, and not to be kept in it. Sought only where 17 digits run (a pattern
+# that starts with a digit class scans fast; the lookbehind would not)
 _ID_NUMBER = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
+_DIGIT_RUN = re.compile(r"\d{17}")
 _WHITESPACE = re.compile(r"\s+")
 SEPARATORS = frozenset(" \t\r\n-_—–~,，、/\\|;；:：.。·#＃'\"“”‘’()（）[]【】{}<>《》+*")
 _KEPT_RUN = re.compile(f"[^{re.escape(''.join(sorted(SEPARATORS)))}]+")
@@ -189,13 +191,16 @@ def clean_text(raw: str, simplify: Callable[[str], str] | None = None) -> CleanT
     text = unicodedata.normalize("NFKC", raw).strip()
     if simplify:
         text = simplify(text)
-    text = _ID_NUMBER.sub(" ", text)
+    if _DIGIT_RUN.search(text):
+        text = _ID_NUMBER.sub(" ", text)
     phones = tuple(m.group(1) for m in _PHONE_IN_TEXT.finditer(text))  # read via main_number
     before = len(text)
     text = _PHONE_IN_TEXT.sub(" ", text) if phones else text
     text = _COUNTY_PLACEHOLDER.sub(r"\1 ", _POSTCODE.sub(" ", _LABELS.sub(" ", text)))
     text = _drop_noise_brackets(text)
-    text = _COUNTRY.sub("", _WHITESPACE.sub(" ", text).strip())
+    if "  " in text or "\n" in text or "\t" in text:  # a card pasted over lines, indented
+        text = _WHITESPACE.sub(" ", text)
+    text = _COUNTRY.sub("", text.strip())
     text = drop_trailing_name(text).strip()
     runs = [m.span() for m in _KEPT_RUN.finditer(text)]
     origin = tuple(chain.from_iterable(range(start, end) for start, end in runs))
