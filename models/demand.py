@@ -8,8 +8,9 @@ with the plain log1p target, 0.34 now, AutoETS 0.35).
 
 The quantiles come from held-out residuals: a rolling-origin backtest inside ``fit`` collects
 log-scale errors, grouped by forecast level and horizon week, and their 10 / 50 / 90 % quantiles
-turn the point forecast into calibrated q10 / q50 / q90 for slow and fast movers alike. The same
-backtest earns exponential smoothing its weight on ordinary days (:mod:`models.ets_blend`).
+turn the point forecast into calibrated q10 / q50 / q90 for slow and fast movers alike; a history
+too short for it gets one shorter window (:func:`backtest_plan`). The same backtest earns
+exponential smoothing its weight on ordinary days (:mod:`models.ets_blend`).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ __all__ = [
     "DemandModel",
     "calibrate",
     "calibration_table",
-    "can_calibrate",
+    "backtest_plan",
     "forecast_frame",
     "to_long",
 ]
@@ -174,11 +175,24 @@ def _level_buckets(pred: np.ndarray) -> np.ndarray:
     return -2 - _level(pred)
 
 
-def can_calibrate(long: pd.DataFrame, config: DemandConfig) -> bool:
-    """Whether the series are long enough for the residual backtest of ``calibration_windows``."""
-    windows = config.calibration_windows
-    need = config.horizon * windows + max(config.lags) + 28
-    return windows >= 1 and long.groupby("unique_id").size().median() >= need
+SHORT_BACKTEST_DAYS = 14
+MIN_TRAIN_DAYS = 28
+
+
+def backtest_plan(long: pd.DataFrame, config: DemandConfig) -> tuple[int, int] | None:
+    """(windows, days each) of the residual backtest the series' length allows: the configured
+    ``calibration_windows`` of the horizon where they are long enough; else one window of up
+    to two weeks after four weeks to fit on (a new shop's six to eleven weeks: quantiles and
+    the mean from its own errors and ETS's weight earned, not a Poisson-like guess around a
+    median); None for shorter series."""
+    windows, horizon = config.calibration_windows, config.horizon
+    if windows < 1:
+        return None
+    days = long.groupby("unique_id").size().median()
+    if days >= horizon * windows + max(config.lags) + 28:
+        return windows, horizon
+    short = min(horizon, SHORT_BACKTEST_DAYS)
+    return (1, short) if days >= short + MIN_TRAIN_DAYS else None
 
 
 def residual_table(
@@ -405,17 +419,13 @@ class DemandModel:
     def _calibrate(self, long: pd.DataFrame) -> pd.DataFrame:
         """Residual quantiles from a backtest on the last windows (empty if history too short),
         and the weight ETS earns on its ordinary days."""
-        cfg = self.config
         self.blend_weight = 0.0
-        if not can_calibrate(long, cfg):
+        plan = backtest_plan(long, self.config)
+        if plan is None:
             return pd.DataFrame()
+        windows, days = plan
         cv = self._mlf.cross_validation(
-            long,
-            n_windows=cfg.calibration_windows,
-            h=cfg.horizon,
-            step_size=cfg.horizon,
-            refit=False,
-            **fit_options(),
+            long, n_windows=windows, h=days, step_size=days, refit=False, **fit_options()
         )
         table, self.blend_weight = calibrate(cv, long)
         return table

@@ -19,8 +19,8 @@ from models.demand import (
     QUANTILES,
     DemandConfig,
     DemandModel,
+    backtest_plan,
     calibrate,
-    can_calibrate,
     fit_options,
     forecast_frame,
     lgbm_params,
@@ -257,9 +257,10 @@ def fit_predict_dask(
 
     ``client`` is a ``dask.distributed.Client``; returns date, sku, warehouse_id, q10, q50, q90
     and mean, calibrated like the single-machine model: residual quantiles from a backtest on the
-    last ``calibration_windows`` (run on the cluster too), a Poisson-like spread when history is
-    short, and ETS blended in on ordinary days by the weight that backtest earns (ETS runs here,
-    on the driver).
+    last ``calibration_windows`` (run on the cluster too; one shorter window on a short history,
+    :func:`models.demand.backtest_plan`), a Poisson-like spread when history is shorter still,
+    and ETS blended in on ordinary days by the weight that backtest earns (ETS runs here, on the
+    driver).
     """
     import dask.dataframe as dd
     from mlforecast.distributed import DistributedMLForecast
@@ -278,14 +279,11 @@ def fit_predict_dask(
     )
     ddf = dd.from_pandas(long, npartitions=partitions)
     calibration, weight = pd.DataFrame(), 0.0
-    if can_calibrate(long, config):
+    plan = backtest_plan(long, config)
+    if plan is not None:
+        windows, days = plan
         cv = fcst.cross_validation(
-            ddf,
-            n_windows=config.calibration_windows,
-            h=horizon,
-            step_size=horizon,
-            refit=False,
-            **fit_options(),
+            ddf, n_windows=windows, h=days, step_size=days, refit=False, **fit_options()
         ).compute()
         calibration, weight = calibrate(cv, long)
     fcst.fit(ddf, **fit_options())

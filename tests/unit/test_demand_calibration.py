@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.demand import apply_residuals, calibration_table
+from models.demand import DemandConfig, apply_residuals, backtest_plan, calibration_table
 
 PRESALE = ("2024-10-21", "2024-11-10")  # the three weeks before 双11
 
@@ -106,3 +106,24 @@ def test_a_small_shop_gets_the_mean_of_its_forecast_level() -> None:
     assert out["q50"][0] == pytest.approx(3.0)
     assert out["mean"][0] == pytest.approx(3.6)
     assert out["mean"][1] == pytest.approx(out["q50"][1])
+
+
+def _long(days: int, n: int = 3) -> pd.DataFrame:
+    ds = pd.date_range("2025-03-03", periods=days)
+    return pd.DataFrame({"unique_id": np.repeat(np.arange(n), days), "ds": np.tile(ds, n)})
+
+
+@pytest.mark.parametrize(
+    ("days", "config", "plan"),
+    [
+        (365, DemandConfig(horizon=28), (2, 28)),  # long enough for the configured backtest
+        (112, DemandConfig(horizon=28), (2, 28)),
+        (111, DemandConfig(horizon=28), (1, 14)),  # a new shop: one fortnight after 4 weeks
+        (42, DemandConfig(horizon=28), (1, 14)),
+        (41, DemandConfig(horizon=28), None),  # too short: no residuals
+        (35, DemandConfig(horizon=7), (1, 7)),  # never longer than the horizon
+        (365, DemandConfig(calibration_windows=0), None),
+    ],
+)
+def test_the_backtest_fits_the_history(days: int, config: DemandConfig, plan) -> None:
+    assert backtest_plan(_long(days), config) == plan
