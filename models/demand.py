@@ -31,7 +31,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from features.calendar import CALENDAR_FEATURES, festival_phase
 from features.demand import EXOG, KEY, SeriesStats, densify, exog_features, series_stats
-from models.ets_blend import ETS_DAYS, backtest_weight, blend, second_opinion
+from models.ets_blend import ETS_DAYS, MIN_BLEND_MEAN, backtest_weight, blend, second_opinion
 
 __all__ = [
     "OUTPUTS",
@@ -319,12 +319,12 @@ def apply_residuals(table: pd.DataFrame, pred: np.ndarray, step: np.ndarray) -> 
 
 def calibrate(cv: pd.DataFrame, long: pd.DataFrame) -> tuple[pd.DataFrame, float]:
     """An mlforecast backtest (``cv``, from the training frame ``long``) → its residual table
-    (:func:`calibration_table`) and the weight ETS earns against its calibrated medians
+    (:func:`calibration_table`) and the weight ETS earns against its calibrated forecasts
     (:func:`models.ets_blend.backtest_weight`). The single-machine and the Dask forecaster
     share it."""
     table = calibration_table(cv)
-    median = apply_residuals(table, cv["lgb"].to_numpy(), _steps(cv))["q50"]
-    return table, backtest_weight(cv, long, median)
+    values = apply_residuals(table, cv["lgb"].to_numpy(), _steps(cv))
+    return table, backtest_weight(cv, long, values["q50"], values["mean"])
 
 
 def forecast_frame(
@@ -337,7 +337,8 @@ def forecast_frame(
 ) -> pd.DataFrame:
     """mlforecast's ``lgb`` point forecasts as the forecast frame: date, sku, warehouse_id, q10,
     q50, q90 and mean (non-negative), calibrated by ``calibration`` and, on the ordinary days of
-    ``opinion`` (:func:`models.ets_blend.second_opinion`), blended with its ETS by ``weight``.
+    ``opinion`` (:func:`models.ets_blend.second_opinion`) of series that sell a unit a day or
+    more, blended with its ETS by ``weight``.
     The single-machine and the Dask forecaster share it."""
     raw = raw.assign(ds=pd.to_datetime(raw["ds"]))
     step = (raw["ds"] - last_date).dt.days.to_numpy()
@@ -345,6 +346,7 @@ def forecast_frame(
     if opinion is not None and weight:
         second = raw[["unique_id", "ds"]].merge(opinion, on=["unique_id", "ds"], how="left")
         ordinary = second["ordinary"].eq(True).to_numpy() & second["ets"].notna().to_numpy()
+        ordinary &= values["mean"] >= MIN_BLEND_MEAN  # slow movers stay the trees'
         ets = second["ets"].fillna(0.0).to_numpy()
         values = blend(values, ets, np.where(ordinary, weight, 0.0))
     out = raw[["unique_id", "ds"]].merge(ids, on="unique_id", how="left")

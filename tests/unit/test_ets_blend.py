@@ -42,26 +42,26 @@ def _backtest(days: pd.DatetimeIndex, level: float, ours: float, seed: int = 0):
 def test_a_backtest_the_trees_missed_earns_ets_weight() -> None:
     """A level of 20 the trees put at 12 on ordinary days: ETS, near 20, takes the most."""
     cv, long, ours = _backtest(pd.date_range("2025-04-20", "2025-09-10"), 20.0, 12.0)
-    assert backtest_weight(cv, long, ours) == WEIGHTS[-1]
+    assert backtest_weight(cv, long, ours, ours) == WEIGHTS[-1]
 
 
 def test_a_sample_of_the_series_earns_the_weight(monkeypatch) -> None:
     """Past ``WEIGHT_SERIES`` series a seeded sample earns it: the rows stay aligned."""
     monkeypatch.setattr(ets_blend, "WEIGHT_SERIES", 1)
     cv, long, ours = _backtest(pd.date_range("2025-04-20", "2025-09-10"), 20.0, 12.0)
-    assert backtest_weight(cv, long, ours) == WEIGHTS[-1]
-    assert backtest_weight(cv, long, cv["y"].to_numpy()) == 0.0
+    assert backtest_weight(cv, long, ours, ours) == WEIGHTS[-1]
+    assert backtest_weight(cv, long, cv["y"].to_numpy(), cv["y"].to_numpy()) == 0.0
 
 
 def test_a_backtest_the_trees_hit_earns_none() -> None:
     cv, long, _ = _backtest(pd.date_range("2025-04-20", "2025-09-10"), 20.0, 0.0)
-    assert backtest_weight(cv, long, cv["y"].to_numpy()) == 0.0
+    assert backtest_weight(cv, long, cv["y"].to_numpy(), cv["y"].to_numpy()) == 0.0
 
 
 def test_a_backtest_of_festival_days_earns_none() -> None:
     """The fortnight into 双11 holds no ordinary day, however far off the trees were."""
     cv, long, ours = _backtest(pd.date_range("2025-06-20", "2025-11-10"), 20.0, 12.0)
-    assert backtest_weight(cv, long, ours) == 0.0
+    assert backtest_weight(cv, long, ours, ours) == 0.0
 
 
 def test_ets_forecasts_every_series_even_one_too_short_for_it() -> None:
@@ -93,3 +93,12 @@ def test_blend_moves_the_median_and_mean_and_keeps_the_spread() -> None:
     np.testing.assert_allclose(out["q10"], [4.0, 0.0, 4.0])  # shifted, never below zero
     np.testing.assert_allclose(out["q90"], [11.0, 2.5, 8.0])
     assert (out["q10"] <= out["q50"]).all() and (out["q50"] <= out["q90"]).all()
+
+
+def test_slow_movers_earn_ets_no_weight() -> None:
+    """Series selling 0.9 a day whose median the trees put at 0: ETS's level would have won
+    weight, but it is a slow mover's mean, no median; rows whose mean is under a unit a day
+    neither earn nor take a weight."""
+    cv, long, ours = _backtest(pd.date_range("2025-04-20", "2025-09-10"), 0.9, 0.0)
+    assert backtest_weight(cv, long, ours, np.full(len(cv), 0.9)) == 0.0
+    assert backtest_weight(cv, long, ours, np.full(len(cv), 1.2)) > 0.0
