@@ -189,7 +189,7 @@ def backtest_plan(long: pd.DataFrame, config: DemandConfig) -> tuple[int, int] |
     if windows < 1:
         return None
     days = long.groupby("unique_id").size().median()
-    if days >= horizon * windows + max(config.lags) + 28:
+    if days >= horizon * windows + max(config.lags) + MIN_TRAIN_DAYS:
         return windows, horizon
     short = min(horizon, SHORT_BACKTEST_DAYS)
     return (1, short) if days >= short + MIN_TRAIN_DAYS else None
