@@ -48,7 +48,7 @@ from features.address_lexicon import (
 )
 from features.address_lexicon import get_lexicon as _lexicon
 from features.address_roman import regions_by_reading, romanised_regions
-from features.address_text import SEPARATORS, CleanText, clean_text, phone_kind
+from features.address_text import SEPARATOR_CHARS, CleanText, clean_text, phone_kind
 from ordersight.codes import CODES
 from ordersight.gazetteer import CITY, COUNTY_SUFFIXES, DISTRICT, PROVINCE
 from ordersight.schema import Candidate, ParsedAddress, trusted
@@ -551,7 +551,7 @@ def _detail(clean: CleanText, end: int, stop: int | None = None) -> str:
     original (separators kept)."""
     start = clean.origin[end - 1] + 1 if end > 0 else 0
     finish = clean.origin[stop] if stop is not None else len(clean.text)
-    return clean.text[start:finish].lstrip("".join(SEPARATORS)).strip()
+    return clean.text[start:finish].lstrip(SEPARATOR_CHARS).strip()
 
 
 def _repeat_of(
@@ -575,7 +575,7 @@ def _around_repeat(before: str, after: str) -> str:
     the door when the first copy stopped short (湓浦街道 江西省九江市 九江学院附属医院…, 大浪街道
     广东省深圳市龙华区 大浪街道办羊台山庄…), and adds nothing when it repeats the first or is a
     bracket left over (昌盛小区(酒泉市玉门市))."""
-    if len(after.strip("".join(SEPARATORS))) < 2 or after in before:
+    if len(after.strip(SEPARATOR_CHARS)) < 2 or after in before:
         return before
     if not before or after.startswith(before):
         return after
@@ -615,7 +615,7 @@ def _names_a_door(text: str) -> bool:
 def _detail_before(clean: CleanText, start: int) -> str | None:
     """Text before the region block when it names a door (文三路90号 西湖区 杭州市 浙江省: exports
     that join detail, district, city and province in that order); a pasted name does not."""
-    head = clean.text[: clean.origin[start]].strip("".join(SEPARATORS)).strip() if start else ""
+    head = clean.text[: clean.origin[start]].strip(SEPARATOR_CHARS).strip() if start else ""
     return head if len(head) >= 2 and _names_a_door(head) else None
 
 

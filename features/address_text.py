@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from itertools import accumulate, chain
 
 __all__ = [
+    "SEPARATORS",
+    "SEPARATOR_CHARS",
     "CleanText",
     "clean_text",
     "drop_trailing_name",
@@ -72,7 +74,8 @@ _ID_NUMBER = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
 _DIGIT_RUN = re.compile(r"\d{17}")
 _WHITESPACE = re.compile(r"\s+")
 SEPARATORS = frozenset(" \t\r\n-_—–~,，、/\\|;；:：.。·#＃'\"“”‘’()（）[]【】{}<>《》+*")
-_KEPT_RUN = re.compile(f"[^{re.escape(''.join(sorted(SEPARATORS)))}]+")
+SEPARATOR_CHARS = "".join(sorted(SEPARATORS))  # for str.strip, joined once
+_KEPT_RUN = re.compile(f"[^{re.escape(SEPARATOR_CHARS)}]+")
 _SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
     "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚"
