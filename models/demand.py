@@ -31,7 +31,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from features.calendar import CALENDAR_FEATURES, festival_phase
 from features.demand import EXOG, KEY, SeriesStats, densify, exog_features, series_stats
-from models.ets_blend import ETS_DAYS, MIN_BLEND_MEAN, backtest_weight, blend, second_opinion
+from models.ets_blend import ETS_DAYS, backtest_weight, blend, second_opinion
 
 __all__ = [
     "OUTPUTS",
@@ -346,7 +346,6 @@ def forecast_frame(
     if opinion is not None and weight:
         second = raw[["unique_id", "ds"]].merge(opinion, on=["unique_id", "ds"], how="left")
         ordinary = second["ordinary"].eq(True).to_numpy() & second["ets"].notna().to_numpy()
-        ordinary &= values["mean"] >= MIN_BLEND_MEAN  # slow movers stay the trees'
         ets = second["ets"].fillna(0.0).to_numpy()
         values = blend(values, ets, np.where(ordinary, weight, 0.0))
     out = raw[["unique_id", "ds"]].merge(ids, on="unique_id", how="left")

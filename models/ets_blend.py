@@ -123,7 +123,9 @@ def second_opinion(recent: pd.DataFrame, future: pd.DataFrame, horizon: int) -> 
 
 def blend(values: dict[str, np.ndarray], ets: np.ndarray, weight: np.ndarray) -> dict:
     """q10 / q50 / q90 / mean with ``weight`` of ETS in the median and the mean (ETS's point
-    forecast is a mean); q10 and q90 move with the median, so the spread stays the trees'."""
+    forecast is a mean) where the trees' mean reaches ``MIN_BLEND_MEAN`` (slow movers stay the
+    trees'); q10 and q90 move with the median, so the spread stays the trees'."""
+    weight = np.where(values["mean"] >= MIN_BLEND_MEAN, weight, 0.0)
     q50 = (1 - weight) * values["q50"] + weight * ets
     shift = q50 - values["q50"]
     return {
