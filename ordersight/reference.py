@@ -324,8 +324,7 @@ def _finish(out: pd.DataFrame, kind: str) -> pd.DataFrame:
         out["price_floor"] = out.get("price_floor", pd.Series(np.nan, index=out.index))
         # shop exports often carry no stage column: the stage is in the product's name
         stage = out.get("stage", pd.Series(np.nan, index=out.index))
-        category = out.get("category", pd.Series(None, index=out.index, dtype=object))
-        named = [stage_in_name(n, c) for n, c in zip(out["name"], category, strict=True)]
+        named = [stage_in_name(n, c) for n, c in zip(out["name"], out["category"], strict=True)]
         out["stage"] = stage.where(stage.notna(), pd.Series(named, index=out.index))
         out["max_qty_per_order"] = out.get("max_qty_per_order", pd.Series(np.nan, index=out.index))
     return out.reset_index(drop=True)
