@@ -65,7 +65,7 @@ _NOT_REGION_AFTER = re.compile(
     rf"(?P<zone>{_ZONE_SUFFIX})|"  # 江北新区 (南京) is a zone, not 江北区
     rf"(?P<named_zone>(?:{_ZONE_QUALIFIER})(?:{_ZONE_SUFFIX}))|"
     r"[东西南北中]?(路|街|大街|大道|道|巷|弄|里|胡同|桥)|广场|公园|小区|花园|新村|大厦|中学|小学|大学|学院|学校|"
-    r"医院|商场|银行|机场|车站|站|镇|乡|村|苑|府|庭|阁|轩|湾|园|公寓|家园|门|局|厅|派出所"
+    r"医院|商场|银行|机场|车站|站|新?城?镇|乡|村|苑|府|庭|阁|轩|湾|园|公寓|家园|门|局|厅|派出所"
 )
 _ZONE_NAMED_AFTER = re.compile(rf"(?:{_ZONE_QUALIFIER})?(?:{_ZONE_SUFFIX})")
 _SUFFIXED = re.compile(

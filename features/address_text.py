@@ -63,6 +63,9 @@ _LABELS = re.compile(
 _COUNTY_PLACEHOLDER = re.compile(
     r"((?:北京|天津|重庆)市)[\s,，/-]*县(?!城(?!口))(?=[\s,，/-]*[\u4e00-\u9fff]{1,14}?县)"
 )
+# the city level some map services export for a municipality (北京市 北京城区 朝阳区,
+# 重庆市 重庆郊县 城口县): no region of its own, read as the municipality
+_MUNICIPALITY_PART = re.compile(r"(北京|天津|上海|重庆)(?:城区|郊县)")
 _COUNTRY = re.compile(r"^(中华人民共和国|中国大陆|中国)")
 # a postcode standing alone (…十三号楼, 011500 / …5楼 200010 柚子), as exports and pasted contact
 # cards append it; six digits glued to a word (100001室, 路123456号) are part of the address
@@ -73,6 +76,8 @@ _POSTCODE = re.compile(r"(?<![\w*-])[0-8]\d{5}(?![\w*-])")
 _ID_NUMBER = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
 _DIGIT_RUN = re.compile(r"\d{17}")
 _WHITESPACE = re.compile(r"\s+")
+# emoji and pictographs buyers type into an address (…100号😊, 🏠 送到家): no part of a place
+_PICTOGRAPHS = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d]+")
 SEPARATORS = frozenset(" \t\r\n-_—–~,，、/\\|;；:：.。·#＃'\"“”‘’()（）[]【】{}<>《》+*")
 SEPARATOR_CHARS = "".join(sorted(SEPARATORS))  # for str.strip, joined once
 _KEPT_RUN = re.compile(f"[^{re.escape(SEPARATOR_CHARS)}]+")
@@ -200,7 +205,9 @@ def clean_text(raw: str, simplify: Callable[[str], str] | None = None) -> CleanT
     before = len(text)
     text = _PHONE_IN_TEXT.sub(" ", text) if phones else text
     text = _COUNTY_PLACEHOLDER.sub(r"\1 ", _POSTCODE.sub(" ", _LABELS.sub(" ", text)))
-    text = _drop_noise_brackets(text)
+    if "城区" in text or "郊县" in text:
+        text = _MUNICIPALITY_PART.sub(r"\1市 ", text)
+    text = _PICTOGRAPHS.sub(" ", _drop_noise_brackets(text))
     if "  " in text or "\n" in text or "\t" in text:  # a card pasted over lines, indented
         text = _WHITESPACE.sub(" ", text)
     text = _COUNTRY.sub("", text.strip())

@@ -170,6 +170,11 @@ def test_a_detail_over_several_lines_is_one_line() -> None:
     assert p.detail == "转塘街道 之江路9号"
 
 
+def test_emoji_typed_into_an_address_are_not_detail() -> None:
+    p = parse_address("🏠广东省深圳市福田区福田街道福华三路100号😊 ★3栋")
+    assert (p.district, p.detail, p.defects) == ("福田区", "福田街道福华三路100号 3栋", ())
+
+
 @pytest.mark.parametrize(
     "text", ["杭州市余杭区杭州市余杭区文一西路969号", "浙江杭州余杭区杭州余杭区文一西路969号"]
 )
@@ -236,6 +241,8 @@ def test_homophone_typos_are_corrected_and_flagged(text: str, adcode: str) -> No
         ("陕西省铜川市印台区城区人民路3号", "印台区", "城区人民路3号"),  # not 山西's 城区
         ("湖南省郴州市北湖区北湖市场3号", "北湖区", "北湖市场3号"),  # a market, not 北湖市
         ("内蒙古自治区乌兰察布市集宁区公安局3楼", "集宁区", "公安局3楼"),  # not 湖北's 公安县
+        ("上海市浦东新区川沙新镇川沙路1号", "浦东新区", "川沙新镇川沙路1号"),  # a town, not 川沙县
+        ("上海市浦东新区南汇新城镇环湖西二路888号", "浦东新区", "南汇新城镇环湖西二路888号"),
     ],
 )
 def test_words_for_part_of_a_town_after_its_district_are_detail(
@@ -302,6 +309,11 @@ def test_population_prior_fills_but_stays_ambiguous_and_a_landline_decides() -> 
         ("黑龙江哈市南岗区西大直街92号", ("黑龙江省", "哈尔滨市", "南岗区")),
         ("广东省惠州市大亚湾区石化大道1号", ("广东省", "惠州市", "大亚湾区")),  # pickers' zones
         ("四川省成都市高新西区新航路1号", ("四川省", "成都市", "高新西区")),
+        ("北京市 北京城区 朝阳区 望京街道阜通东大街6号", ("北京市", "北京市", "朝阳区")),  # a map's
+        ("上海 上海城区 浦东新区 碧波路690号", ("上海市", "上海市", "浦东新区")),  # city level
+        ("重庆市 重庆郊县 城口县 葛城街道北大街12号", ("重庆市", "重庆市", "城口县")),
+        ("广东省东莞市松山湖管委会工业北路6号", ("广东省", "东莞市", "松山湖")),
+        ("广东省中山市火炬开发区康乐大道1号", ("广东省", "中山市", "火炬开发区")),
     ],
 )
 def test_real_world_forms(text: str, expected: tuple) -> None:
