@@ -193,6 +193,17 @@ def _names_in_use(name: str, aliases: set[str]) -> set[str]:
     return out - {name}
 
 
+def _without_city_name(region: Region, gaz: Gazetteer) -> set[str]:
+    """An autonomous county named after its city, written after the city without the name
+    again (阜新市蒙古族自治县, 本溪市满族自治县)."""
+    parent = gaz.regions.get(region.parent or "")
+    if "自治" not in region.name or parent is None:
+        return set()
+    stem = _ONE_CHAR_SUFFIX.sub("", parent.name)
+    rest = region.name.removeprefix(stem)
+    return {rest} if rest != region.name and _ETHNIC.match(rest) else set()
+
+
 def _colloquial(name: str, aliases: set[str]) -> set[str]:
     """Spoken forms beyond the rules (海西州, 恩施州, 巴州): matched, never used as fuzzy stems."""
     out = set(_EXTRA_ALIASES.get(name, ()))
@@ -275,6 +286,8 @@ def build_lexicon(gaz: Gazetteer, facts: dict[str, tuple[float, str]] | None = N
             add(alias, code, SHORT)
         for form in _names_in_use(region.name, aliases):
             add(form, code, EXACT)
+        for form in _without_city_name(region, gaz):
+            add(form, code, SHORT)
         stems[code] = min(aliases | {region.short}, key=len)
     current = {form: set(codes) for form, codes in forms.items()}
     for code, region in gaz.regions.items():

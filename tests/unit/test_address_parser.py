@@ -475,6 +475,22 @@ def test_autonomous_counties_by_the_names_they_go_by(text: str, adcode: str) -> 
     assert parsed.detail and parsed.detail[0] not in "县旗"
 
 
+@pytest.mark.parametrize(
+    ("text", "adcode", "detail"),
+    [
+        ("辽宁省阜新市蒙古族自治县人民法院", "210921", "人民法院"),  # a real shop's export
+        ("辽宁省本溪市满族自治县小市镇1号", "210521", "小市镇1号"),
+    ],
+)
+def test_a_county_named_after_its_city_written_without_the_name_again(
+    text: str, adcode: str, detail: str
+) -> None:
+    """Before, no county was read (ADDR_MISSING_LEVEL, held); now a short form of it."""
+    parsed = parse_address(text)
+    assert (parsed.adcode, parsed.detail) == (adcode, detail)
+    assert parsed.defects == ("ADDR_NONSTANDARD_NAME",)
+
+
 def test_an_autonomous_county_name_alone_still_needs_context() -> None:
     """The place name without its suffix stays a short name (长阳 like 海淀)."""
     assert "ADDR_NONSTANDARD_NAME" in parse_address("湖北省宜昌市长阳龙舟坪镇龙舟大道1号").defects
