@@ -569,6 +569,7 @@ def test_default_rules_on_hand_built_orders():
         order([("TV-55", 1, 3900.0), ("MILKS1", 1, 290.0)], 4190.0),  # the dash left out
         order([("MILK-S3", 1, 2.8)], 2.8),  # yuan typed as fen
         order([("MILK-S1", 50, 290.0), ("TV-55", 2, 3900.0)], 22300.0, warehouse_id="WH-HZ"),
+        order([("MILK-S1", 2, 290.0)], None),  # no paid amount: optional (CONTRACT §2)
     ]
     rs = load_rules(DEFAULT_RULES)
     frame = order_feature_frame(orders, ref, adcodes=["110105"] * len(orders))
@@ -581,6 +582,7 @@ def test_default_rules_on_hand_built_orders():
     stock_hit = next(h for h in hits[3] if h.code == "STOCK_INSUFFICIENT")
     assert stock_hit.suggestion is not None and stock_hit.suggestion.value == "WH-GZ"
     assert codes[4] == {"FMT_UNKNOWN_SKU"}
+    assert codes[7] == set()
     assert "PRICE_UNIT_ERROR" in codes[5] and "PRICE_BELOW_FLOOR" not in codes[5]
     # each suggestion names the line it corrects
     fixes = {
@@ -597,7 +599,7 @@ def test_default_rules_on_hand_built_orders():
     split = {"MILK-S1": "WH-BJ", "TV-55": "WH-GZ"}
     assert fixes[6, "STOCK_INSUFFICIENT"] == {"field": "split", "value": split}
     actions = [decide(rs, hit_scores(h), h) for h in hits]
-    assert actions == ["pass", "hold", "hold", "hold", "review", "review", "hold"]
+    assert actions == ["pass", "hold", "hold", "hold", "review", "review", "hold", "pass"]
     # With the price model scoring every row the price fallback stays quiet; hard rules do not.
     scored = evaluate(rs, frame, {t: np.ones(len(orders), bool) for t in ("price", "stock")})
     assert "PRICE_UNIT_ERROR" not in {h.code for h in scored[5]}
