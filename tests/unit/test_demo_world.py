@@ -153,12 +153,15 @@ def test_clean_orders_carry_real_rounding_and_gaps_of_a_yuan_are_labeled(
 def test_duplicates_repeat_an_earlier_order(labels: pd.DataFrame, orders: list[Order]) -> None:
 
     by_id = {o.order_id: o for o in orders}
+    by_receiver: dict[str | None, list[Order]] = {}  # keyed once: the scan was quadratic
+    for o in orders:
+        by_receiver.setdefault(receiver_key(o), []).append(o)
     dups = labels.loc[labels["type"] == "duplicate"]
     for order_id, code in zip(dups["order_id"], dups["code"], strict=True):
         order = by_id[order_id]
         lines = sorted((x.sku, x.qty) for x in order.lines)
-        earlier = [o for o in orders if receiver_key(o) == receiver_key(order)
-                   and o.created_at < order.created_at
+        earlier = [o for o in by_receiver[receiver_key(order)]
+                   if o.created_at < order.created_at
                    and (order.created_at - o.created_at).total_seconds() <= 86_400
                    and sorted((x.sku, x.qty) for x in o.lines) == lines]  # fmt: skip
         assert earlier
