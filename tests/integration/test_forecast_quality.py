@@ -23,24 +23,15 @@ CONFIG = DemandConfig(horizon=14, n_estimators=100, calibration_windows=1)
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Path:
-    from training.demo import generate_world
-
-    out = tmp_path_factory.mktemp("demand_world")
-    generate_world(out, seed=5, days=420, n_orders=40_000, progress=False)
-    return out
-
-
-@pytest.fixture(scope="module")
-def top_skus(world) -> list[str]:
+def top_skus(small_world: Path) -> list[str]:
     """The best-selling SKUs by ordered units (a slice keeps the suite fast)."""
-    lines = order_lines(world / "orders.jsonl", world / "truth.csv")
+    lines = order_lines(small_world / "orders.jsonl", small_world / "truth.csv")
     return lines.groupby("sku")["qty"].sum().nlargest(N_SKUS).index.sort_values().tolist()
 
 
 @pytest.fixture(scope="module")
-def report(world, top_skus) -> dict:
-    history = read_csv(world / "history.csv", "history")
+def report(small_world: Path, top_skus: list[str]) -> dict:
+    history = read_csv(small_world / "history.csv", "history")
     return backtest(history[history["sku"].isin(top_skus)], windows=2, horizon=14, config=CONFIG)
 
 
