@@ -46,7 +46,7 @@ def test_make_run_from_clean_clone_reaches_readyz(tmp_path: Path) -> None:
     env = {**os.environ, "ORDERSIGHT_HOME": str(tmp_path / "home")}
     # -o: use this venv as installed; never re-point its editable install at the clone. So the
     # clone runs this checkout's modules, compiled: compiling the clone's copy (-o build/.compiled
-    # skips it) took half of this test's five and a half minutes for nothing
+    # skips it) took nearly two of this test's five and a half minutes for nothing
     args = [
         "make",
         "-o",
