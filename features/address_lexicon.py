@@ -199,8 +199,7 @@ def _without_city_name(region: Region, gaz: Gazetteer) -> set[str]:
     parent = gaz.regions.get(region.parent or "")
     if "自治" not in region.name or parent is None:
         return set()
-    stem = _ONE_CHAR_SUFFIX.sub("", parent.name)
-    rest = region.name.removeprefix(stem)
+    rest = region.name.removeprefix(parent.short)
     return {rest} if rest != region.name and _ETHNIC.match(rest) else set()
 
 
