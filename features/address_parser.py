@@ -48,7 +48,13 @@ from features.address_lexicon import (
 )
 from features.address_lexicon import get_lexicon as _lexicon
 from features.address_roman import regions_by_reading, romanised_regions
-from features.address_text import SEPARATOR_CHARS, CleanText, clean_text, phone_kind
+from features.address_text import (
+    SEPARATOR_CHARS,
+    TRAILING_PUNCTUATION,
+    CleanText,
+    clean_text,
+    phone_kind,
+)
 from ordersight.codes import CODES
 from ordersight.gazetteer import CITY, COUNTY_SUFFIXES, DISTRICT, PROVINCE
 from ordersight.schema import Candidate, ParsedAddress, trusted
@@ -548,10 +554,10 @@ def _shared_names(codes: Sequence[str], lex: Lexicon) -> tuple[str | None, ...]:
 
 def _detail(clean: CleanText, end: int, stop: int | None = None) -> str:
     """Text after the region block (up to compact position ``stop``), cut from the cleaned
-    original (separators kept)."""
+    original (separators kept, but for a bracket the cut leaves open: 昌盛小区(酒泉市玉门市))."""
     start = clean.origin[end - 1] + 1 if end > 0 else 0
     finish = clean.origin[stop] if stop is not None else len(clean.text)
-    return clean.text[start:finish].lstrip(SEPARATOR_CHARS).strip()
+    return clean.text[start:finish].lstrip(SEPARATOR_CHARS).rstrip(TRAILING_PUNCTUATION)
 
 
 def _repeat_of(

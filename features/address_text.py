@@ -16,6 +16,7 @@ from itertools import accumulate, chain
 __all__ = [
     "SEPARATORS",
     "SEPARATOR_CHARS",
+    "TRAILING_PUNCTUATION",
     "CleanText",
     "clean_text",
     "drop_trailing_name",
@@ -98,8 +99,9 @@ _PLACE_ENDINGS = frozenset(
 )
 _TRAILING_NAME = re.compile(r"[\s,，;；.。、]+([\u4e00-\u9fff]{2,4})(先生|女士|小姐)?\s*$")
 # punctuation that never ends an address: left behind where a phone or a postcode was cut
-# (…2103 胡雁，1530…); stripped so the name before it is found and the detail ends cleanly
-_TRAILING_PUNCTUATION = " \t\r\n,，、;；:：.。·"
+# (…2103 胡雁，1530…), or a bracket opened and never closed (…2101室（); stripped so the name
+# before it is found and the detail ends cleanly
+TRAILING_PUNCTUATION = " \t\r\n,，、;；:：.。·(（[【{<《"
 
 
 @dataclass(frozen=True)
@@ -182,13 +184,13 @@ def drop_trailing_name(text: str) -> str:
     """The text without a receiver's name pasted at its end (…妈妈驿站 向妍勤, or 向妍勤， where a
     phone followed and is cut already), nor the punctuation around it; a place ending the text
     (辽宁省,沈阳市,康平县; 陈埭镇 江头村) is no name, though 康 and 江 are surnames."""
-    text = text.rstrip(_TRAILING_PUNCTUATION)
+    text = text.rstrip(TRAILING_PUNCTUATION)
     match = _TRAILING_NAME.search(text)
     if match is None:
         return text
     name, title = match.groups()
     if name and name[0] in _SURNAMES and (title or name[-1] not in _PLACE_ENDINGS):
-        return text[: match.start()].strip().rstrip(_TRAILING_PUNCTUATION)  # …2202。 刘月红: 。 too
+        return text[: match.start()].strip().rstrip(TRAILING_PUNCTUATION)  # …2202。 刘月红: 。 too
     return text
 
 

@@ -157,6 +157,7 @@ def test_invariant_to_separators_noise_name_and_phone(noisy: str) -> None:
         "    详细地址: 文三路90号",
         "浙江省杭州市西湖区文三路90号 李四 13912345678 33010619900101123X",
         "浙江省杭州市西湖区文三路90号 身份证号: 330106199001011234",
+        "浙江省杭州市西湖区文三路90号（",  # a bracket opened and never closed
     ],
 )
 def test_grouped_phones_and_postcodes_are_not_detail(pasted: str) -> None:
@@ -194,6 +195,9 @@ def test_repeated_segments_are_redundant_not_detail(text: str) -> None:
         ("广东省深圳市龙华区大浪街道广东省深圳市龙华区大浪街道华荣路8号", "大浪街道华荣路8号"),
         ("江西省九江市浔阳区湓浦街道江西省九江市九江学院3楼", "湓浦街道九江学院3楼"),
         ("四川省成都市高新西区四川省成都市高新西区新航路1号", "新航路1号"),  # the zone again
+        # the regions again in brackets: the bracket they open is no part of the door
+        ("甘肃省酒泉市玉门市甘肃省酒泉市玉门市昌盛小区(酒泉市玉门市)", "昌盛小区"),
+        ("甘肃省酒泉市玉门市昌盛小区（甘肃省酒泉市玉门市）", "昌盛小区"),
     ],
 )
 def test_an_address_written_again_after_its_detail_is_redundant(text: str, detail: str) -> None:
