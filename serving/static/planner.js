@@ -88,7 +88,7 @@
       ["On hand at source", d.on_hand_from == null ? "–" : OS.fmt(d.on_hand_from)],
       ["On hand at destination", d.on_hand_to == null ? "–" : OS.fmt(d.on_hand_to)],
       ["Forecast (median, horizon)", d.forecast_total_q50 == null ? "–" : OS.fmt(d.forecast_total_q50, 1)],
-      ["Expected gain", OS.fmt(rec.expected_gain, 1)],
+      ["Expected gain", `${OS.fmt(rec.expected_gain, 0)} unit·km (shipping saved, less the transfer)`],
       ["Category", rec.category || "–"],
     ];
     if (d.hot_reason) facts.push(["Why hot", d.hot_reason]);
