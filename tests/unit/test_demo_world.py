@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.address_text import SEPARATOR_CHARS
 from ordersight.adapters import adapt, load_sku_map
 from ordersight.codes import CODES, type_of
 from ordersight.gazetteer import functional_zones, load_gazetteer
@@ -181,6 +182,28 @@ def test_formula_stage_labels_match_declared_age(labels: pd.DataFrame, orders: l
         fits = all(bands[int(stages[x.sku])][0] <= months <= bands[int(stages[x.sku])][1]
                    for x in order.lines if x.sku in stages.index)  # fmt: skip
         assert fits == (order.order_id not in flagged)
+
+
+def test_every_typo_label_has_a_name_written_wrong(
+    labels: pd.DataFrame, orders: list[Order], small_world: Path
+) -> None:
+    """Take the true region names (full and short), the detail, the receiver and the phone out of
+    a typo order's address: a name written wrong is left. A municipality's city written again
+    (北京北京市) had been put back right over its typo: a tenth of the labels named no typo."""
+    gaz = load_gazetteer()
+    truth = pd.read_csv(small_world / "truth.csv", dtype=str).set_index("order_id")
+    typos = set(labels.loc[labels["code"] == "ADDR_TYPO", "order_id"])
+    written_right = []
+    for order in (o for o in orders if o.order_id in typos):
+        a, true = order.address, truth.loc[order.order_id]
+        text = "".join(x or "" for x in (a.raw, a.province, a.city, a.district, a.detail))
+        names = [n for region in gaz.chain(true["adcode"]) for n in (region.name, region.short)]
+        parts = [*names, true["detail"], a.receiver or "", a.phone or ""]
+        for part in sorted(filter(None, parts), key=len, reverse=True):
+            text = text.replace(part, "")
+        if not text.strip(SEPARATOR_CHARS):
+            written_right.append(order.order_id)
+    assert typos and written_right == []
 
 
 def test_tiny_sizes_are_refused(tmp_path: Path) -> None:

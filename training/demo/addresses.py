@@ -164,8 +164,9 @@ class AddressMaker:
         if code != "ADDR_DETAIL_MISSING" and rng.random() < 0.06:
             detail += rng.choice(vocab.NOISE)
         if style == "raw":
-            if muni and p and c and code != "ADDR_REGION_CONFLICT":
-                c = city if rng.random() < 0.4 else None  # 北京北京市: harmless doubling
+            # 北京北京市: harmless doubling, but not over a city written wrong (a typo, a conflict)
+            if muni and p and c and code not in {"ADDR_TYPO", "ADDR_REGION_CONFLICT"}:
+                c = city if rng.random() < 0.4 else None
             if p and c and rng.random() < 0.25 and code != "ADDR_NONSTANDARD_NAME":
                 p = None
             raw = self._join([p, c, d], detail, receiver, phone, rng)

@@ -70,7 +70,10 @@ def generate_world(
         drafts = _draft_orders(demand, catalog, regions, wh_ids, book, tight, rates, n_orders,
                                nrng, rng)  # fmt: skip
         bar.update(task, advance=1, description="native payloads")
-        summary = _write_orders(out, drafts, catalog, book, rng, bar)
+        # the platforms' SKU ids depend on the seed alone, not on days or orders: the shipped
+        # samples (data/samples/channels/) carry the default world's ids at any size
+        platform = _platform_ids(catalog, random.Random(f"{seed}:platform-ids"))
+        summary = _write_orders(out, drafts, catalog, book, platform, rng, bar)
         bar.update(task, advance=1, description="reference files")
         catalog.to_csv(out / "catalog.csv", index=False)
         warehouses.to_csv(out / "warehouses.csv", index=False)
@@ -316,12 +319,13 @@ def _visible_bad(phone: str, channel: str) -> bool:
 
 
 def _write_orders(out: Path, drafts: list[dict], catalog: pd.DataFrame, book: L.StockBook,
+                  platform: tuple[dict[str, dict[str, str]], dict[tuple[str, str], str]],
                   rng: random.Random, bar: Progress) -> dict[str, Any]:  # fmt: skip
     gaz = load_gazetteer()
     maker = AddressMaker(gaz)
     _order_ids(drafts)
     names = dict(zip(catalog["sku"], catalog["name"], strict=True))
-    platform_ids, sku_map = _platform_ids(catalog, rng)
+    platform_ids, sku_map = platform
     with (out / "sku_map.csv").open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["channel", "platform_sku_id", "sku"])
