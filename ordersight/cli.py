@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from ordersight.files import written_whole
 from ordersight.settings import get_settings
 
 app = typer.Typer(
@@ -203,7 +204,8 @@ def recommend(
     if out is None:
         recs.to_csv(sys.stdout, index=False)
     else:
-        recs.to_csv(out, index=False)
+        with written_whole(out) as fh:
+            recs.to_csv(fh, index=False)
         console.print(f"{len(recs)} recommendations → {out}")
 
 

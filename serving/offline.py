@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pydantic import ValidationError
 from rich.console import Console
 
+from ordersight.files import written_whole
 from ordersight.outcomes import Outcomes, order_outcomes
 from ordersight.rules.replay import compare, render
 from ordersight.rules.store import RuleStore
@@ -70,32 +72,28 @@ def _chunks(path: Path) -> Iterator[tuple[list[Order], list[str]]]:
 
 
 def score_file(infile: Path, out: Path | None, settings: Settings) -> dict[str, Any]:
-    """Score a JSON-lines file in chunks; results as JSON lines (stdout when ``out`` is None)."""
+    """Score a JSON-lines file in chunks; results as JSON lines (stdout when ``out`` is None;
+    ``out`` is written whole or not at all)."""
+    if out is None:
+        return _score_into(infile, sys.stdout, settings)
+    with written_whole(out) as sink:
+        return _score_into(infile, sink, settings)
+
+
+def _score_into(infile: Path, sink: IO[str], settings: Settings) -> dict[str, Any]:
     scorer = build_scorer(settings)
     counts: Counter[str] = Counter()
-    sink = out.open("w", encoding="utf-8") if out else None
-    try:
-        for orders, errors in _chunks(infile):
-            for message in errors:
-                counts["invalid"] += 1
-                line = json.dumps(
-                    {"error": {"code": "invalid_order", "message": message}}, ensure_ascii=False
-                )
-                _emit(sink, line)
-            for result in scorer.score(orders):
-                counts[result.action] += 1
-                _emit(sink, result.model_dump_json(exclude_none=True))
-    finally:
-        if sink:
-            sink.close()
+    for orders, errors in _chunks(infile):
+        for message in errors:
+            counts["invalid"] += 1
+            line = json.dumps(
+                {"error": {"code": "invalid_order", "message": message}}, ensure_ascii=False
+            )
+            sink.write(line + "\n")
+        for result in scorer.score(orders):
+            counts[result.action] += 1
+            sink.write(result.model_dump_json(exclude_none=True) + "\n")
     return dict(counts)
-
-
-def _emit(sink: Any, line: str) -> None:
-    if sink is None:
-        print(line)
-    else:
-        sink.write(line + "\n")
 
 
 def _score_all(scorer: Scorer, path: Path) -> list[ScoreResult]:

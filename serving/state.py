@@ -7,8 +7,6 @@ request sees either the old data or the new, never a mix (and a bad upload chang
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -20,22 +18,10 @@ import pandas as pd
 from features.order_reference import reference_index
 from models.registry import MODEL_NAMES, LoadedModel, Registry
 from ordersight.adapters import load_sku_map
+from ordersight.files import written_whole
 from ordersight.reference import KEYS, ReferenceData, validate_frame
 
 log = logging.getLogger("ordersight.state")
-
-
-def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:
-    """Write to a temp file in the same directory, then rename: complete or not there."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            frame.to_csv(fh, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class ReferenceHolder:
@@ -65,7 +51,8 @@ class ReferenceHolder:
                 merged = pd.concat([current, typed], ignore_index=True)
                 merged = merged.drop_duplicates(keys, keep="last").reset_index(drop=True)
             merged = merged[[c for c in current.columns if c in merged.columns]]
-            write_csv_atomic(merged, self.directory / f"{kind}.csv")
+            with written_whole(self.directory / f"{kind}.csv") as fh:
+                merged.to_csv(fh, index=False)
             fields = {
                 "catalog": self.data.catalog,
                 "warehouses": self.data.warehouses,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
 import sys
 from pathlib import Path
@@ -27,6 +26,7 @@ import features.channel_prices
 import features.duplicates
 import features.stock_ledger
 from features.duplicates import RecentOrders
+from ordersight.files import written_whole
 
 log = logging.getLogger("ordersight.stream_state")
 
@@ -52,11 +52,8 @@ def code_digest() -> str:
 
 def save_stream_state(recent: RecentOrders, path: Path) -> None:
     """Write ``recent`` to ``path`` whole (a temporary file, then an atomic replace)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    with tmp.open("wb") as fh:
+    with written_whole(path, "wb") as fh:
         pickle.dump((code_digest(), recent), fh, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
     log.info("saved the order stream's state to %s", path)
 
 

@@ -28,6 +28,7 @@ from models.demand import (
 from models.demand import build_mlforecast as mlforecast_kwargs
 from models.ets_blend import second_opinion
 from models.registry import RegistryPort
+from ordersight.files import written_whole
 from ordersight.reference import read_csv
 
 __all__ = ["backtest", "fit_predict_dask", "forecast_file", "metrics_table", "train_demand"]
@@ -48,7 +49,8 @@ def forecast_file(
     model = DemandModel(DemandConfig(horizon=max(horizon, 1))).fit(frame)
     forecast = model.predict(horizon)
     if out is not None:
-        forecast.assign(date=forecast["date"].dt.strftime("%Y-%m-%d")).to_csv(out, index=False)
+        with written_whole(out) as fh:
+            forecast.assign(date=forecast["date"].dt.strftime("%Y-%m-%d")).to_csv(fh, index=False)
     dense = densify(frame).frame
     zero_share = dense.groupby(KEY)["qty"].apply(lambda q: float((q == 0).mean()))
     summary = {

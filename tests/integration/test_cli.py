@@ -64,6 +64,22 @@ def test_score_reports_bad_lines_and_exits_2(env: Path, tmp_path: Path) -> None:
     assert len(rows) == 2 and "line 2" in rows[0]["error"]["message"]
 
 
+def test_a_failed_score_run_leaves_the_last_output_as_it_was(env: Path, tmp_path: Path) -> None:
+    """--out is written whole or not at all: a run that stops (a file that is not UTF-8) kept
+    the results of the run before, where it used to leave the file empty."""
+    work = tmp_path / "run"
+    work.mkdir()
+    infile = work / "in.jsonl"
+    good = (env / "orders.jsonl").read_bytes().splitlines()[0]
+    infile.write_bytes(good + b'\n{"order_id": "\xff"}\n')
+    out = work / "out.jsonl"
+    out.write_text("the last run's results\n", encoding="utf-8")
+    result = runner.invoke(app, ["score", str(infile), "--out", str(out)])
+    assert result.exit_code == 2 and "UTF-8" in result.output
+    assert out.read_text(encoding="utf-8") == "the last run's results\n"
+    assert sorted(p.name for p in work.iterdir()) == ["in.jsonl", "out.jsonl"]
+
+
 def test_parse_address_prints_json_lines(tmp_path: Path) -> None:
     result = runner.invoke(app, ["parse-address", "浙江杭州萧山区市心中路1号"])
     assert result.exit_code == 0
