@@ -22,9 +22,10 @@ from pathlib import Path
 import pandas as pd
 
 from ordersight.adapters import adapt, load_sku_map
+from ordersight.files import written_whole
 from ordersight.schema import KNOWN_CHANNELS, Order
 
-__all__ = ["SHOWN_CODES", "pick_samples"]
+__all__ = ["CLEAN_ORDERS", "SHOWN_CODES", "pick_samples"]
 
 SCANNED = 3000  # payloads read per channel for its sample
 CLEAN_PER_CHANNEL = 2
@@ -98,8 +99,8 @@ def pick_samples(world: Path, out: Path) -> None:
     (``channels/sku_map.csv``) from ``world`` into ``out``."""
     codes = _codes(world)
     sku_map = load_sku_map(world / "sku_map.csv")
-    (out / "channels").mkdir(parents=True, exist_ok=True)
-    (out / "orders.jsonl").write_text("".join(_unified(world, codes)), encoding="utf-8")
+    with written_whole(out / "orders.jsonl") as fh:
+        fh.write("".join(_unified(world, codes)))
     used: list[tuple[str, str, str]] = []
     for channel in KNOWN_CHANNELS:
         native = _channel_payload(world, channel, codes, sku_map)
@@ -107,9 +108,9 @@ def pick_samples(world: Path, out: Path) -> None:
             if ":" in line.sku:
                 pid = line.sku.split(":", 1)[1]
                 used.append((channel, pid, sku_map[(channel, pid)]))
-        text = json.dumps(native, ensure_ascii=False, indent=2) + "\n"
-        (out / "channels" / f"{channel}.json").write_text(text, encoding="utf-8")
-    with (out / "channels" / "sku_map.csv").open("w", newline="", encoding="utf-8") as fh:
+        with written_whole(out / "channels" / f"{channel}.json") as fh:
+            fh.write(json.dumps(native, ensure_ascii=False, indent=2) + "\n")
+    with written_whole(out / "channels" / "sku_map.csv") as fh:
         writer = csv.writer(fh)
         writer.writerow(["channel", "platform_sku_id", "sku"])
         writer.writerows(used)
