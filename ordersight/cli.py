@@ -169,14 +169,14 @@ def forecast(
 ) -> None:
     """Forecast demand with q10/q50/q90 per SKU × warehouse."""
     from ordersight.reference import ReferenceFileError
-    from training.forecast import forecast_file
+    from training.forecast import forecast_file, write_forecast
 
     try:
         frame, summary = forecast_file(history, horizon=horizon, out=out)
     except (ReferenceFileError, ValueError) as exc:
         raise _fail(str(exc), BAD_INPUT) from exc
     if out is None:
-        frame.to_csv(sys.stdout, index=False)
+        write_forecast(frame, sys.stdout)
     console.print_json(json.dumps(summary, ensure_ascii=False, default=str))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -31,7 +31,14 @@ from models.registry import RegistryPort
 from ordersight.files import written_whole
 from ordersight.reference import read_csv
 
-__all__ = ["backtest", "fit_predict_dask", "forecast_file", "metrics_table", "train_demand"]
+__all__ = [
+    "backtest",
+    "fit_predict_dask",
+    "forecast_file",
+    "metrics_table",
+    "train_demand",
+    "write_forecast",
+]
 
 BASELINES = ("SeasonalNaive", "AutoETS")
 MODEL_NAME = "ordersight-demand"
@@ -50,7 +57,7 @@ def forecast_file(
     forecast = model.predict(horizon)
     if out is not None:
         with written_whole(out) as fh:
-            forecast.assign(date=forecast["date"].dt.strftime("%Y-%m-%d")).to_csv(fh, index=False)
+            write_forecast(forecast, fh)
     dense = densify(frame).frame
     zero_share = dense.groupby(KEY)["qty"].apply(lambda q: float((q == 0).mean()))
     summary = {
@@ -67,6 +74,13 @@ def forecast_file(
         "total_mean": round(float(forecast["mean"].sum()), 2),
     }
     return forecast, summary
+
+
+def write_forecast(forecast: pd.DataFrame, fh: IO[str]) -> None:
+    """CONTRACT §4's forecast CSV: days as 2025-11-11, quantities to a thousandth of a unit (the
+    float's sixteen digits said nothing a planner can use)."""
+    dated = forecast.assign(date=forecast["date"].dt.strftime("%Y-%m-%d"))
+    dated.to_csv(fh, index=False, float_format="%.3f")
 
 
 # -- backtest -------------------------------------------------------------------------------------

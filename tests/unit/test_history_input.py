@@ -121,6 +121,8 @@ def test_intermittent_history_forecasts_with_summary(tmp_path):
     written = pd.read_csv(out)
     assert list(written.columns) == ["date", "sku", "warehouse_id", "q10", "q50", "q90", "mean"]
     assert len(written) == 14
+    amounts = written[["q10", "q50", "q90", "mean"]]
+    assert (amounts == amounts.round(3)).all().all()  # a thousandth of a unit, not 16 digits
     assert (written["q10"] <= written["q50"]).all() and (written["q50"] <= written["q90"]).all()
     assert (written["q10"] >= 0).all()
     slow = written[written["sku"] == "SLOW"]
