@@ -69,10 +69,16 @@ def _unified(world: Path, codes: dict[str, tuple[str, ...]]) -> list[str]:
     return clean + [shown[c] for c in SHOWN_CODES if c in shown]
 
 
+def _platform_ids(channel: str, native: dict) -> list[str]:
+    """The platform SKU ids of the lines that name no merchant SKU (adapted without a SKU map,
+    such a line's SKU is ``channel:id``)."""
+    return [line.sku.split(":", 1)[1] for line in adapt(channel, native).lines if ":" in line.sku]
+
+
 def _richest(order: Order, native: dict, channel: str) -> tuple[int, int, int]:
     """How much of its adapter a payload shows: a line found through the SKU map, a baby age,
     several lines."""
-    mapped = any(":" in line.sku for line in adapt(channel, native).lines)
+    mapped = bool(_platform_ids(channel, native))
     return (int(mapped), int("baby_age_months" in order.attributes), min(len(order.lines), 2))
 
 
@@ -104,10 +110,7 @@ def pick_samples(world: Path, out: Path) -> None:
     used: list[tuple[str, str, str]] = []
     for channel in KNOWN_CHANNELS:
         native = _channel_payload(world, channel, codes, sku_map)
-        for line in adapt(channel, native).lines:
-            if ":" in line.sku:
-                pid = line.sku.split(":", 1)[1]
-                used.append((channel, pid, sku_map[(channel, pid)]))
+        used += [(channel, pid, sku_map[(channel, pid)]) for pid in _platform_ids(channel, native)]
         with written_whole(out / "channels" / f"{channel}.json") as fh:
             fh.write(json.dumps(native, ensure_ascii=False, indent=2) + "\n")
     with written_whole(out / "channels" / "sku_map.csv") as fh:
