@@ -70,7 +70,8 @@ _ZONE_QUALIFIER = "高新技术产业|新技术产业|高技术产业|经济技�
 _NOT_REGION_AFTER = re.compile(
     rf"(?P<zone>{_ZONE_SUFFIX})|"  # 江北新区 (南京) is a zone, not 江北区
     rf"(?P<named_zone>(?:{_ZONE_QUALIFIER})(?:{_ZONE_SUFFIX}))|"
-    r"[东西南北中]?(路|街|大街|大道|道|巷|弄|里|胡同|桥)|广场|公园|小区|花园|新村|大厦|中学|小学|大学|学院|学校|"
+    r"[东西南北中]?(路|街|大街|大道|道|巷|弄|里|胡同|桥)|[一二三四五六七八九十\d]{1,3}[东西南北中]?[路街巷弄里]|"
+    r"广场|公园|小区|花园|新村|大厦|中学|小学|大学|学院|学校|"
     r"医院|商场|银行|机场|车站|站|新?城?镇|乡|村|苑|府|庭|阁|轩|湾|园|公寓|家园|门|局|厅|派出所"
 )
 _ZONE_NAMED_AFTER = re.compile(rf"(?:{_ZONE_QUALIFIER})?(?:{_ZONE_SUFFIX})")
@@ -107,6 +108,8 @@ _DOOR = re.compile(
 )
 _SUFFIX_AT_END = re.compile(r"(特别行政区|自治区|自治州|自治县|地区|省|市|区|县|旗|盟)$")
 _LEFTOVER_SUFFIX = frozenset("省市区县")
+# the last character of a word before it: of a region (佛汕市), a town (宁围镇) or a street (上海路)
+_WORD_END = frozenset("省市区县镇乡路街")
 # words that start like a leftover suffix (巫溪县县城, 杭州市市民中心, 番禺区市桥街道, 萧山区市心
 # 中路, 县前街, XX县人民医院, 市一中): detail, not a second 县 / 市
 _INSTITUTION_WORDS = ("政府", "委", "府", "人民", "第", "实验", "中医", "妇幼", "医院", "公安")
@@ -186,16 +189,25 @@ def _yield_suffix(s: str, hit: Mention, lex: Lexicon) -> Mention:
     return hit
 
 
-def _is_place_name(s: str, end: int, cands: tuple[tuple[str, str], ...], breaks: frozenset[int],
-                   lex: Lexicon, before: Mention | None) -> bool:  # fmt: skip
-    """陕西南路, 北京路, 海淀苑, 城关镇: a region name glued to a street / estate / town word.
-    Not when a separator follows (新罗 北苑街道) or a child region does (宁波镇海区), nor for a
-    full name: an exact one, or a former one with its suffix (从化市街口街道). A 市 that starts
-    市场 is a market's (北湖市场)."""
-    full_former = s[end - 1] in _LEFTOVER_SUFFIX
-    if full_former and s.startswith("市场", end - 1):  # 北湖市场 is a market, not 北湖市
+def _is_place_name(
+    s: str,
+    start: int,
+    end: int,
+    cands: tuple[tuple[str, str], ...],
+    breaks: frozenset[int],
+    lex: Lexicon,
+    before: Mention | None,
+) -> bool:
+    """陕西南路, 北京路, 新兴一路, 海淀苑, 城关镇: a region name glued to a street / estate / town
+    word. Not when a separator follows (新罗 北苑街道) or a child region does (宁波镇海区), nor for
+    a full name: an exact one, or a former one with its suffix (从化市街口街道; 南市街道 is a
+    street: 南市 is 南市区 without its 区). A 市 that starts 市场 is a market's (北湖市场)."""
+    if s[end - 1] in _LEFTOVER_SUFFIX and s.startswith("市场", end - 1):  # 北湖市场 is a market
         return True
-    if end in breaks or all(k == EXACT or (k == FORMER and full_former) for _, k in cands):
+    form = s[start:end]
+    if end in breaks or all(
+        k == EXACT or (k == FORMER and not _bare_former(form, c, lex)) for c, k in cands
+    ):
         return False
     after = _NOT_REGION_AFTER.match(s, end)
     if not after:
@@ -207,6 +219,20 @@ def _is_place_name(s: str, end: int, cands: tuple[tuple[str, str], ...], breaks:
         return _plain_districts(cands, lex) and not any(above & lex.ancestors[c] for c, _ in cands)
     codes = {c for c, _ in cands}
     return not any(codes & lex.ancestors[c] - {c} for c, _ in _longest_at(s, end, lex))
+
+
+def _bare_former(form: str, code: str, lex: Lexicon) -> bool:
+    """A former name written without its suffix (双流 for 双流县; 南市 for 南市区, though it ends
+    like one), not the old name itself nor a county's old suffix (余杭县 for 余杭区)."""
+    olds = lex.gazetteer[code].former
+    if form in olds:
+        return False
+    return form[-1] not in _LEFTOVER_SUFFIX or any(old.startswith(form) for old in olds)
+
+
+def _bare(m: Mention, lex: Lexicon) -> bool:
+    """Every reading of the mention is a name written short, current or former."""
+    return all(k == SHORT or (k == FORMER and _bare_former(m.form, c, lex)) for c, k in m.cands)
 
 
 def _plain_districts(cands: tuple[tuple[str, str], ...], lex: Lexicon) -> bool:
@@ -225,8 +251,9 @@ def _scan(s: str, lex: Lexicon, breaks: frozenset[int] = frozenset()) -> list[Me
     for i in [i for i in range(n - 1) if s[i : i + 2] in prefixes]:
         if i < last_end:
             continue
-        # 佛汕市南海区: 市南 after unread text is that word's suffix, not 市南区 (read 南海区)
-        glued = i > last_end and s[i] in _LEFTOVER_SUFFIX and i not in breaks
+        # 佛汕市南海区: 市南 after unread text is that word's suffix, not 市南区 (read 南海区);
+        # so are 镇 and 路 (宁围镇宁泰路 is not 镇宁县, 上海路南 not 唐山's 路南区)
+        glued = i > last_end and s[i] in _WORD_END and i not in breaks
         before = out[-1] if out else None
         for length in prefixes[s[i : i + 2]]:
             if i + length > n:
@@ -235,7 +262,7 @@ def _scan(s: str, lex: Lexicon, breaks: frozenset[int] = frozenset()) -> list[Me
             cands = lex.forms.get(form)
             if glued and cands and all(k == SHORT for _, k in cands):
                 continue
-            if cands and not _is_place_name(s, i + length, cands, breaks, lex, before):
+            if cands and not _is_place_name(s, i, i + length, cands, breaks, lex, before):
                 hit = _yield_suffix(s, Mention(i, i + length, form, cands), lex)
                 out.append(hit)
                 last_end = _known_zone_end(s, hit, lex)
@@ -307,10 +334,17 @@ def _fuzzy_token(
             if len(window) < length or pos + length > end:
                 continue
             sound = [c for c in lex.by_pinyin.get(pinyin(window), ()) if c in pool]
-            if sound:
+            if sound and not _street_or_estate(s, pos + length):
                 kinds = tuple((c, SHORT if lex.stems[c] == window else FUZZY) for c in sound)
                 return Mention(pos, pos + length, window, kinds, 0.9)
     return None
+
+
+def _street_or_estate(s: str, end: int) -> bool:
+    """Whether a street, estate or town word follows (颍州南路, 井冈山大道, 吉阳镇); a zone's
+    suffix does not count, as a zone may be named after its district (江宁开发区)."""
+    after = _NOT_REGION_AFTER.match(s, end)
+    return after is not None and not (after.group("zone") or after.group("named_zone"))
 
 
 def _zone_at(s: str, pos: int, after: Mention, lex: Lexicon) -> re.Match[str] | None:
@@ -405,7 +439,7 @@ def _sound_alike(block: list[Mention], lex: Lexicon) -> list[Mention]:
     return out
 
 
-def _closed(s: str, block: list[Mention], m: Mention, lex: Lexicon) -> bool:
+def _closed(s: str, block: list[Mention], m: Mention, lex: Lexicon, breaks: frozenset[int]) -> bool:
     """After a district, a bare short form that names somewhere else is the start of the detail
     (宝山区金沙华庭: 金沙 is a housing estate here, not 金沙县; 宝安西乡: a street, not 西乡县),
     and so is the city named again as the start of a place's name (福田区深圳北站, 蜀山区合肥万达
@@ -414,14 +448,28 @@ def _closed(s: str, block: list[Mention], m: Mention, lex: Lexicon) -> bool:
     (杭州西湖余杭) stays a conflict. A district by its former name closes the regions as well
     (闸北区共和新路: 共和 is a street here, not 青海's 共和县). So does a word for part of a town
     that is also some district's name (新华区新城区, 印台区城区, 四会市东城区: 西安's 新城区, 大同's
-    城区, 北京's 东城区), unless it is a district of the same city."""
+    城区, 北京's 东城区), unless it is a district of the same city.
+
+    A city without counties (东莞, 中山) is followed by its towns and streets, written at the
+    county level like districts elsewhere (东莞市南城区, 中山市东区): all detail. After a city, a
+    bare short form of a district in another province glued to the words after it is a place's
+    name (重庆解放碑: not 焦作's 解放区; 清远市新城北江二路)."""
     last = block[-1]
+    if all(lex.level[c] == CITY and not lex.gazetteer.children.get(c) for c, _ in last.cands):
+        return all(lex.level[c] == DISTRICT for c, _ in m.cands)
     area = m.form.endswith("区") and _AREA_WORD.fullmatch(m.form) is not None
-    if not area and any(k != SHORT for _, k in m.cands):
-        return False
-    if not all(k in (EXACT, SHORT, FORMER) and lex.level[c] == DISTRICT for c, k in last.cands):
+    if not area and not _bare(m, lex):
         return False
     seen = {a for b in block for c, _ in b.cands for a in lex.ancestors[c]}
+    if not any(lex.level[c] == DISTRICT for c, _ in last.cands):
+        glued = m.end < len(s) and m.end not in breaks and not _longest_at(s, m.end, lex)
+        return (
+            glued
+            and any(lex.level[c] == CITY for c, _ in last.cands)
+            and all(lex.level[c] == DISTRICT and c[:2] + "0000" not in seen for c, _ in m.cands)
+        )
+    if not all(k in (EXACT, SHORT, FORMER) and lex.level[c] == DISTRICT for c, k in last.cands):
+        return False
     if area:  # the town's own 城区 / 东城区 unless a district of this city (武昌区洪山区)
         return not any(lex.ancestors[c] - {c} & seen for c, _ in m.cands)
     if any(c in seen for c, _ in m.cands):  # the city again: a place named after it, unless
@@ -454,7 +502,7 @@ def _blocks(s: str, lex: Lexicon, breaks: frozenset[int]) -> list[list[Mention]]
             block = blocks[-1]
             pos = _fill(s, block[-1].end, m.start, block, lex)
             joined = pos >= m.start or _bridged(s, pos, m, block, lex)
-            if joined and not _closed(s, block, m, lex):
+            if joined and not _closed(s, block, m, lex, breaks):
                 block.append(m)
                 continue
         blocks.append([m])
@@ -776,6 +824,29 @@ def _incomplete(missing: set[int], best: str, lex: Lexicon) -> bool:
     return CITY in missing and not county_level
 
 
+def _evidence(block: list[Mention]) -> float:
+    # a word for part of a town alone (…商务园东区) is weak beside a region named elsewhere
+    weak = len(block) == 1 and _AREA_WORD.fullmatch(block[0].form) is not None
+    return sum(max(m.weight(k) for _, k in m.cands) for m in block) * (0.5 if weak else 1.0)
+
+
+def _chosen(
+    blocks: list[list[Mention]], area_city: str | None, lex: Lexicon
+) -> tuple[list[Mention], _Resolution]:
+    """The block with the most evidence, read; or the first copy of it where the address was
+    pasted twice and the second copy names the regions better (江西南昌市…松湖镇江西省南昌市…):
+    the address starts with the first, and the second is its repeat."""
+    block = blocks[0] if len(blocks) == 1 else max(blocks, key=_evidence)
+    r = _resolve(tuple((m.cands, m.similarity) for m in block), area_city)
+    best = r.ranked[0][0]
+    for earlier in blocks:
+        if earlier[0].start >= block[0].start:
+            break
+        if len(earlier) >= 2 and all(_reading(m, best, lex) for m in earlier):
+            return earlier, _resolve(tuple((m.cands, m.similarity) for m in earlier), area_city)
+    return block, r
+
+
 @lru_cache(maxsize=65_536)
 def analyse(text: str, phone: str | None = None) -> Analysis:
     """Parse one address and keep the evidence (cached: orders repeat addresses a lot)."""
@@ -792,14 +863,9 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
             return analyse(f"{regions} {text}", phone)
         return _unparseable(clean, used_phone)
 
-    def evidence(b: list[Mention]) -> float:
-        return sum(max(m.weight(k) for _, k in m.cands) for m in b)
-
-    block = blocks[0] if len(blocks) == 1 else max(blocks, key=evidence)
-    signature = tuple((m.cands, m.similarity) for m in block)
     kind = phone_kind(used_phone)
     area = _area_city(used_phone, lex) if kind == "landline" and used_phone else None
-    r = _resolve(signature, area)
+    block, r = _chosen(blocks, area, lex)
     best = r.ranked[0][0]
     consistent = [(block[i], *r.readings[i]) for i in r.consistent]  # type: ignore[misc]
     conflicting = [block[i] for i in r.conflicting]

@@ -261,6 +261,78 @@ def test_a_district_of_the_same_city_after_the_district_stays_a_conflict() -> No
     assert parse_address("湖北省荆州市公安县斗湖堤镇1号").district == "公安县"
 
 
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("广东省东莞市南城区鸿福路100号", "南城区鸿福路100号"),  # 南城街道, not 江西's 南城县
+        ("广东 东莞市东城区 牛山工业园3号", "东城区 牛山工业园3号"),  # not 北京's 东城区
+        ("广东东莞长安锦厦河南工业区锦升路6号", "长安锦厦河南工业区锦升路6号"),  # not 西安's 长安区
+        ("广东省中山市东区中山路3号", "东区中山路3号"),  # not 攀枝花's 东区
+    ],
+)
+def test_towns_and_streets_of_a_city_without_counties_are_detail(text: str, detail: str) -> None:
+    p = parse_address(text)
+    assert (p.district, p.detail, p.defects) == (None, detail, ())
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("重庆解放碑八一路1号", "解放碑八一路1号"),  # a landmark, not 焦作's 解放区
+        ("清远市新城北江二路16号", "新城北江二路16号"),  # not 西安's 新城区
+        ("梧州市新兴一路68号", "新兴一路68号"),  # a numbered street, not 云浮's 新兴县
+        ("安徽省阜阳市颍州南路9号", "颍州南路9号"),  # a street named after the district
+        ("吉安市井冈山大道170号", "井冈山大道170号"),
+    ],
+)
+def test_streets_and_places_named_like_a_district_after_a_city_are_detail(
+    text: str, detail: str
+) -> None:
+    p = parse_address(text)
+    assert (p.district, p.detail, p.defects) == (None, detail, ("ADDR_MISSING_LEVEL",))
+
+
+@pytest.mark.parametrize(
+    ("text", "district", "detail"),
+    [
+        ("浙江省东阳市南市街道大联工业区5号", "东阳市", "南市街道大联工业区5号"),  # 南市区 once
+        ("昆明市五华区江东耀龙康城8幢802室", "五华区", "江东耀龙康城8幢802室"),  # 宁波's 江东区
+    ],
+)
+def test_a_former_name_written_short_is_read_like_a_short_name(
+    text: str, district: str, detail: str
+) -> None:
+    p = parse_address(text)
+    assert (p.district, p.detail, p.defects) == (district, detail, ())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "宁围镇宁泰路27号江宁大厦B幢",  # 镇 ends the town's name: not 镇宁县
+        "开发区上海路南现代路西3号",  # 路 ends the street's: not 唐山's 路南区
+        "永乐路北侧梅中路东侧8号",  # nor 路北区
+    ],
+)
+def test_a_region_name_starting_with_the_last_word_of_a_street_or_town_is_none(text: str) -> None:
+    assert parse_address(text).defects == ("ADDR_UNPARSEABLE",)
+
+
+def test_a_lone_word_for_part_of_a_town_does_not_outweigh_the_city_named_first() -> None:
+    p = parse_address("天津空港经济区环河北路80号空港商务园东区")
+    assert (p.province, p.city) == ("天津市", "天津市")  # not 攀枝花's 东区
+    assert parse_address("攀枝花东区炳草岗大街1号").district == "东区"
+
+
+def test_pasted_twice_the_first_copy_starts_the_address_however_short_it_is() -> None:
+    p = parse_address("江西南昌市新建区松湖镇江西省南昌市新建区松湖镇松湖中心小学")
+    assert (p.district, p.detail, p.defects) == (
+        "新建区",
+        "松湖镇松湖中心小学",
+        ("ADDR_REDUNDANT",),
+    )
+
+
 def test_conflict_is_flagged_with_alternatives() -> None:
     p = parse_address("浙江省宁波市西湖区文三路1号")
     assert "ADDR_REGION_CONFLICT" in p.defects
@@ -308,6 +380,8 @@ def test_population_prior_fills_but_stays_ambiguous_and_a_landline_decides() -> 
         ("济南市中区经七路", ("山东省", "济南市", "市中区")),
         ("江苏省南通市海门市海门街道", ("江苏省", "南通市", "海门区")),  # 撤市设区 (2020)
         ("深圳市龙华区民治街道", ("广东省", "深圳市", "龙华区")),  # newer than cpca's table
+        ("安徽省铜陵市铜官山区义安大道1号", ("安徽省", "铜陵市", "铜官区")),  # merged (2015)
+        ("安徽铜陵铜陵县五松镇1号", ("安徽省", "铜陵市", "义安区")),  # renamed (2015)
         ("呼市新城区新华大街1号", ("内蒙古自治区", "呼和浩特市", "新城区")),  # not 西安's
         ("新疆乌市天山区解放北路100号", ("新疆维吾尔自治区", "乌鲁木齐市", "天山区")),
         ("黑龙江哈市南岗区西大直街92号", ("黑龙江省", "哈尔滨市", "南岗区")),
