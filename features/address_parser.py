@@ -608,6 +608,14 @@ def _detail(clean: CleanText, end: int, stop: int | None = None) -> str:
     return clean.text[start:finish].lstrip(SEPARATOR_CHARS).rstrip(TRAILING_PUNCTUATION)
 
 
+def _past_stray(s: str, end: int, mentioned: set[int]) -> int:
+    """Where the detail starts after the regions ending at ``end``: past a suffix written again
+    or left over (西湖区区文三路, 浦东区张江路: not 区文三路), but not a word that starts like one
+    (萧山区市心中路) nor another region's name."""
+    stray = s[end : end + 1] in _LEFTOVER_SUFFIX and not s.startswith(_WORDS_LIKE_SUFFIX, end)
+    return end + 1 if stray and end not in mentioned else end
+
+
 def _repeat_of(
     s: str, blocks: list[list[Mention]], block: list[Mention], best: str, lex: Lexicon
 ) -> list[Mention] | None:
@@ -878,10 +886,13 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         adcode = lex.zone_hosts.get((best, zone_name)) or adcode
         missing.discard(DISTRICT)
     again = _repeat_of(clean.compact, blocks, block, best, lex) if len(blocks) > 1 else None
-    detail = _detail(clean, zone.end() if zone else last.end, again[0].start if again else None)
+    mentioned = {m.start for b in blocks for m in b}
+    end = _past_stray(clean.compact, zone.end() if zone else last.end, mentioned)
+    detail = _detail(clean, end, again[0].start if again else None)
     if again:  # the zone written again after its city is no detail either
         twice = _zone_at(clean.compact, again[-1].end, again[-1], lex) if zone else None
-        detail = _around_repeat(detail, _detail(clean, twice.end() if twice else again[-1].end))
+        end = _past_stray(clean.compact, twice.end() if twice else again[-1].end, mentioned)
+        detail = _around_repeat(detail, _detail(clean, end))
     head = _detail_before(clean, block[0].start)
     street = _street_without_door(detail)  # the door may be the head (3号楼 …江南大道)
     if head and not street and not _usable_detail(detail):

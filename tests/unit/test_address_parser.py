@@ -333,6 +333,22 @@ def test_pasted_twice_the_first_copy_starts_the_address_however_short_it_is() ->
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "district", "detail"),
+    [
+        ("浙江省杭州市西湖区区文三路1号", "西湖区", "文三路1号"),  # the suffix typed twice
+        ("上海市浦东区张江路1号", "浦东新区", "张江路1号"),  # 浦东 with a suffix of its own
+        ("杭州市萧山区市心中路1号", "萧山区", "市心中路1号"),  # a street that starts like one
+    ],
+)
+def test_a_suffix_left_after_the_regions_is_not_the_detail(
+    text: str, district: str, detail: str
+) -> None:
+    p = parse_address(text)
+    assert (p.district, p.detail) == (district, detail)
+    assert p.standardized and p.standardized.endswith(f"{p.city}{district}{detail}")
+
+
 def test_conflict_is_flagged_with_alternatives() -> None:
     p = parse_address("浙江省宁波市西湖区文三路1号")
     assert "ADDR_REGION_CONFLICT" in p.defects
