@@ -74,6 +74,9 @@ _NOT_REGION_AFTER = re.compile(
     r"广场|公园|小区|花园|新村|大厦|中学|小学|大学|学院|学校|"
     r"医院|商场|银行|机场|车站|站|新?城?镇|乡|村|苑|府|庭|阁|轩|湾|园|公寓|家园|门|局|厅|派出所"
 )
+_ROAD_AFTER = re.compile(
+    r"[东西南北中]?[一二三四五六七八九十\d]{0,3}[东西南北中]?(?:路|大街|大道|街(?!道)|巷|弄)"
+)
 _ZONE_NAMED_AFTER = re.compile(rf"(?:{_ZONE_QUALIFIER})?(?:{_ZONE_SUFFIX})")
 _SUFFIXED = re.compile(
     r"([\u4e00-\u9fff]{2,7}?)(特别行政区|自治区|自治州|自治县|地区|省|市|区|县|旗|盟)"
@@ -334,17 +337,17 @@ def _fuzzy_token(
             if len(window) < length or pos + length > end:
                 continue
             sound = [c for c in lex.by_pinyin.get(pinyin(window), ()) if c in pool]
-            if sound and not _street_or_estate(s, pos + length):
+            if sound and not _street_after(s, pos + length, lex):
                 kinds = tuple((c, SHORT if lex.stems[c] == window else FUZZY) for c in sound)
                 return Mention(pos, pos + length, window, kinds, 0.9)
     return None
 
 
-def _street_or_estate(s: str, end: int) -> bool:
-    """Whether a street, estate or town word follows (颍州南路, 井冈山大道, 吉阳镇); a zone's
-    suffix does not count, as a zone may be named after its district (江宁开发区)."""
-    after = _NOT_REGION_AFTER.match(s, end)
-    return after is not None and not (after.group("zone") or after.group("named_zone"))
+def _street_after(s: str, end: int, lex: Lexicon) -> bool:
+    """Whether a road's word follows (颍州南路, 井冈山大道, 新兴一路): the name read so far is the
+    road's. Not a town's or a bridge's (余杭镇 and 宝安桥头街道 are in the district named), nor
+    a region's name that starts like one (温州路桥区 is 温州 and 台州's 路桥区)."""
+    return _ROAD_AFTER.match(s, end) is not None and not _longest_at(s, end, lex)
 
 
 def _zone_at(s: str, pos: int, after: Mention, lex: Lexicon) -> re.Match[str] | None:
