@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from features.address import address_feature_frame
+from features.address import address_feature_frame, parse_address
 from models.address import AddressDefectModel
 from training.address import train_address
 
@@ -61,6 +61,23 @@ def test_unparseable_only_where_the_parser_read_no_region(trained: dict[str, Any
     out = model.predict_texts(texts)
     assert (out.loc[:1, "ADDR_UNPARSEABLE"] == 0).all()
     assert out.loc[2, "ADDR_UNPARSEABLE"] > 0  # no region at all: unparseable stays possible
+
+
+def test_the_code_is_one_the_parser_raised_where_it_raised_any(trained: dict[str, Any]) -> None:
+    """Company addresses typed on job sites: the code head, left free, called some of these
+    typos; the parser read a district written short or none written."""
+    model: AddressDefectModel = trained["model"]
+    texts = [
+        "深圳南山科技园科苑路6号科技园工业大厦东503",
+        "上海市延安中路841号东方海外大厦1302室",
+        "天津空港经济区环河北路80号空港商务园东区",
+        "郫县成都现代工业港南片区仁港路128号",
+    ]
+    out = model.predict_texts(texts, ["13800138000"] * len(texts))
+    parsed = [parse_address(t, "13800138000").defects for t in texts]
+    for (_, row), defects in zip(out[model.codes].iterrows(), parsed, strict=True):
+        assert defects and row.idxmax() in defects
+        assert (row.drop(list(defects), errors="ignore") == 0).all()
 
 
 def test_real_shapes_the_demo_never_wrote_are_judged_as_people_would(
