@@ -365,13 +365,18 @@ def _district_at_zone(token: Mention, zone: re.Match[str], lex: Lexicon) -> bool
 
 
 def _before_zone(s: str, block: list[Mention], lex: Lexicon) -> None:
-    """A name followed by a zone is the zone's city (长沙经开区: 长沙市, not 长沙县), and a city
-    named again just before its zone starts the zone's official name (苏州市苏州工业园区)."""
+    """A name followed by a zone is the zone's city (长沙经开区: 长沙市, not 长沙县), unless a
+    district of the city named before it goes by that name (长春市朝阳经济开发区: the zone of
+    朝阳区, not 辽宁's 朝阳市); a city named again just before its zone starts the zone's official
+    name (苏州市苏州工业园区, 长沙市长沙经开区)."""
     m = block[-1]
     zone = _zone_at(s, m.end, m, lex)
     if not zone:
         return
-    cands = tuple((c, k) for c, k in m.cands if lex.level[c] < DISTRICT)
+    above = {c for c, _ in block[-2].cands} if len(block) > 1 else set()
+    again = any(c in above for c, _ in m.cands)  # 长沙市长沙经开区: the city's own zone
+    own = () if again else tuple((c, k) for c, k in m.cands if lex.gazetteer[c].parent in above)
+    cands = own or tuple((c, k) for c, k in m.cands if lex.level[c] < DISTRICT)
     block[-1] = Mention(m.start, m.end, m.form, cands, m.similarity)
     if len(block) > 1 and {c for c, _ in cands} <= {c for c, _ in block[-2].cands}:
         whole = _zone_at(s, block[-2].end, block[-2], lex)

@@ -325,6 +325,13 @@ def test_a_region_name_starting_with_the_last_word_of_a_street_or_town_is_none(t
     assert parse_address(text).defects == ("ADDR_UNPARSEABLE",)
 
 
+def test_a_zone_named_after_a_district_of_the_city_before_it_is_in_that_district() -> None:
+    p = parse_address("吉林省长春市朝阳经济开发区育民路567号")  # not 辽宁's 朝阳市, nor a typo
+    assert (p.district, p.detail, p.defects) == ("朝阳区", "经济开发区育民路567号", ())
+    p = parse_address("湖南省长沙市长沙经开区东三路1号")  # the city named again: its own zone
+    assert (p.district, p.detail, p.defects) == ("长沙经开区", "东三路1号", ())
+
+
 def test_a_lone_word_for_part_of_a_town_does_not_outweigh_the_city_named_first() -> None:
     p = parse_address("天津空港经济区环河北路80号空港商务园东区")
     assert (p.province, p.city) == ("天津市", "天津市")  # not 攀枝花's 东区
