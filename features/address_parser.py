@@ -841,7 +841,8 @@ def _incomplete(missing: set[int], best: str, lex: Lexicon) -> bool:
 
 
 def _evidence(block: list[Mention]) -> float:
-    # a word for part of a town alone (…商务园东区) is weak beside a region named elsewhere
+    """How strongly a block names the address's regions: a word for part of a town alone
+    (…商务园东区) is weak beside a region named elsewhere."""
     weak = len(block) == 1 and _AREA_WORD.fullmatch(block[0].form) is not None
     return sum(max(m.weight(k) for _, k in m.cands) for m in block) * (0.5 if weak else 1.0)
 
@@ -853,14 +854,19 @@ def _chosen(
     pasted twice and the second copy names the regions better (江西南昌市…松湖镇江西省南昌市…):
     the address starts with the first, and the second is its repeat."""
     block = blocks[0] if len(blocks) == 1 else max(blocks, key=_evidence)
-    r = _resolve(tuple((m.cands, m.similarity) for m in block), area_city)
+    r = _read(block, area_city)
     best = r.ranked[0][0]
     for earlier in blocks:
         if earlier[0].start >= block[0].start:
             break
         if len(earlier) >= 2 and all(_reading(m, best, lex) for m in earlier):
-            return earlier, _resolve(tuple((m.cands, m.similarity) for m in earlier), area_city)
+            return earlier, _read(earlier, area_city)
     return block, r
+
+
+def _read(block: list[Mention], area_city: str | None) -> _Resolution:
+    """A block resolved (cached on its readings alone, which many addresses share)."""
+    return _resolve(tuple((m.cands, m.similarity) for m in block), area_city)
 
 
 @lru_cache(maxsize=65_536)
