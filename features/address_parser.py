@@ -432,7 +432,9 @@ def _prefix_token(s: str, first: Mention, lex: Lexicon) -> Mention | None:
 
 def _sound_alike(block: list[Mention], lex: Lexicon) -> list[Mention]:
     """Give a mention that disagrees with the one before it a sound-alike reading that agrees
-    (折江省杭州市溪湖区: 溪湖区 is real, in 本溪, but here it is 西湖区 misheard)."""
+    (折江省杭州市溪湖区: 溪湖区 is real, in 本溪, but here it is 西湖区 misheard), or after a city
+    the one district whose name it starts, written short (南京市雨花区: 雨花台区, not 长沙's
+    雨花区)."""
     out = block[:1]
     for m in block[1:]:
         pool = _pool(lex, out)
@@ -443,6 +445,10 @@ def _sound_alike(block: list[Mention], lex: Lexicon) -> list[Mention]:
                 m = Mention(
                     m.start, m.end, m.form, m.cands + tuple((c, FUZZY) for c in sound), 0.95
                 )
+            elif all(lex.level[c] == CITY for c, _ in out[-1].cands):
+                longer = [c for c in pool if lex.stems[c].startswith(stem) and lex.stems[c] != stem]
+                if len(longer) == 1:
+                    m = Mention(m.start, m.end, m.form, m.cands + ((longer[0], SHORT),), 0.95)
         out.append(m)
     return out
 

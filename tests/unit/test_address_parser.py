@@ -332,6 +332,12 @@ def test_a_zone_named_after_a_district_of_the_city_before_it_is_in_that_district
     assert (p.district, p.detail, p.defects) == ("长沙经开区", "东三路1号", ())
 
 
+def test_a_district_written_short_like_another_citys_is_read_in_the_city_named() -> None:
+    p = parse_address("江苏省南京市雨花区软件大道119号")  # 雨花台区, not 长沙's 雨花区
+    assert (p.district, p.defects) == ("雨花台区", ("ADDR_NONSTANDARD_NAME",))
+    assert "ADDR_REGION_CONFLICT" in parse_address("浙江省宁波市西湖区文三路1号").defects
+
+
 def test_a_lone_word_for_part_of_a_town_does_not_outweigh_the_city_named_first() -> None:
     p = parse_address("天津空港经济区环河北路80号空港商务园东区")
     assert (p.province, p.city) == ("天津市", "天津市")  # not 攀枝花's 东区
