@@ -622,12 +622,21 @@ def _detail(clean: CleanText, end: int, stop: int | None = None) -> str:
     return clean.text[start:finish].lstrip(SEPARATOR_CHARS).rstrip(TRAILING_PUNCTUATION)
 
 
+def _stray_at(s: str, end: int, mentioned: set[int]) -> bool:
+    """Whether a suffix written again or left over follows a region ending at ``end`` (西湖区区,
+    浦东区, 新疆省), not a word that starts like one (萧山区市心中路) nor a region ``mentioned``
+    there."""
+    return (
+        s[end : end + 1] in _LEFTOVER_SUFFIX
+        and end not in mentioned
+        and not s.startswith(_WORDS_LIKE_SUFFIX, end)
+    )
+
+
 def _past_stray(s: str, end: int, mentioned: set[int]) -> int:
-    """Where the detail starts after the regions ending at ``end``: past a suffix written again
-    or left over (西湖区区文三路, 浦东区张江路: not 区文三路), but not a word that starts like one
-    (萧山区市心中路) nor another region's name."""
-    stray = s[end : end + 1] in _LEFTOVER_SUFFIX and not s.startswith(_WORDS_LIKE_SUFFIX, end)
-    return end + 1 if stray and end not in mentioned else end
+    """Where the detail starts after the regions ending at ``end``: past a stray suffix
+    (西湖区区文三路, 浦东区张江路: not 区文三路)."""
+    return end + 1 if _stray_at(s, end, mentioned) else end
 
 
 def _repeat_of(
@@ -922,13 +931,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     else:
         head = None
     starts = {m.start for m in block}
-    stray = [
-        k
-        for m, _, k in consistent
-        if clean.compact[m.end : m.end + 1] in _LEFTOVER_SUFFIX
-        and m.end not in starts
-        and not clean.compact.startswith(_WORDS_LIKE_SUFFIX, m.end)
-    ]
+    stray = [k for m, _, k in consistent if _stray_at(clean.compact, m.end, starts)]
     flags = {
         "ADDR_MISSING_LEVEL": _incomplete(missing, best, lex),
         "ADDR_NONSTANDARD_NAME": r.short_district or SHORT in stray,
