@@ -3,6 +3,7 @@ serving, so the two can never drift apart."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from features.address_lexicon import EXACT, FORMER, FUZZY, SHORT, get_lexicon
+from features.address_outside import is_outside
 from features.address_parser import Analysis, analyse
 from features.address_text import main_number, phone_kind
 from ordersight.codes import codes_of
@@ -46,6 +48,8 @@ def _county_level(district: str | None, adcode: str | None) -> bool:
 
 def _row(a: Analysis) -> dict[str, float]:
     parsed = a.parsed
+    if is_outside(parsed.adcode):  # the model never saw one: NaN leaves it to the rules
+        return _with_flags(a, dict.fromkeys(_BASE, math.nan))
     kinds = [k for _, _, k in a.consistent]
     level = get_lexicon().level
     short_levels = {level[c] for _, c, k in a.consistent if k == SHORT}
@@ -98,12 +102,17 @@ def _row(a: Analysis) -> dict[str, float]:
         "detail_has_town": bool(_TOWN.search(detail)),
         "detail_han_ratio": len(_HAN.findall(detail)) / max(1, len(detail)),
     }
+    return _with_flags(a, row)
+
+
+def _with_flags(a: Analysis, row: dict[str, float]) -> dict[str, float]:
+    """``row`` with the phone's kind and the parser's defects (the rules read these)."""
     kind = phone_kind(a.phone)
     for column, name in _PHONE_COLUMNS:
         row[column] = kind == name
     row["phone_len"] = len(_NOT_DIGIT.sub("", main_number(a.phone or "")))
     for column, code in _PARSER_COLUMNS:
-        row[column] = code in parsed.defects
+        row[column] = code in a.parsed.defects
     return row
 
 

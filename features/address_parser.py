@@ -47,6 +47,7 @@ from features.address_lexicon import (
     zone_after_city,
 )
 from features.address_lexicon import get_lexicon as _lexicon
+from features.address_outside import OutsideReading, read_outside, valid_outside_phone
 from features.address_roman import regions_by_reading, romanised_regions
 from features.address_text import (
     SEPARATOR_CHARS,
@@ -128,11 +129,6 @@ _AREA_WORD = re.compile(r"[东西南北中新老]?城区|[东西南北中]区|�
 _NOWHERE: frozenset[str] = frozenset()
 _ADDRESS_CODES = tuple(code for code in CODES if code.startswith("ADDR_"))  # defects in this order
 _AMBIGUITY_KM = 50.0
-# Hong Kong, Macao and Taiwan have no counties in the mainland gazetteer: their place names must
-# not be read as a mainland namesake (香港九龙… is not 四川's 九龙县); 青岛's 香港中路 is a street
-_OUTSIDE_GAZETTEER = re.compile(
-    r"(香港|澳门|台湾)(?![东西南北中]?(路|街|大道|大街|花园|广场|城|新城|新村|小区))"
-)
 
 
 class Mention(NamedTuple):
@@ -751,6 +747,28 @@ def _unparseable(clean: CleanText, phone: str | None) -> Analysis:
     return Analysis(parsed, clean, (), (), 0, (), (), (), 0, 0, 0.0, len(clean.compact), 0.0, phone)
 
 
+def _outside(clean: CleanText, reading: OutsideReading, phone: str | None) -> Analysis:
+    """Hong Kong, Macao or Taiwan (:mod:`features.address_outside`): the levels its table reads,
+    the rest the detail; the province's code is the deepest code there is."""
+    names = (reading.province, reading.city, reading.district)
+    detail = _detail(clean, reading.end)
+    flags = {
+        "ADDR_DETAIL_MISSING": not _usable_detail(detail),
+        "ADDR_BAD_PHONE": phone_kind(phone) != "missing" and not valid_outside_phone(phone),
+    }
+    parsed = ParsedAddress(
+        province=reading.province,
+        city=reading.city,
+        district=reading.district,
+        adcode=reading.province_adcode,
+        detail=detail or None,
+        confidence=0.9 if reading.district else 0.7,
+        defects=tuple(code for code in _ADDRESS_CODES if flags.get(code)),
+        standardized=_standard(names, detail),
+    )
+    return Analysis(parsed, clean, (), (), 0, (), (), (), 1, 0, 0.0, 0, 0.0, phone)
+
+
 # each mention's readings and match quality, in block order: all the resolution looks at
 Signature = tuple[tuple[tuple[tuple[str, str], ...], float], ...]
 
@@ -890,12 +908,14 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     lex = _lexicon()
     clean = clean_text(text or "", lex.to_simplified)
     used_phone = phone or (clean.phones[0] if clean.phones else None)
-    outside = _OUTSIDE_GAZETTEER.match(clean.compact)
-    blocks = [] if outside else _blocks(clean.compact, lex, clean.breaks)
+    outside = read_outside(clean.compact)
+    if outside:
+        return _outside(clean, outside, used_phone)
+    blocks = _blocks(clean.compact, lex, clean.breaks)
     if not blocks:
         # written in pinyin or English: read again behind its regions in characters (once: the
         # text read again holds them, so this finds none to add)
-        regions = None if outside else romanised_regions(clean.text, lex)
+        regions = romanised_regions(clean.text, lex)
         if regions and regions not in text:
             return analyse(f"{regions} {text}", phone)
         return _unparseable(clean, used_phone)

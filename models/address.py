@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from features.address import FEATURES, address_feature_frame
-from models.tabular import IssueModel
+from models.tabular import FeatureData, IssueModel, feature_matrix
 
 __all__ = ["AddressDefectModel"]
 
@@ -51,6 +51,14 @@ class AddressDefectModel(IssueModel):
             read = x[:, self.feature_names.index("has_adcode")] > 0
             out[read, self.codes.index(UNPARSEABLE)] = 0.0
         return out
+
+    def required_missing(self, frame: FeatureData) -> np.ndarray:
+        """As :meth:`IssueModel.required_missing`, and where the parser read a place the model
+        never saw (Hong Kong, Macao, Taiwan: :mod:`features.address_outside`), whose row it left
+        without the region features: the rules score those, on the parser's own defects."""
+        return super().required_missing(frame) | np.isnan(
+            feature_matrix(frame, ["confidence"])
+        ).ravel()
 
     def predict_texts(
         self, texts: Sequence[str], phones: Sequence[str | None] | None = None

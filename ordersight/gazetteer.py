@@ -264,6 +264,37 @@ def functional_zones() -> dict[str, tuple[Zone, ...]]:
     return {host: tuple(zones) for host, zones in out.items()}
 
 
+@dataclass(frozen=True)
+class OutsidePlace:
+    """A place in Hong Kong, Macao or Taiwan (``data/outside_mainland.csv``): the mainland
+    gazetteer has only their province codes. ``district`` is "" for a Taiwanese city or county,
+    whose districts the parser reads by their suffix."""
+
+    province_adcode: str
+    province: str
+    city: str
+    district: str
+    forms: tuple[str, ...]  # the other ways people write it (中环, 尖沙咀, 氹仔, 台北)
+
+
+@lru_cache(maxsize=1)
+def outside_mainland() -> tuple[OutsidePlace, ...]:
+    """The places of ``data/outside_mainland.csv``, in file order."""
+    path = Path(__file__).parent / "data" / "outside_mainland.csv"
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
+    return tuple(
+        OutsidePlace(
+            r["province_adcode"],
+            r["province"],
+            r["city"],
+            r["district"],
+            tuple(f for f in r["forms"].split("|") if f),
+        )
+        for r in rows
+    )
+
+
 def retired_codes(changes: list[dict[str, str]]) -> dict[str, str]:
     """Replaced adcode → the adcode that replaced it, from the change table."""
     return {old: row["adcode"] for row in changes for old in row["replaces"].split("|") if old}

@@ -318,7 +318,36 @@ def test_split_fields_with_the_full_address_in_the_detail_pass(trained_settings)
     assert results[-1].action == "review"
 
 
-def _score_at(settings, addresses: list[dict]) -> list:
+OUTSIDE_MAINLAND = (
+    "香港特别行政区九龙尖沙咀弥敦道100号",
+    "澳门氹仔海洋花园1座",
+    "台湾省台北市信义区信义路五段7号",
+)
+
+
+def test_hong_kong_macao_and_taiwan_orders_are_the_rules_to_pass_or_hold(
+    trained_settings, tmp_path: Path
+) -> None:
+    """The address model never saw these places: the rules score their address (once held as
+    unparseable), and they pass; a shop that does not ship there lists their province codes in
+    restricted_region, and they hold, as a mainland region listed there does."""
+    results = _score_at(trained_settings, [{"raw": text} for text in OUTSIDE_MAINLAND])
+    for result in results:
+        assert result.action == "pass", (result.issues, result.address)
+        assert result.scored_by["address"] == "rules"
+        assert result.address and result.address.adcode in {"810000", "820000", "710000"}
+    doc = yaml.safe_load(trained_settings.rules_file.read_text("utf-8"))
+    rule = next(r for r in doc["rules"] if r["code"] == "COMPLIANCE_RESTRICTED_REGION")
+    rule["enabled"] = True
+    rule["when"] = {"feature": "province_adcode", "op": "in", "value": ["810000", "820000"]}
+    edited = tmp_path / "rules.yaml"
+    edited.write_text(yaml.safe_dump(doc, allow_unicode=True), "utf-8")
+    held = _score_at(trained_settings, [{"raw": text} for text in OUTSIDE_MAINLAND], edited)
+    assert [r.action for r in held] == ["hold", "hold", "pass"]
+    assert "COMPLIANCE_RESTRICTED_REGION" in {i.code for i in held[0].issues}
+
+
+def _score_at(settings, addresses: list[dict], rules_file: Path | None = None) -> list:
     """A clean demo order re-sent to each address (one customer each, so no duplicates)."""
     template = _orders(Path(settings.reference_dir))[0].model_dump()
     orders = []
@@ -327,4 +356,4 @@ def _score_at(settings, addresses: list[dict]) -> list:
         payload["address"] = address | {"receiver": "张三", "phone": f"1381234{i:04d}"}
         payload["lines"] = template["lines"][:1]
         orders.append(Order.model_validate(payload))
-    return build_scorer(settings).score(orders)
+    return build_scorer(settings, rules_file).score(orders)

@@ -324,13 +324,47 @@ def test_a_former_name_another_region_or_place_goes_by_reads_as_that(
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["香港特别行政区九龙旺角弥敦道1号", "中国香港九龙旺角弥敦道1号", "台湾省台北市信义区1号"],
-)
-def test_outside_the_mainland_gazetteer_is_no_mainland_namesake(text: str) -> None:
-    p = parse_address(text)  # not 四川's 九龙县, nor 江苏's 新沂市 (台北 ~ sound-alike)
-    assert p.adcode is None and p.defects == ("ADDR_UNPARSEABLE",)
+    ("text", "levels", "adcode", "detail"),
+    [
+        ("香港特别行政区九龙旺角弥敦道1号", ("香港特别行政区", "香港特别行政区", "油尖旺区"),
+         "810000", "弥敦道1号"),
+        ("中国香港新界沙田大围村南道1号", ("香港特别行政区", "香港特别行政区", "沙田区"),
+         "810000", "大围村南道1号"),
+        # no district written: the region word stays in the detail
+        ("香港九龙弥敦道100号", ("香港特别行政区", "香港特别行政区", None), "810000",
+         "九龙弥敦道100号"),
+        ("澳門氹仔海洋花園1座", ("澳门特别行政区", "澳门特别行政区", "嘉模堂区"), "820000",
+         "海洋花园1座"),
+        ("台湾省台北市信义区信义路五段7号", ("台湾省", "台北市", "信义区"), "710000",
+         "信义路五段7号"),
+        ("台湾新竹县竹北市光明六路10号", ("台湾省", "新竹县", "竹北市"), "710000",
+         "光明六路10号"),
+        # a city of Taiwan no mainland region is named like names its province
+        ("高雄市前镇区中山二路1号", ("台湾省", "高雄市", "前镇区"), "710000", "中山二路1号"),
+    ],
+)  # fmt: skip
+def test_hong_kong_macao_and_taiwan_read_from_their_own_table(
+    text: str, levels: tuple, adcode: str, detail: str
+) -> None:
+    """Not a mainland namesake (四川's 九龙县, 江苏's 新沂市 for 台北 by sound), nor unparseable:
+    the mainland gazetteer has only their province codes."""
+    p = parse_address(text, "13912345678")
+    assert (p.province, p.city, p.district) == levels
+    assert (p.adcode, p.detail, p.defects) == (adcode, detail, ())
     assert parse_address("山东省青岛市市南区香港中路76号").adcode == "370202"  # a street
+    assert parse_address("连江县凤城镇1号").adcode == "350122"  # 福州's, as the mainland lists
+
+
+@pytest.mark.parametrize(
+    ("phone", "valid"),
+    [("+852 9123 4567", True), ("853 2123 456", False), ("0912345678", True),
+     ("+886 2 2345 6789", True), ("13912345678", True), ("12345", False)],
+)  # fmt: skip
+def test_a_receiver_there_may_give_a_local_number(phone: str, valid: bool) -> None:
+    """8 digits after 852 / 853, Taiwan's 09… mobiles and landlines, or a mainland number:
+    anything else is ADDR_BAD_PHONE, as on the mainland."""
+    p = parse_address("香港铜锣湾轩尼诗道500号", phone)
+    assert ("ADDR_BAD_PHONE" in p.defects) is not valid and p.district == "湾仔区"
 
 
 def test_a_sibling_district_after_a_short_one_is_still_a_conflict() -> None:
