@@ -56,9 +56,10 @@ class AddressDefectModel(IssueModel):
         """As :meth:`IssueModel.required_missing`, and where the parser read a place the model
         never saw (Hong Kong, Macao, Taiwan: :mod:`features.address_outside`), whose row it left
         without the region features: the rules score those, on the parser's own defects."""
-        return super().required_missing(frame) | np.isnan(
-            feature_matrix(frame, ["confidence"])
-        ).ravel()
+        return (
+            super().required_missing(frame)
+            | np.isnan(feature_matrix(frame, ["confidence"])).ravel()
+        )
 
     def predict_texts(
         self, texts: Sequence[str], phones: Sequence[str | None] | None = None
