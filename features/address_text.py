@@ -51,13 +51,15 @@ _NOISE_IN_BRACKETS = re.compile(r"[(（\[【{<《]([^)）\]】}>》]{0,20})[)）
 _NOISE_WORDS = re.compile(
     r"电联|电话|联系|致电|送货|送到|放门|门卫|快递|代收|驿站|丰巢|工作日|周末|勿|请|先生|女士|小姐|收$"
 )
-# field labels, and the placeholder levels region pickers export (北京市市辖区朝阳区,
-# 河南省省直辖县级行政区划济源市, 怀化市其他区靖州县)
+# field labels, the placeholder levels region pickers export (北京市市辖区朝阳区,
+# 河南省省直辖县级行政区划济源市, 怀化市其他区靖州县) and empty fields written out
 _LABELS = re.compile(
     r"(邮编|邮政编码)[:：]?\s*\d{6}|"
     r"(收货人|收件人|联系人|姓名|身份证号码|身份证号|身份证|联系电话|手机号码|手机号|手机|电话|详细地址"
     r"|收货地址|所在地区|地址)[:：]?"
     r"|(省|自治区)?直辖县(级(行政区划|行政单位)?)?|市辖区|其[他它]区(?!域)"
+    # the value a program writes for a field it did not have (台州市null浙江省台州市椒江区…)
+    r"|(?<![A-Za-z])(null|NULL|Null|None|undefined)(?![A-Za-z])"
 )
 # the pickers' 县 level of a municipality's counties (重庆市 县 城口县, 重庆市县酉阳土家族苗族
 # 自治县), not 县城 (the county town) unless it is 城口县

@@ -433,6 +433,21 @@ def test_real_world_forms(text: str, expected: tuple) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "detail", "defects"),
+    [  # an export that wrote its empty fields out (CCKS 2021's typed addresses)
+        ("浙江省台州市null浙江省台州市椒江区章安街道东西村794号", "章安街道东西村794号",
+         ("ADDR_REDUNDANT",)),
+        ("浙江省杭州市西湖区undefined文三路90号", "文三路90号", ()),
+        ("浙江省杭州市西湖区 None 文三路90号", "文三路90号", ()),
+    ],
+)  # fmt: skip
+def test_an_empty_field_written_out_is_no_text(text: str, detail: str, defects: tuple) -> None:
+    """Before, the first copy (浙江省台州市, then null) was the address: its district missing."""
+    p = parse_address(text, "13912345678")
+    assert p.district in {"椒江区", "西湖区"} and (p.detail, p.defects) == (detail, defects)
+
+
+@pytest.mark.parametrize(
     ("detail", "usable"),
     [
         ("详见聊天记录", False),
