@@ -5,7 +5,7 @@ cpca's divisions, and so the mainland gazetteer, stop at their province codes (8
 九龙县). An order shipped there is still an order: the province, the city and the district where
 written, and the rest as the detail, so the rules can pass it, or hold it where the shop does not
 ship (``restricted_region`` by ``province_adcode``). The defect model never saw one, and leaves
-them to the rules (:func:`features.address_features` gives it no row to read).
+them to the rules (:mod:`features.address_features` gives it no row to read).
 """
 
 from __future__ import annotations
@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from features.address_text import main_number, valid_phone
-from ordersight.gazetteer import OutsidePlace, load_gazetteer, outside_mainland
+from ordersight.gazetteer import (
+    EXCLUDED_PROVINCES,
+    OutsidePlace,
+    load_gazetteer,
+    outside_mainland,
+)
 
 __all__ = ["OutsideReading", "is_outside", "read_outside", "valid_outside_phone"]
 
@@ -42,7 +47,7 @@ class OutsideReading:
 
     province_adcode: str
     province: str
-    city: str
+    city: str | None  # None: 台湾 alone, no city written
     district: str | None
     end: int
 
@@ -61,7 +66,7 @@ def _provinces() -> dict[str, _Province]:
     rows: dict[str, list[OutsidePlace]] = {}
     for place in outside_mainland():
         rows.setdefault(place.province[:2], []).append(place)
-    out = {}
+    out: dict[str, _Province] = {}
     for short, places in rows.items():
         cities = {p.city for p in places}
         forms = {f: p for p in places for f in (p.district or p.city, *p.forms)}
@@ -82,7 +87,7 @@ def _bare_cities() -> re.Pattern[str]:
 
 def is_outside(adcode: str | None) -> bool:
     """Whether a parsed adcode is one of Hong Kong's, Macao's or Taiwan's."""
-    return adcode is not None and adcode[:2] in {"71", "81", "82"}
+    return adcode is not None and adcode[:2] + "0000" in EXCLUDED_PROVINCES
 
 
 def read_outside(compact: str) -> OutsideReading | None:

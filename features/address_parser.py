@@ -762,6 +762,7 @@ def _outside(clean: CleanText, reading: OutsideReading, phone: str | None) -> An
         district=reading.district,
         adcode=reading.province_adcode,
         detail=detail or None,
+        # no gazetteer evidence to weigh: as sure as the table, less where no district is named
         confidence=0.9 if reading.district else 0.7,
         defects=tuple(code for code in _ADDRESS_CODES if flags.get(code)),
         standardized=_standard(names, detail),
