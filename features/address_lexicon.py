@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pypinyin import lazy_pinyin
+from pypinyin import Style, lazy_pinyin
+from pypinyin import pinyin as _heteronyms
 
 from ordersight.gazetteer import (
     DISTRICT,
@@ -30,7 +31,7 @@ from ordersight.gazetteer import (
 
 __all__ = [
     *("EXACT", "FORMER", "FUZZY", "KIND_WEIGHT", "SHORT", "ZONE", "ZONE_SUFFIXES", "Lexicon"),
-    *("get_lexicon", "pinyin", "zone_after_city"),
+    *("get_lexicon", "pinyin", "readings", "zone_after_city"),
 ]
 
 EXACT, SHORT, FORMER, FUZZY = "exact", "short", "former", "fuzzy"
@@ -77,6 +78,13 @@ def pinyin(text: str) -> str:
     """Toneless pinyin, the key for sound-alike matching (cached: the parser asks for the same
     region stems again and again, and pypinyin costs ~30 µs a call)."""
     return "".join(lazy_pinyin(text))
+
+
+@lru_cache(maxsize=8_192)
+def readings(char: str) -> tuple[str, ...]:
+    """Every toneless reading of one character (都: dou, du), which :func:`pinyin` reads as
+    the words around it say."""
+    return tuple(dict.fromkeys(_heteronyms(char, style=Style.NORMAL, heteronym=True)[0]))
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice, product
 from typing import NamedTuple
 
 from features.address_lexicon import (
@@ -44,6 +45,7 @@ from features.address_lexicon import (
     ZONE_SUFFIXES,
     Lexicon,
     pinyin,
+    readings,
     zone_after_city,
 )
 from features.address_lexicon import get_lexicon as _lexicon
@@ -313,6 +315,21 @@ def _pool(lex: Lexicon, parents: list[Mention]) -> frozenset[str] | None:
     return frozenset().union(*(lex.below.get(code, _NOWHERE) for code, _ in cands))
 
 
+def _sounding(text: str, lex: Lexicon) -> tuple[str, ...]:
+    """The regions whose short name sounds like ``text`` as pypinyin reads it, else in another
+    reading of its characters (称都 reads chengdou, as 都 alone does; 成都 is chengdu: a
+    sound-alike typo of it all the same). Only below a region already read: alone, a word's
+    other readings find too many (翠苑小区: 苑小 is yunxiao, 云霄县)."""
+    found = lex.by_pinyin.get(pinyin(text))
+    if found:
+        return found
+    for spelled in islice(product(*map(readings, text)), 16):
+        found = lex.by_pinyin.get("".join(spelled))
+        if found:
+            return found
+    return ()
+
+
 def _fuzzy_token(
     s: str, pos: int, end: int, pool: frozenset[str] | None, lex: Lexicon
 ) -> Mention | None:
@@ -320,7 +337,11 @@ def _fuzzy_token(
     match = _SUFFIXED.match(s, pos, end)
     if match:
         stem = match.group(1)
-        sound = [c for c in lex.by_pinyin.get(pinyin(stem), ()) if pool is None or c in pool]
+        sound = (
+            [c for c in _sounding(stem, lex) if c in pool]
+            if pool is not None  # unconstrained, only the reading pypinyin gives
+            else list(lex.by_pinyin.get(pinyin(stem), ()))
+        )
         if sound:
             return Mention(pos, match.end(), match.group(0), tuple((c, FUZZY) for c in sound), 0.95)
         if pool:
@@ -332,7 +353,7 @@ def _fuzzy_token(
             window = s[pos : pos + length]
             if len(window) < length or pos + length > end:
                 continue
-            sound = [c for c in lex.by_pinyin.get(pinyin(window), ()) if c in pool]
+            sound = [c for c in _sounding(window, lex) if c in pool]
             if sound and not _street_after(s, pos + length, lex):
                 kinds = tuple((c, SHORT if lex.stems[c] == window else FUZZY) for c in sound)
                 return Mention(pos, pos + length, window, kinds, 0.9)
@@ -436,7 +457,7 @@ def _sound_alike(block: list[Mention], lex: Lexicon) -> list[Mention]:
         pool = _pool(lex, out)
         if pool and not any(c in pool for c, _ in m.cands):
             stem = _SUFFIX_AT_END.sub("", m.form)
-            sound = [c for c in lex.by_pinyin.get(pinyin(stem), ()) if c in pool]
+            sound = [c for c in _sounding(stem, lex) if c in pool]
             if sound:
                 m = Mention(
                     m.start, m.end, m.form, m.cands + tuple((c, FUZZY) for c in sound), 0.95

@@ -433,6 +433,19 @@ def test_real_world_forms(text: str, expected: tuple) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "district"),
+    [("四川省 称都 青羊区锦绣东路989号", "青羊区"), ("四川呈都双流区朝阳巷122号", "双流区")],
+)
+def test_a_sound_alike_typo_in_another_reading_of_its_characters(text: str, district: str):
+    """称都 reads chengdou (都 alone), 成都 chengdu: a typo of it all the same, below 四川. Before,
+    the city was not read, and 称都 青羊区 went missing a level (the district lost with it)."""
+    p = parse_address(text, "13912345678")
+    assert (p.city, p.district, p.defects) == ("成都市", district, ("ADDR_TYPO",))
+    # alone, a word's other readings are no region: 苑小 could be yunxiao (云霄县)
+    assert parse_address("翠苑小区17栋701").defects == ("ADDR_UNPARSEABLE",)
+
+
+@pytest.mark.parametrize(
     ("text", "detail", "defects"),
     [  # an export that wrote its empty fields out (CCKS 2021's typed addresses)
         ("浙江省台州市null浙江省台州市椒江区章安街道东西村794号", "章安街道东西村794号",
