@@ -433,6 +433,17 @@ def test_real_world_forms(text: str, expected: tuple) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "city"),
+    [("湖州八里店中兴大道654号11楼", "湖州市"), ("温州桥头镇外资工业区鼎望拉链", "温州市")],
+)
+def test_a_city_before_a_place_named_with_a_street_word_is_the_city(text: str, city: str):
+    """八里店 and 桥头镇 are places (CCKS 2021's typed addresses): a number's 里 and 桥头 are no
+    lane or bridge that would make 湖州 / 温州 a street's name (before: unparseable)."""
+    assert parse_address(text).city == city
+    assert parse_address("北京路100号").defects == ("ADDR_UNPARSEABLE",)  # 北京路 still a street
+
+
+@pytest.mark.parametrize(
     ("text", "district"),
     [("四川省 称都 青羊区锦绣东路989号", "青羊区"), ("四川呈都双流区朝阳巷122号", "双流区")],
 )
