@@ -896,11 +896,20 @@ def _incomplete(missing: set[int], best: str, lex: Lexicon) -> bool:
     return CITY in missing and not county_level
 
 
-def _evidence(block: list[Mention]) -> float:
+def _evidence(block: list[Mention], lex: Lexicon) -> float:
     """How strongly a block names the address's regions: a word for part of a town alone
-    (…商务园东区) is weak beside a region named elsewhere."""
+    (…商务园东区) is weak beside a region named elsewhere, and a former name written in full
+    (奉化市, 下城区: once official) counts as a current one, not below a short name further on
+    (奉化市斗门路中山锦庭: the estate's 中山; 下城区上塘路906号浙江昆剧团: the troupe's 浙江)."""
     weak = len(block) == 1 and _AREA_WORD.fullmatch(block[0].form) is not None
-    return sum(max(m.weight(k) for _, k in m.cands) for m in block) * (0.5 if weak else 1.0)
+    named = sum(max(_strength(m, code, kind, lex) for code, kind in m.cands) for m in block)
+    return named * (0.5 if weak else 1.0)
+
+
+def _strength(m: Mention, code: str, kind: str, lex: Lexicon) -> float:
+    if kind == FORMER and not _bare_former(m.form, code, lex):
+        return m.weight(EXACT)
+    return m.weight(kind)
 
 
 def _chosen(
@@ -909,7 +918,7 @@ def _chosen(
     """The block with the most evidence, read; or the first copy of it where the address was
     pasted twice and the second copy names the regions better (江西南昌市…松湖镇江西省南昌市…):
     the address starts with the first, and the second is its repeat."""
-    block = blocks[0] if len(blocks) == 1 else max(blocks, key=_evidence)
+    block = blocks[0] if len(blocks) == 1 else max(blocks, key=lambda b: _evidence(b, lex))
     r = _read(block, area_city)
     best = r.ranked[0][0]
     for earlier in blocks:

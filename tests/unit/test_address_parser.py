@@ -433,6 +433,21 @@ def test_real_world_forms(text: str, expected: tuple) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "district"),
+    [
+        ("奉化市斗门路中山锦庭15栋", "奉化区"),  # not 中山 of the estate's name
+        ("下城区上塘路906号浙江昆剧团882室", "拱墅区"),  # not 浙江 of the troupe's
+        ("江东区曙光北路2711号凤凰网吧", "鄞州区"),  # not 凤凰县 of the café's
+    ],
+)
+def test_a_former_name_in_full_outweighs_a_short_name_further_on(text: str, district: str):
+    """CCKS 2021's typed addresses: the former district or city written in full is the address;
+    before, a short name inside the detail was, and the region written first was lost."""
+    p = parse_address(text)
+    assert p.district == district and "ADDR_FORMER_NAME" in p.defects
+
+
+@pytest.mark.parametrize(
     ("text", "city"),
     [("湖州八里店中兴大道654号11楼", "湖州市"), ("温州桥头镇外资工业区鼎望拉链", "温州市")],
 )
