@@ -247,16 +247,16 @@ def _listed_zones(names: Iterable[str]) -> re.Pattern[str]:
 
 def _named_zones(zones: Iterable[Zone], forms: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
     """The new areas people write without their city, after the province or alone (贵州贵安新区,
-    四川省天府新区, 河北雄安新区, 兰州新区; the pickers list them at the city level): those whose
-    name starts with no other region's (not 江北新区: 江北 is 重庆's 江北区 too). Name → the
-    city's adcode."""
+    四川省天府新区, 河北雄安新区, 兰州新区, 杭州湾新区; the pickers list them at the city level):
+    those whose name without 新区 is no other region's (not 江北新区: 江北 is 重庆's 江北区 too).
+    Name → the city's adcode."""
     return {
         z.name: z.city
         for z in zones
         if z.name.endswith("新区")
         and not z.name.endswith("高新区")  # 火炬高新区: 厦门's, 中山's and 泉州's
         and len(z.name) > 3
-        and all(forms.get(z.name[:end], {}).keys() <= {z.city} for end in range(2, len(z.name) + 1))
+        and forms.get(z.name[:-2], {}).keys() <= {z.city}
     }
 
 

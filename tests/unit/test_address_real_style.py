@@ -85,6 +85,9 @@ def test_accuracy_gate_and_no_worse_than_cpca(truth: pd.DataFrame) -> None:
         ("河北雄安新区容东片区G1组团8号楼", "保定市", "雄安新区", "130600"),  # whole counties
         ("兰州新区中川镇纬一路6号", "兰州市", "兰州新区", "620121"),
         ("重庆两江新区金开大道1号", "重庆市", "两江新区", "500112"),
+        # 宁波's, though its name starts with 杭州 (it was read as 杭州市 and a zone 湾新区)
+        ("浙江省杭州湾新区滨海四路445号", "宁波市", "杭州湾新区", "330282"),
+        ("杭州湾新区金色苑37-4-102", "宁波市", "杭州湾新区", "330282"),
         # not in the table: read by its suffix, the adcode is the city's
         ("浙江省嘉兴市经济技术开发区城南路1号", "嘉兴市", "经济技术开发区", "330400"),
         ("江西省赣州市经开区金岭西路1号", "赣州市", "经开区", "360700"),
