@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice, product
 
 from pypinyin import Style, lazy_pinyin
 from pypinyin import pinyin as _heteronyms
@@ -31,7 +32,8 @@ from ordersight.gazetteer import (
 
 __all__ = [
     *("EXACT", "FORMER", "FUZZY", "KIND_WEIGHT", "SHORT", "ZONE", "ZONE_SUFFIXES", "Lexicon"),
-    *("get_lexicon", "pinyin", "readings", "zone_after_city"),
+    *("get_lexicon", "pinyin", "readings", "spellings", "stems_by_any_reading"),
+    "zone_after_city",
 ]
 
 EXACT, SHORT, FORMER, FUZZY = "exact", "short", "former", "fuzzy"
@@ -85,6 +87,22 @@ def readings(char: str) -> tuple[str, ...]:
     """Every toneless reading of one character (都: dou, du), which :func:`pinyin` reads as
     the words around it say."""
     return tuple(dict.fromkeys(_heteronyms(char, style=Style.NORMAL, heteronym=True)[0]))
+
+
+def spellings(text: str) -> Iterator[str]:
+    """``text`` in every reading of its characters (the first 16)."""
+    return ("".join(spelled) for spelled in islice(product(*map(readings, text)), 16))
+
+
+@lru_cache(maxsize=1)
+def stems_by_any_reading() -> dict[str, tuple[str, ...]]:
+    """Every spelling of every region's short name → the regions (重庆 is zhongqing as well as
+    chongqing: 钟庆 sounds like it), for sound-alike typos pypinyin's own reading misses."""
+    out: defaultdict[str, list[str]] = defaultdict(list)
+    for code, stem in get_lexicon().stems.items():
+        for spelled in spellings(stem):
+            out[spelled].append(code)
+    return {spelled: tuple(dict.fromkeys(codes)) for spelled, codes in out.items()}
 
 
 @dataclass(frozen=True)

@@ -459,14 +459,24 @@ def test_a_city_before_a_place_named_with_a_street_word_is_the_city(text: str, c
 
 
 @pytest.mark.parametrize(
-    ("text", "district"),
-    [("四川省 称都 青羊区锦绣东路989号", "青羊区"), ("四川呈都双流区朝阳巷122号", "双流区")],
+    ("text", "city", "district"),
+    [
+        ("四川省 称都 青羊区锦绣东路989号", "成都市", "青羊区"),
+        ("四川呈都双流区朝阳巷122号", "成都市", "双流区"),
+        ("重庆市钟庆梁平区锦绣大街758号", "重庆市", "梁平区"),  # 重 is zhong too
+        ("湖南省彰沙市宁乡市城关乡刘家岭村33号", "长沙市", "宁乡市"),  # 长 is zhang too
+    ],
 )
-def test_a_sound_alike_typo_in_another_reading_of_its_characters(text: str, district: str):
+def test_a_sound_alike_typo_in_another_reading_of_its_characters(
+    text: str, city: str, district: str
+):
     """称都 reads chengdou (都 alone), 成都 chengdu: a typo of it all the same, below 四川. Before,
-    the city was not read, and 称都 青羊区 went missing a level (the district lost with it)."""
+    the city was not read, and 称都 青羊区 went missing a level (the district lost with it), or
+    彰沙 was a conflict. One character mistyped: 浙江工业大学 (工业) is no 拱墅 (墅 has ye too)."""
     p = parse_address(text, "13912345678")
-    assert (p.city, p.district, p.defects) == ("成都市", district, ("ADDR_TYPO",))
+    assert (p.city, p.district, p.defects) == (city, district, ("ADDR_TYPO",))
+    campus = parse_address("杭州市下城区潮王路130号浙江工业大学环境学院")
+    assert campus.detail == "潮王路130号浙江工业大学环境学院"
     # alone, a word's other readings are no region: 苑小 could be yunxiao (云霄县)
     assert parse_address("翠苑小区17栋701").defects == ("ADDR_UNPARSEABLE",)
 
