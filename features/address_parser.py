@@ -916,11 +916,13 @@ def _strength(m: Mention, code: str, kind: str, lex: Lexicon) -> float:
 
 
 def _chosen(
-    blocks: list[list[Mention]], area_city: str | None, lex: Lexicon
-) -> tuple[list[Mention], _Resolution]:
+    s: str, blocks: list[list[Mention]], area_city: str | None, lex: Lexicon
+) -> tuple[list[Mention], _Resolution, bool]:
     """The block with the most evidence, read; or the first copy of it where the address was
     pasted twice and the second copy names the regions better (江西南昌市…松湖镇江西省南昌市…):
-    the address starts with the first, and the second is its repeat."""
+    the address starts with the first, and the second is its repeat. True with the block where
+    the text holds a second address, in another place, after the country's name (see
+    :func:`_after_country`): that one is read."""
     block = blocks[0] if len(blocks) == 1 else max(blocks, key=lambda b: _evidence(b, lex))
     r = _read(block, area_city)
     best = r.ranked[0][0]
@@ -928,8 +930,36 @@ def _chosen(
         if earlier[0].start >= block[0].start:
             break
         if len(earlier) >= 2 and all(_reading(m, best, lex) for m in earlier):
-            return earlier, _read(earlier, area_city)
-    return block, r
+            return earlier, _read(earlier, area_city), False
+    pasted = _after_country(s, blocks, block, r, area_city, lex)
+    return (*pasted, True) if pasted else (block, r, False)
+
+
+def _after_country(
+    s: str,
+    blocks: list[list[Mention]],
+    block: list[Mention],
+    r: _Resolution,
+    area_city: str | None,
+    lex: Lexicon,
+) -> tuple[list[Mention], _Resolution] | None:
+    """A complete address from its province on after the country's name, later than the one read
+    and in another place (广东省深圳市宝安区中国浙江省杭州市余杭区金家路442号: a region picker's
+    stale value, then the address the buyer pasted whole; CCKS 2021's typed addresses hold such),
+    else None."""
+    best = r.ranked[0][0]
+    for later in blocks:
+        start = later[0].start
+        if start <= block[0].start or s[start - 2 : start] != "中国":
+            continue
+        if all(lex.level[c] != PROVINCE for c, _ in later[0].cands):
+            continue  # 南苏州路333号中国东方航空公司: a company's name, no address
+        read = _read(later, area_city)
+        other = read.ranked[0][0]
+        apart = best not in lex.ancestors[other] and other not in lex.ancestors[best]
+        if apart and read.filled and DISTRICT not in read.missing:
+            return later, read
+    return None
 
 
 def _read(block: list[Mention], area_city: str | None) -> _Resolution:
@@ -957,7 +987,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
 
     kind = phone_kind(used_phone)
     area = _area_city(used_phone, lex) if kind == "landline" and used_phone else None
-    block, r = _chosen(blocks, area, lex)
+    block, r, elsewhere = _chosen(clean.compact, blocks, area, lex)
     best = r.ranked[0][0]
     consistent = [(block[i], *r.readings[i]) for i in r.consistent]  # type: ignore[misc]
     conflicting = [block[i] for i in r.conflicting]
@@ -992,7 +1022,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         "ADDR_NONSTANDARD_NAME": r.short_district or SHORT in stray,
         "ADDR_TYPO": FUZZY in r.kinds or EXACT in stray,
         "ADDR_FORMER_NAME": FORMER in r.kinds,
-        "ADDR_REGION_CONFLICT": bool(conflicting),
+        "ADDR_REGION_CONFLICT": bool(conflicting) or elsewhere,
         "ADDR_AMBIGUOUS": not r.decided,
         "ADDR_REDUNDANT": len(consistent) > r.n_covered or again is not None,
         "ADDR_DETAIL_MISSING": not _usable_detail(detail),
@@ -1001,7 +1031,10 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     level = lex.level[best]
     coverage = 1.0 if DISTRICT not in missing else (0.8 if level == CITY else 0.5)
     confidence = (
-        r.quality * coverage * (0.5 if conflicting else 1.0) / (1 if r.decided else len(r.ranked))
+        r.quality
+        * coverage
+        * (0.5 if conflicting or elsewhere else 1.0)
+        / (1 if r.decided else len(r.ranked))
     )
     confidence *= 0.95 if missing - {DISTRICT} else 1.0
     parsed = trusted(

@@ -448,6 +448,25 @@ def test_a_former_name_in_full_outweighs_a_short_name_further_on(text: str, dist
 
 
 @pytest.mark.parametrize(
+    ("text", "district", "detail"),
+    [
+        ("广东省深圳市宝安区中国浙江省杭州市余杭区金家路442号", "余杭区", "金家路442号"),
+        ("浙江省台州市仙居县中国浙江省嘉兴市桐乡市康乐路154-7号", "桐乡市", "康乐路154-7号"),
+    ],
+)
+def test_a_second_address_after_the_country_is_read_and_the_two_are_a_conflict(
+    text: str, district: str, detail: str
+) -> None:
+    """A region picker's stale value, then the address the buyer pasted whole (CCKS 2021's typed
+    addresses): before, the first was read, the second was its detail, and the order passed
+    for the wrong province. The country before a company's name is no address."""
+    p = parse_address(text)
+    assert (p.district, p.detail, p.defects) == (district, detail, ("ADDR_REGION_CONFLICT",))
+    company = parse_address("上海市黄浦区南苏州路333号中国东方航空公司")
+    assert (company.district, company.defects) == ("黄浦区", ())
+
+
+@pytest.mark.parametrize(
     ("text", "city"),
     [("湖州八里店中兴大道654号11楼", "湖州市"), ("温州桥头镇外资工业区鼎望拉链", "温州市")],
 )
