@@ -488,7 +488,8 @@ def _closed(s: str, block: list[Mention], m: Mention, lex: Lexicon, breaks: froz
     A city without counties (东莞, 中山) is followed by its towns and streets, written at the
     county level like districts elsewhere (东莞市南城区, 中山市东区): all detail. After a city, a
     bare short form of a district in another province glued to the words after it is a place's
-    name (重庆解放碑: not 焦作's 解放区; 清远市新城北江二路)."""
+    name (重庆解放碑: not 焦作's 解放区; 清远市新城北江二路), and so is a town's quarter (衢州市西区
+    白云中大道: the town's west, not 攀枝花's 西区; 天津市西城区 stays a conflict with 北京's)."""
     last = block[-1]
     if all(lex.level[c] == CITY and not lex.gazetteer.children.get(c) for c, _ in last.cands):
         return all(lex.level[c] == DISTRICT for c, _ in m.cands)
@@ -497,6 +498,8 @@ def _closed(s: str, block: list[Mention], m: Mention, lex: Lexicon, breaks: froz
         return False
     seen = {a for b in block for c, _ in b.cands for a in lex.ancestors[c]}
     if not any(lex.level[c] == DISTRICT for c, _ in last.cands):
+        if area and len(m.form) == 2 and any(lex.level[c] == CITY for c, _ in last.cands):
+            return not any(lex.ancestors[c] - {c} & seen for c, _ in m.cands)
         glued = m.end < len(s) and m.end not in breaks and not _longest_at(s, m.end, lex)
         return (
             glued

@@ -466,6 +466,20 @@ def test_a_second_address_after_the_country_is_read_and_the_two_are_a_conflict(
     assert (company.district, company.defects) == ("黄浦区", ())
 
 
+def test_a_quarter_of_the_town_after_a_city_is_the_detail() -> None:
+    """衢州西区 (CCKS 2021's typed addresses) was 攀枝花's 西区, in 四川; a municipality's district
+    after another city's name stays a conflict (天津市西城区: 北京's)."""
+    quarter = parse_address("衢州西区白云中大道60号机关综合大楼")
+    assert (quarter.city, quarter.adcode, quarter.defects) == (
+        "衢州市",
+        "330800",
+        ("ADDR_MISSING_LEVEL",),
+    )
+    assert quarter.detail == "西区白云中大道60号机关综合大楼"
+    assert "ADDR_REGION_CONFLICT" in parse_address("天津市，天津市，西城区新华西路394号").defects
+    assert parse_address("攀枝花市西区1号").district == "西区"
+
+
 @pytest.mark.parametrize(
     ("text", "city"),
     [("湖州八里店中兴大道654号11楼", "湖州市"), ("温州桥头镇外资工业区鼎望拉链", "温州市")],
