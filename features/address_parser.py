@@ -337,8 +337,11 @@ def _sounding(text: str, lex: Lexicon) -> tuple[str, ...]:
 def _fuzzy_token(
     s: str, pos: int, end: int, pool: frozenset[str] | None, lex: Lexicon
 ) -> Mention | None:
-    """A typo'd or sound-alike region at ``pos`` (needs a suffix when unconstrained)."""
+    """A typo'd or sound-alike region at ``pos`` (needs a suffix when unconstrained, and not a
+    zone's: 滨海园区 is an industrial park, not 海原县 misheard)."""
     match = _SUFFIXED.match(s, pos, end)
+    if match and pool is None and match.group(0).endswith(ZONE_SUFFIXES):
+        match = None
     if match:
         stem = match.group(1)
         sound = (

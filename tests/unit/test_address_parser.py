@@ -466,6 +466,15 @@ def test_a_second_address_after_the_country_is_read_and_the_two_are_a_conflict(
     assert (company.district, company.defects) == ("黄浦区", ())
 
 
+@pytest.mark.parametrize(
+    "text", ["滨海园区丁香路B1600电联", "南湖经济园区骏力路1438号", "浦沿园区中路9号A楼13层"]
+)
+def test_a_park_named_alone_is_no_misheard_region(text: str) -> None:
+    """CCKS 2021's typed addresses: 海园区 was 海原县 (宁夏), 济园区 济源市, 沿园区 盐源县, each
+    a typo of a region in another province, by the sound of a 园区's name."""
+    assert parse_address(text).defects == ("ADDR_UNPARSEABLE",)
+
+
 def test_a_quarter_of_the_town_after_a_city_is_the_detail() -> None:
     """衢州西区 (CCKS 2021's typed addresses) was 攀枝花's 西区, in 四川; a municipality's district
     after another city's name stays a conflict (天津市西城区: 北京's)."""
