@@ -22,7 +22,13 @@ from ordersight.gazetteer import (
     outside_mainland,
 )
 
-__all__ = ["OutsideReading", "is_outside", "read_outside", "valid_outside_phone"]
+__all__ = [
+    "OutsideReading",
+    "is_outside",
+    "read_outside",
+    "read_outside_latin",
+    "valid_outside_phone",
+]
 
 # 青岛's 香港中路, 台湾街 and 香港城 are streets and estates of mainland cities
 _START = re.compile(
@@ -113,6 +119,49 @@ def read_outside(compact: str) -> OutsideReading | None:
         if found:
             district, pos = found[0], found.end()
     return OutsideReading(province.adcode, province.name, place.city, district, pos)
+
+
+# an address written in English names its province last (…, Kowloon, Hong Kong), not as a
+# mainland street's or building's name (Hong Kong Middle Road, 青岛's 香港中路; Taiwan Plaza)
+_NOT_A_STREET = (
+    r"\b(?!\s+(?:middle|east|west|south|north|road|rd|street|st|avenue|ave|lane|garden|plaza"
+    r"|building|tower|city|mall|center|centre)\b)"
+)
+_LATIN_PROVINCE = {
+    short: re.compile(rf"\b(?:{names}){_NOT_A_STREET}", re.IGNORECASE)
+    for short, names in (
+        ("香港", r"hong\s*kong|kowloon|new\s+territories"),
+        ("澳门", r"macau|macao"),
+        ("台湾", r"taiwan"),
+    )
+}
+
+
+@lru_cache(maxsize=1)
+def _latin_places() -> tuple[tuple[re.Pattern[str], str, OutsidePlace], ...]:
+    """Each place's English names as a pattern, longest first (New Taipei before Taipei), with
+    the province as written in characters."""
+    named = [(n, p) for p in outside_mainland() for n in p.latin]
+    named.sort(key=lambda item: -len(item[0]))
+    return tuple(
+        (re.compile(rf"\b{re.escape(n)}\b", re.IGNORECASE), p.province[:2], p) for n, p in named
+    )
+
+
+def read_outside_latin(text: str) -> OutsideReading | None:
+    """Hong Kong, Macao or Taiwan in an address written in English (Flat A, 10/F, 100 Nathan
+    Road, Tsim Sha Tsui, Kowloon, Hong Kong): the province it names (a place name alone is not
+    enough: Central, Taoyuan and Yilan are mainland names too) and the district or city where
+    one is named; the whole text is the detail, as it is written in no level order."""
+    short = next((s for s, pattern in _LATIN_PROVINCE.items() if pattern.search(text)), None)
+    if short is None:
+        return None
+    province = _provinces()[short]
+    named = (p for pattern, s, p in _latin_places() if s == short and pattern.search(text))
+    place = next(named, None)
+    if place is None:
+        return OutsideReading(province.adcode, province.name, province.city, None, 0)
+    return OutsideReading(province.adcode, province.name, place.city, place.district or None, 0)
 
 
 def valid_outside_phone(phone: str | None) -> bool:

@@ -49,7 +49,12 @@ from features.address_lexicon import (
     zone_after_city,
 )
 from features.address_lexicon import get_lexicon as _lexicon
-from features.address_outside import OutsideReading, read_outside, valid_outside_phone
+from features.address_outside import (
+    OutsideReading,
+    read_outside,
+    read_outside_latin,
+    valid_outside_phone,
+)
 from features.address_roman import regions_by_reading, romanised_regions
 from features.address_text import (
     SEPARATOR_CHARS,
@@ -986,6 +991,9 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     if not blocks:
         # written in pinyin or English: read again behind its regions in characters (once: the
         # text read again holds them, so this finds none to add)
+        latin = read_outside_latin(clean.text)
+        if latin:
+            return _outside(clean, latin, used_phone)
         regions = romanised_regions(clean.text, lex)
         if regions and regions not in text:
             return analyse(f"{regions} {text}", phone)

@@ -275,6 +275,7 @@ class OutsidePlace:
     city: str
     district: str
     forms: tuple[str, ...]  # the other ways people write it (中环, 尖沙咀, 氹仔, 台北)
+    latin: tuple[str, ...]  # its names in English (Tsim Sha Tsui, Taipei)
 
 
 @lru_cache(maxsize=1)
@@ -290,6 +291,7 @@ def outside_mainland() -> tuple[OutsidePlace, ...]:
             r["city"],
             r["district"],
             tuple(f for f in r["forms"].split("|") if f),
+            tuple(f for f in r["latin"].split("|") if f),
         )
         for r in rows
     )

@@ -359,6 +359,28 @@ def test_hong_kong_macao_and_taiwan_read_from_their_own_table(
 
 
 @pytest.mark.parametrize(
+    ("text", "levels"),
+    [
+        ("Flat A, 10/F, 100 Nathan Road, Tsim Sha Tsui, Kowloon, Hong Kong",
+         ("香港特别行政区", "香港特别行政区", "油尖旺区")),
+        ("Unit 3, Central Plaza, 18 Harbour Road, Wan Chai, Hong Kong",
+         ("香港特别行政区", "香港特别行政区", "湾仔区")),
+        ("Rua de Xangai 1, Taipa, Macau", ("澳门特别行政区", "澳门特别行政区", "嘉模堂区")),
+        ("No. 7, Sec. 5, Xinyi Rd., Xinyi Dist., Taipei City 110, Taiwan",
+         ("台湾省", "台北市", None)),
+    ],
+)  # fmt: skip
+def test_hong_kong_macao_and_taiwan_written_in_english(text: str, levels: tuple) -> None:
+    """As their residents write them: the province named last, the whole text the detail
+    (before, unparseable). A mainland street named after one stays the mainland's."""
+    p = parse_address(text, "+852 9123 4567")
+    assert (p.province, p.city, p.district) == levels
+    assert (p.detail, p.defects) == (text, ())
+    qingdao = parse_address("Room 5, 12 Hong Kong Middle Road, Qingdao, Shandong")
+    assert qingdao.city == "青岛市"
+
+
+@pytest.mark.parametrize(
     ("phone", "valid"),
     [("+852 9123 4567", True), ("853 2123 456", False), ("0912345678", True),
      ("+886 2 2345 6789", True), ("13912345678", True), ("12345", False)],
