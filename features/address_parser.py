@@ -324,9 +324,9 @@ def _pool(lex: Lexicon, parents: list[Mention]) -> frozenset[str] | None:
 def _sounding(text: str, lex: Lexicon) -> tuple[str, ...]:
     """The regions whose short name sounds like ``text`` as pypinyin reads it, else in another
     reading of the characters of either (称都 reads chengdou, as 都 alone does, 成都 chengdu;
-    钟庆 zhongqing, 重庆 chongqing and zhongqing: sound-alike typos all the same). Only below a
-    region already read: alone, a word's other readings find too many (翠苑小区: 苑小 is
-    yunxiao, 云霄县)."""
+    钟庆 zhongqing, 重庆 chongqing and zhongqing: sound-alike typos all the same). For a name
+    below a region already read: alone, a word's other readings find too many (翠苑小区: 苑小 is
+    yunxiao, 云霄县), and :func:`_fuzzy_token` takes only pypinyin's reading there."""
     found = lex.by_pinyin.get(pinyin(text))
     if found:
         return found
@@ -921,6 +921,7 @@ def _evidence(block: list[Mention], lex: Lexicon) -> float:
 
 
 def _strength(m: Mention, code: str, kind: str, lex: Lexicon) -> float:
+    """A reading's weight as evidence of the address (see :func:`_evidence`)."""
     if kind == FORMER and not _bare_former(m.form, code, lex):
         return m.weight(EXACT)
     return m.weight(kind)
