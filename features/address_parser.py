@@ -560,7 +560,29 @@ def _blocks(s: str, lex: Lexicon, breaks: frozenset[int]) -> list[list[Mention]]
             token = _prefix_token(s, block[0], lex)
             if token:
                 block.insert(0, token)
-    return [_sound_alike(block, lex) for block in blocks]
+    return [_seat_for_prefecture(_sound_alike(block, lex), lex) for block in blocks]
+
+
+def _seat_for_prefecture(block: list[Mention], lex: Lexicon) -> list[Mention]:
+    """An autonomous prefecture's (地区's, 盟's) seat city written where the prefecture goes,
+    before another county of it (贵州省都匀市瓮安县, 凯里市三穗县: 黔南's and 黔东南's seats, as
+    people there write them) names the prefecture: the county after it is the address, not a
+    conflict of two counties. The seat is taken as the prefecture's first county-level city by
+    code (都匀 522701, 凯里 522601), as it is in most."""
+    out = block[:1]
+    for m in block[1:]:
+        seat = out[-1]
+        if len(seat.cands) == 1 and seat.cands[0][1] in (EXACT, SHORT):
+            code = seat.cands[0][0]
+            above = lex.gazetteer[code].parent or ""
+            if (
+                code == above[:4] + "01"
+                and not lex.gazetteer[above].name.endswith("市")
+                and any(lex.gazetteer[c].parent == above and c != code for c, _ in m.cands)
+            ):
+                out[-1] = seat._replace(cands=((above, SHORT),))
+        out.append(m)
+    return out
 
 
 def _support(block: Sequence[Mention], hyp: str, lex: Lexicon) -> float:

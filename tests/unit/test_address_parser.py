@@ -475,6 +475,22 @@ def test_a_park_named_alone_is_no_misheard_region(text: str) -> None:
     assert parse_address(text).defects == ("ADDR_UNPARSEABLE",)
 
 
+@pytest.mark.parametrize(
+    ("text", "district"),
+    [
+        ("贵州省都匀市瓮安县永和镇黑山村高田坎组", "瓮安县"),
+        ("贵州省都匀市三都水族自治县交梨乡阳东村", "三都水族自治县"),
+        ("湖南吉首市凤凰县沱江镇1号", "凤凰县"),
+    ],
+)
+def test_a_prefecture_written_as_its_seat_before_a_county(text: str, district: str) -> None:
+    """CCKS 2021's typed addresses write 黔南州 as 都匀市, its seat: the county after it is the
+    address (before, two counties of one prefecture: a conflict, the county lost)."""
+    p = parse_address(text)
+    assert (p.district, p.defects) == (district, ())
+    assert "ADDR_REGION_CONFLICT" in parse_address("杭州西湖余杭文一西路1号").defects
+
+
 def test_a_quarter_of_the_town_after_a_city_is_the_detail() -> None:
     """衢州西区 (CCKS 2021's typed addresses) was 攀枝花's 西区, in 四川; a municipality's district
     after another city's name stays a conflict (天津市西城区: 北京's)."""
