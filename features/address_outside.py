@@ -97,8 +97,9 @@ def is_outside(adcode: str | None) -> bool:
 
 
 def read_outside(compact: str) -> OutsideReading | None:
-    """The province, city and district an address starting with 香港 / 澳门 / 台湾 names
-    (``compact``: the cleaned text without separators), else None."""
+    """The province, city and district an address starting with 香港 / 澳门 / 台湾, or with a
+    Taiwanese city no mainland region is named like, names (``compact``: the cleaned text without
+    separators), else None."""
     start = _START.match(compact)
     if start is not None:
         province = _provinces()[start[1]]
