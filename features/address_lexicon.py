@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice, product
@@ -32,7 +32,7 @@ from ordersight.gazetteer import (
 
 __all__ = [
     *("EXACT", "FORMER", "FUZZY", "KIND_WEIGHT", "SHORT", "ZONE", "ZONE_SUFFIXES", "Lexicon"),
-    *("get_lexicon", "pinyin", "readings", "spellings", "stems_by_any_reading"),
+    *("get_lexicon", "pinyin", "readings", "spellings", "stems_by", "stems_by_any_reading"),
     "zone_after_city",
 ]
 
@@ -94,15 +94,21 @@ def spellings(text: str) -> Iterator[str]:
     return ("".join(spelled) for spelled in islice(product(*map(readings, text)), 16))
 
 
-@lru_cache(maxsize=1)
-def stems_by_any_reading() -> dict[str, tuple[str, ...]]:
-    """Every spelling of every region's short name → the regions (重庆 is zhongqing as well as
-    chongqing: 钟庆 sounds like it), for sound-alike typos pypinyin's own reading misses."""
+def stems_by(spell: Callable[[str], Iterable[str]]) -> dict[str, tuple[str, ...]]:
+    """Each spelling ``spell`` gives of a region's short name → the regions, each once."""
     out: defaultdict[str, list[str]] = defaultdict(list)
     for code, stem in get_lexicon().stems.items():
-        for spelled in spellings(stem):
+        for spelled in spell(stem):
             out[spelled].append(code)
     return {spelled: tuple(dict.fromkeys(codes)) for spelled, codes in out.items()}
+
+
+@lru_cache(maxsize=1)
+def stems_by_any_reading() -> dict[str, tuple[str, ...]]:
+    """Every spelling of every region's short name, its characters read alone → the regions
+    (重庆 is zhongqing as well as chongqing: 钟庆 sounds like it), for sound-alike typos
+    pypinyin's own reading misses."""
+    return stems_by(spellings)
 
 
 @dataclass(frozen=True)

@@ -505,9 +505,11 @@ def _closed(s: str, block: list[Mention], m: Mention, lex: Lexicon, breaks: froz
     if not area and not _bare(m, lex):
         return False
     seen = {a for b in block for c, _ in b.cands for a in lex.ancestors[c]}
+    # a word for part of a town that is no district of the regions read (else 武昌区洪山区)
+    town_part = area and not any(lex.ancestors[c] - {c} & seen for c, _ in m.cands)
     if not any(lex.level[c] == DISTRICT for c, _ in last.cands):
         if area and len(m.form) == 2 and any(lex.level[c] == CITY for c, _ in last.cands):
-            return not any(lex.ancestors[c] - {c} & seen for c, _ in m.cands)
+            return town_part
         glued = m.end < len(s) and m.end not in breaks and not _longest_at(s, m.end, lex)
         return (
             glued
@@ -516,8 +518,8 @@ def _closed(s: str, block: list[Mention], m: Mention, lex: Lexicon, breaks: froz
         )
     if not all(k in (EXACT, SHORT, FORMER) and lex.level[c] == DISTRICT for c, k in last.cands):
         return False
-    if area:  # the town's own 城区 / 东城区 unless a district of this city (武昌区洪山区)
-        return not any(lex.ancestors[c] - {c} & seen for c, _ in m.cands)
+    if area:  # the town's own 城区 / 东城区
+        return town_part
     if any(c in seen for c, _ in m.cands):  # the city again: a place named after it, unless
         codes = {c for c, _ in m.cands}  # one of its districts follows (杭州西湖区 again)
         return not any(codes & lex.ancestors[c] - {c} for c, _ in _longest_at(s, m.end, lex))

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
+from collections.abc import Iterator
 from functools import lru_cache
 from itertools import islice, product
 
 from pypinyin import Style, pinyin
 
-from features.address_lexicon import Lexicon, get_lexicon
+from features.address_lexicon import Lexicon, stems_by
 
 __all__ = ["regions_by_reading", "romanised_regions"]
 
@@ -50,12 +50,13 @@ def regions_by_reading() -> dict[str, tuple[str, ...]]:
     """Toneless pinyin → the regions whose short name reads so, every reading of a character
     that has several counted (朝阳 is Chaoyang as well as Zhaoyang, 长沙 Changsha); built once a
     process (~0.1 s, compiled: the parser's ``prime`` builds it at start, not a live order)."""
-    out: defaultdict[str, list[str]] = defaultdict(list)
-    for code, stem in get_lexicon().stems.items():
-        readings = pinyin(stem, style=Style.NORMAL, heteronym=True)
-        for spelled in islice(product(*readings), 16):
-            out["".join(spelled)].append(code)
-    return {reading: tuple(dict.fromkeys(codes)) for reading, codes in out.items()}
+    return stems_by(_word_spellings)
+
+
+def _word_spellings(stem: str) -> Iterator[str]:
+    """A name in the readings pypinyin gives its characters as a word (the first 16)."""
+    readings = pinyin(stem, style=Style.NORMAL, heteronym=True)
+    return ("".join(spelled) for spelled in islice(product(*readings), 16))
 
 
 def _mentions(words: list[str]) -> list[tuple[str, ...]]:
