@@ -63,6 +63,7 @@ from features.address_text import (
     clean_text,
     phone_kind,
 )
+from features.address_towns import town_county
 from ordersight.codes import CODES
 from ordersight.gazetteer import CITY, COUNTY_SUFFIXES, DISTRICT, PROVINCE
 from ordersight.schema import Candidate, ParsedAddress, trusted
@@ -830,6 +831,31 @@ def _outside(clean: CleanText, reading: OutsideReading, phone: str | None) -> An
     return Analysis(parsed, clean, (), (), 0, (), (), (), 1, 0, 0.0, 0, 0.0, phone)
 
 
+def _town_alone(clean: CleanText, county: str, phone: str | None) -> Analysis:
+    """No region written but a town of one county (仓前街道良睦路1399号): that county's levels,
+    each missing from the text, and the whole text the detail."""
+    names = _lexicon().gazetteer.names(county)
+    detail = _detail(clean, 0)
+    flags = {
+        "ADDR_MISSING_LEVEL": True,
+        "ADDR_DETAIL_MISSING": not _usable_detail(detail),
+        "ADDR_BAD_PHONE": phone_kind(phone) == "invalid",
+    }
+    parsed = trusted(
+        ParsedAddress,
+        province=names[PROVINCE],
+        city=names[CITY],
+        district=names[DISTRICT],
+        adcode=county,
+        detail=detail or None,
+        confidence=0.5,  # one word of evidence, as a county named alone with every level missing
+        candidates=(),
+        defects=tuple(code for code in _ADDRESS_CODES if flags.get(code)),
+        standardized=_standard(names, detail),
+    )
+    return Analysis(parsed, clean, (), (), 0, (), (), (), 0, 1, 0.0, 0, 0.0, phone)
+
+
 # each mention's readings and match quality, in block order: all the resolution looks at
 Signature = tuple[tuple[tuple[tuple[str, str], ...], float], ...]
 
@@ -1014,6 +1040,9 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         return _outside(clean, outside, used_phone)
     blocks = _blocks(clean.compact, lex, clean.breaks)
     if not blocks:
+        county = town_county(clean.compact)
+        if county:
+            return _town_alone(clean, county, used_phone)
         # written in pinyin or English: read again behind its regions in characters (once: the
         # text read again holds them, so this finds none to add)
         latin = read_outside_latin(clean.text)
@@ -1038,6 +1067,10 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         names = (*names[:DISTRICT], zone_name)
         adcode = lex.zone_hosts.get((best, zone_name)) or adcode
         missing.discard(DISTRICT)
+    elif DISTRICT in missing and r.filled:  # a town may say which county (宁波市观海卫镇…)
+        county = town_county(clean.compact, last.end, within=best)
+        if county:
+            names, adcode = lex.gazetteer.names(county), county
     again = _repeat_of(clean.compact, blocks, block, best, lex) if len(blocks) > 1 else None
     mentioned = {m.start for b in blocks for m in b}
     end = _past_stray(clean.compact, zone.end() if zone else last.end, mentioned)
@@ -1115,10 +1148,12 @@ def prime() -> int:
     ~0.2 s at start. The addresses themselves are not kept (``analyse``'s cache is the orders').
     The indexes of regions by their pinyin are built too: else the first address written in
     pinyin waits ~0.1 s for one (in the demo, 1 of 400 addresses names no region in characters),
-    and the first sound-alike typo in another reading (钟庆) ~0.02 s for the other."""
+    and the first sound-alike typo in another reading (钟庆) ~0.02 s for the other; so is the
+    table of towns, which the first address missing its county would wait ~0.2 s for."""
     lex = _lexicon()
     regions_by_reading()
     stems_by_any_reading()
+    town_county("")
     counties = [code for code, level in lex.level.items() if level == DISTRICT]
     for code in counties:
         analyse.__wrapped__(_standard(lex.gazetteer.names(code), "1号") or "", None)

@@ -297,6 +297,34 @@ def outside_mainland() -> tuple[OutsidePlace, ...]:
     )
 
 
+@lru_cache(maxsize=1)
+def towns() -> dict[str, tuple[str, ...]]:
+    """Town name (观海卫镇, 仓前街道) → the counties holding a town of that name, from
+    ``data/towns.csv``: most names are one county's, some many's (城关镇: 88). A county whose
+    code was replaced since counts as its successor; one the gazetteer lacks is left out."""
+    gaz = load_gazetteer()
+    path = Path(__file__).parent / "data" / "towns.csv"
+    out: dict[str, set[str]] = defaultdict(set)
+    with path.open(encoding="utf-8") as fh:
+        for r in csv.DictReader(line for line in fh if not line.startswith("#")):
+            try:
+                county = gaz[r["county"]].adcode
+            except KeyError:
+                continue
+            out[r["name"]].add(county)
+    return {name: tuple(sorted(counties)) for name, counties in out.items()}
+
+
+@lru_cache(maxsize=1)
+def county_towns() -> dict[str, tuple[str, ...]]:
+    """County adcode → the names of its towns (:func:`towns` the other way round)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for name, counties in towns().items():
+        for county in counties:
+            out[county].append(name)
+    return {county: tuple(sorted(names)) for county, names in out.items()}
+
+
 def retired_codes(changes: list[dict[str, str]]) -> dict[str, str]:
     """Replaced adcode → the adcode that replaced it, from the change table."""
     return {old: row["adcode"] for row in changes for old in row["replaces"].split("|") if old}

@@ -316,7 +316,7 @@ def test_a_former_name_written_short_is_read_like_a_short_name(
 @pytest.mark.parametrize(
     "text",
     [
-        "宁围镇宁泰路27号江宁大厦B幢",  # 镇 ends the town's name: not 镇宁县
+        "城关镇宁泰路27号江宁大厦B幢",  # 镇 ends the town's name: not 镇宁县
         "开发区上海路南现代路西3号",  # 路 ends the street's: not 唐山's 路南区
         "永乐路北侧梅中路东侧8号",  # nor 路北区
     ],

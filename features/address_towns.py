@@ -1,0 +1,56 @@
+"""The county a town written in an address names (观海卫镇 → 慈溪市, 仓前街道 → 余杭区).
+
+People write the town where the county goes (浙江省宁波市观海卫镇昌兴村…) or instead of every
+region (仓前街道良睦路1399号): its county completes the address. A town is read with its suffix
+only (镇, 乡, 街道, 苏木), as a town's bare name is as often a road's or an estate's, and only
+where it names one county: 城关镇 is 88 counties' town, and read alone it names none. A town is
+made a subdistrict as its county grows (撤镇设街道: 乔司镇 → 乔司街道), a township a town, and
+people keep writing the old name: a name the table lacks is read as its upgrade.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from features.address_lexicon import get_lexicon
+from ordersight.gazetteer import towns
+
+__all__ = ["town_county"]
+
+_SUFFIX = re.compile(r"(?:镇|乡)?街道|苏木|镇|乡")  # 嘉定镇街道 (上海) is no 嘉定镇 (信丰县)
+_MIN_STEM = 2  # 张镇, 新镇: a one-character stem is a word's last character too often
+_UPGRADED = {"乡": ("镇", "街道"), "镇": ("街道",), "苏木": ("镇",)}
+
+
+@lru_cache(maxsize=1)
+def _longest() -> int:
+    return max(map(len, towns()))
+
+
+def _counties(stem: str, suffix: str, within: str | None) -> set[str]:
+    """The counties under ``within`` holding the town ``stem + suffix``, or else its upgrade
+    (乔司镇: 乔司街道; 杭州's 九堡镇, 瑞金's name, is 九堡街道)."""
+    table, ancestors = towns(), get_lexicon().ancestors
+    for name in (stem + suffix, *(stem + newer for newer in _UPGRADED.get(suffix, ()))):
+        held = {c for c in table.get(name, ()) if within is None or within in ancestors[c]}
+        if held:
+            return held
+    return set()
+
+
+def town_county(text: str, start: int = 0, within: str | None = None) -> str | None:
+    """The one county the first town written from ``start`` names, among the counties under
+    ``within`` (a province's or a city's adcode) where given; else None (no town, or a name
+    several counties hold there). At each suffix the longest name ending there is read (滨海港镇
+    before 海港镇)."""
+    longest = _longest()  # (and the table, loaded on the first call)
+    for suffix in _SUFFIX.finditer(text, start):
+        first = max(start, suffix.end() - longest)
+        for begin in range(first, suffix.start() - _MIN_STEM + 1):
+            held = _counties(text[begin : suffix.start()], suffix[0], within)
+            if held:
+                if len(held) == 1:
+                    return held.pop()
+                break
+    return None

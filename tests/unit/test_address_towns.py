@@ -1,0 +1,116 @@
+"""Towns written where the county goes, or alone (shapes of CCKS 2021's typed addresses): the
+town names its county from the 2023 division codes (ordersight/data/towns.csv)."""
+
+from __future__ import annotations
+
+import pytest
+
+from features.address import parse_address
+from features.address_towns import town_county
+from ordersight.gazetteer import county_towns, towns
+
+
+@pytest.mark.parametrize(
+    ("text", "levels", "adcode"),
+    [
+        ("观海卫镇昌兴村林家1005号", ("浙江省", "宁波市", "慈溪市"), "330282"),
+        ("良渚街道古墩路与十新线交叉口未来城", ("浙江省", "杭州市", "余杭区"), "330110"),
+        ("打浦桥街道蒙自路1134号8号楼", ("上海市", "上海市", "黄浦区"), "310101"),
+        # a city without counties: its town is all there is below it
+        ("虎门镇虎门大道四巷6号一楼", ("广东省", "东莞市", None), "441900"),
+    ],
+)
+def test_a_town_written_alone_names_its_county(text: str, levels: tuple, adcode: str) -> None:
+    """Was ADDR_UNPARSEABLE (held): the town is the county's, the levels are missing, and the
+    standard form writes them."""
+    p = parse_address(text)
+    assert (p.province, p.city, p.district) == levels
+    assert p.adcode == adcode
+    assert p.defects == ("ADDR_MISSING_LEVEL",)
+    assert p.standardized and p.standardized.endswith(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "district"),
+    [
+        ("浙江省宁波市观海卫镇振观路75号", "慈溪市"),
+        ("温州清江镇鲤鱼山村鲤龙路138号", "乐清市"),
+        ("浙江省嘉兴市濮院镇上上城小区8幢", "桐乡市"),
+        ("北京北京市窦店镇窦店村南1号", "房山区"),
+        # a province alone: its one county with the town
+        ("浙江省柳市镇柳江路140号", "乐清市"),
+    ],
+)
+def test_a_town_after_its_city_fills_the_county(text: str, district: str) -> None:
+    """The county is left out (still ADDR_MISSING_LEVEL), but the correction now names it."""
+    p = parse_address(text)
+    assert p.district == district
+    assert "ADDR_MISSING_LEVEL" in p.defects
+    assert p.standardized and district in p.standardized
+
+
+@pytest.mark.parametrize(
+    ("text", "district"),
+    [
+        ("浙江省杭州市乔司镇三鑫工业园鑫园路96号", "临平区"),  # 乔司街道 since 2011
+        ("闻堰镇湘湖路1号", "萧山区"),  # 闻堰街道
+        ("宁围镇宁泰路27号江宁大厦B幢", "萧山区"),  # 宁围街道; and no 镇宁县
+    ],
+)
+def test_a_town_made_a_subdistrict_is_read_by_its_old_name(text: str, district: str) -> None:
+    assert not {"乔司镇", "闻堰镇", "宁围镇"} & set(towns())
+    assert parse_address(text).district == district
+
+
+def test_a_subdistrict_named_like_a_town_elsewhere_reads_below_the_city_written() -> None:
+    """九堡镇 is 瑞金's town and 九堡街道 杭州's: after 杭州市 it is 杭州's."""
+    assert parse_address("杭州市九堡镇德胜东路3094号").district == "上城区"
+
+
+@pytest.mark.parametrize(
+    ("text", "town"),
+    [
+        ("城关镇人民路12号", "城关镇"),  # 88 counties' town
+        ("太平镇新街3号", "太平镇"),
+        ("仓前街道良睦路1399号", "仓前街道"),  # 余杭's, and 福州's
+    ],
+)
+def test_a_town_many_counties_hold_names_none(text: str, town: str) -> None:
+    assert len(towns()[town]) > 1
+    p = parse_address(text)
+    assert p.adcode is None
+    assert "ADDR_UNPARSEABLE" in p.defects
+
+
+def test_a_town_of_another_city_does_not_fill_the_county() -> None:
+    """观海卫镇 is 宁波's: after 杭州市 it says nothing of 杭州's districts."""
+    p = parse_address("浙江省杭州市观海卫镇振观路75号")
+    assert (p.city, p.district) == ("杭州市", None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "杭州市五常大道181号",  # 五常街道's name, no suffix: a road
+        "宁波市镇海路18号",  # 镇 starts a word
+        "北京市张镇路1号",  # 张镇 (顺义): a one-character stem ends many words (前仓镇's 仓镇)
+    ],
+)
+def test_a_town_is_read_by_its_suffix_only(text: str) -> None:
+    assert parse_address(text).district is None
+
+
+def test_a_town_read_in_a_longer_name() -> None:
+    """At each suffix the longest name ending there: 滨海港镇 (滨海县's), not 海港镇 (秦皇岛's)."""
+    assert towns()["海港镇"] == ("130302",)
+    assert town_county("滨海港镇八滩村1号") == "320922"
+    assert parse_address("首都机场街道机场路1号").district == "朝阳区"  # not 机场街道 (大连)
+    assert parse_address("嘉定镇街道文化路234号").district == "嘉定区"  # not 嘉定镇 (信丰县)
+
+
+def test_every_county_has_towns_and_every_town_a_county() -> None:
+    """The table covers the mainland's counties as the gazetteer has them now."""
+    held = county_towns()
+    assert len(held) > 2800
+    assert all(counties for counties in towns().values())
+    assert held["330282"] and "观海卫镇" in held["330282"]
