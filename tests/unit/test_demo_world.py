@@ -9,10 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.address import parse_address
+from features.address_parser import analyse
 from features.address_text import SEPARATOR_CHARS
+from features.address_towns import town_county
 from ordersight.adapters import adapt, load_sku_map
 from ordersight.codes import CODES, type_of
-from ordersight.gazetteer import functional_zones, load_gazetteer
+from ordersight.gazetteer import county_towns, functional_zones, load_gazetteer
 from ordersight.reference import ReferenceData, read_csv
 from ordersight.schema import KNOWN_CHANNELS, Order
 from training.demo import DEFAULT_RATES, generate_world
@@ -227,3 +230,31 @@ def test_counties_written_without_their_prefecture_are_clean(
     ]
     assert set(counties_alone) - address_labeled  # rendered, and clean
     assert not missing_level & set(counties_alone)  # never labeled a missing level
+
+
+def test_a_customer_s_town_is_one_of_the_county_s_towns(small_world: Path) -> None:
+    """The parser reads a town as its county's (观海卫镇 is 慈溪's): a made-up town would be
+    another county's (古荡街道 is 杭州西湖区's) and teach the models a conflict that is none."""
+    truth = pd.read_csv(small_world / "truth.csv", dtype=str, keep_default_na=False)
+    truth = truth[truth["adcode"].isin(county_towns())]
+    named = [
+        (town_county(detail), adcode)
+        for detail, adcode in zip(truth["detail"], truth["adcode"], strict=True)
+        if town_county(detail)
+    ]
+    assert len(named) > len(truth) / 10
+    assert all(read == adcode for read, adcode in named)
+
+
+def test_some_addresses_missing_a_level_name_only_their_town(
+    labels: pd.DataFrame, orders: list[Order], small_world: Path
+) -> None:
+    """As typed addresses do (仓前街道良睦路…): no region written, the town names the county."""
+    truth = pd.read_csv(small_world / "truth.csv", dtype=str).set_index("order_id")
+    missing = set(labels.loc[labels["code"] == "ADDR_MISSING_LEVEL", "order_id"])
+    alone = [o for o in orders if o.order_id in missing and not analyse(o.address.text()).block]
+    assert len(alone) >= len(missing) / 10
+    for order in alone:
+        parsed = parse_address(order.address.text())
+        assert parsed.adcode == truth.loc[order.order_id, "adcode"]
+        assert parsed.defects == ("ADDR_MISSING_LEVEL",)

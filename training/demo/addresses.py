@@ -25,7 +25,9 @@ from ordersight.gazetteer import (
     MUNICIPALITIES,
     PROVINCE,
     Gazetteer,
+    county_towns,
     functional_zones,
+    towns,
 )
 from training.demo import vocab
 
@@ -53,6 +55,8 @@ PASTED_TWICE_SHARE = 0.25  # repetitions that paste the whole address again afte
 # clean split-field addresses whose detail is the full address again, as exports and ERPs fill
 # it (province 浙江省 … detail 浙江省 杭州市 西湖区 文三路90号)
 FULL_DETAIL_SHARE = 0.1
+# addresses missing a level that name only their town, as typed addresses often do
+TOWN_ALONE_SHARE = 0.5
 
 
 @dataclass
@@ -85,6 +89,7 @@ class AddressMaker:
         self.zones = functional_zones()
         # a stream of its own: full-address details leave every other draw of the world as it was
         self.exports = random.Random("full-address details")
+        self.alone = random.Random("towns written alone")  # so do towns written alone
 
     # -- truth selection -------------------------------------------------------------------
     def needs_truth(self, code: str | None, adcode: str) -> list[str] | None:
@@ -131,6 +136,10 @@ class AddressMaker:
         detail = true_detail
         if code == "ADDR_MISSING_LEVEL":
             p, c, d = self._drop_levels(adcode, p, c, d, style, rng)
+            alone = self._town_alone(adcode, town, style)
+            if alone:  # only the town and the street (仓前街道良睦路…)
+                p = c = d = None
+                detail = true_detail = alone + street
         elif code == "ADDR_AMBIGUOUS":
             p, c = None, None
         elif code == "ADDR_NONSTANDARD_NAME":
@@ -175,6 +184,19 @@ class AddressMaker:
             fields = {"province": p, "city": c, "district": d, "detail": detail or None,
                       "receiver": receiver, "phone": phone}  # fmt: skip
         return Rendered(fields, adcode, true_detail, zone)
+
+    def _town_alone(self, adcode: str, town: str | None, style: str) -> str | None:
+        """For a share of the addresses missing a level, the only region written is a town no
+        other county holds: the customer's own, or one of the county's (a tenth of CCKS 2021's
+        typed addresses start so: 观海卫镇昌兴村…). None for a picker, which always has its
+        levels, or a county none of whose towns is its own alone."""
+        if style == "picker" or self.alone.random() >= TOWN_ALONE_SHARE:
+            return None
+        held = towns()
+        if town and held.get(town) == (adcode,):
+            return town
+        own = [t for t in county_towns().get(adcode, ()) if held[t] == (adcode,)]
+        return self.alone.choice(own) if own else None
 
     def _full_detail(self, regions: list[str | None], detail: str) -> str:
         """The detail as an export writes it beside the region fields: the full address."""

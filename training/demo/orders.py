@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -88,9 +89,12 @@ def pick_qty(rng: random.Random, product: Product) -> int:
     return rng.choices([1, 2, 3], [75, 20, 5])[0]
 
 
-def new_person(rng: random.Random, urban: bool) -> tuple[str, str | None, str | None, str]:
+def new_person(
+    rng: random.Random, urban: bool, towns: Sequence[str] = ()
+) -> tuple[str, str | None, str | None, str]:
+    """Receiver, phone, town (one of the county's ``towns``, or None) and street."""
     phone = vocab.landline(rng) if rng.random() < 0.02 else vocab.mobile(rng)
-    town, street = vocab.street_detail(rng, urban)
+    town, street = vocab.street_detail(rng, urban, towns)
     return vocab.person_name(rng), phone, town, street
 
 

@@ -7,6 +7,7 @@ all over China carry them, and a parser must not read them as the region of the 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 SURNAMES = list(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -82,12 +83,25 @@ def bad_phone(rng: random.Random) -> str:
     return good[:pos] + rng.choice("oOlI") + good[pos + 1 :]
 
 
-def street_detail(rng: random.Random, urban: bool) -> tuple[str | None, str]:
+def town_name(rng: random.Random, urban: bool, towns: Sequence[str]) -> str:
+    """A town of the customer's county: one of its real ``towns`` where the table has them (the
+    parser reads a town as its county's: 观海卫镇 is 慈溪's, so a made-up one would be a conflict
+    in another city), a subdistrict (街道) in a city district, a town or township in a county;
+    else a made-up name. Two draws either way, so the world's other draws stay put."""
+    root = rng.randrange(len(TOWN_ROOTS))
+    suffix = "街道" if urban else rng.choice(["镇", "镇", "乡"])
+    kind = [t for t in towns if t.endswith("街道") == urban] or list(towns)
+    return kind[root % len(kind)] if kind else TOWN_ROOTS[root] + suffix
+
+
+def street_detail(
+    rng: random.Random, urban: bool, towns: Sequence[str] = ()
+) -> tuple[str | None, str]:
     """(town or None, street part). Styles: road + number + community/building, villages,
     industrial parks and parcel lockers."""
     town = None
     if rng.random() < (0.25 if urban else 0.7):
-        town = rng.choice(TOWN_ROOTS) + ("街道" if urban else rng.choice(["镇", "镇", "乡"]))
+        town = town_name(rng, urban, towns)
     style = rng.random()
     root = rng.choice(ROAD_ROOTS)
     road = root + rng.choice(ROAD_TYPES[:4] if root[-1] in "东西南北中" else ROAD_TYPES)

@@ -18,7 +18,7 @@ from rich.progress import Progress
 from ordersight.adapters import SPECS, adapt, to_native
 from ordersight.adapters._common import mask_phone
 from ordersight.codes import type_of
-from ordersight.gazetteer import load_gazetteer
+from ordersight.gazetteer import county_towns, load_gazetteer
 from ordersight.schema import CHINA, Order
 from training.demo import labels as L
 from training.demo import orders as O
@@ -179,7 +179,8 @@ def _person_for(sk, maker, people, by_region, book, rng) -> str:
         return cid
     cid = f"c-{len(people) + 1:07d}"
     district = maker.gaz[sk["adcode"]].name
-    people[cid] = (sk["adcode"], O.new_person(rng, urban=district.endswith("区")))
+    towns = county_towns().get(sk["adcode"], ())
+    people[cid] = (sk["adcode"], O.new_person(rng, urban=district.endswith("区"), towns=towns))
     pool.append(cid)
     return cid
 
