@@ -802,6 +802,30 @@ def _standard(names: tuple[str | None, ...], detail: str) -> str | None:
     return "".join(x for x in parts if x)
 
 
+def _result(
+    names: tuple[str | None, ...],
+    adcode: str | None,
+    detail: str,
+    confidence: float,
+    flags: dict[str, bool],
+    candidates: tuple[Candidate, ...] = (),
+) -> ParsedAddress:
+    """The parse as CONTRACT §3 gives it: the levels, their code, the detail and the standard
+    form, and the defects ``flags`` raises in their order."""
+    return trusted(
+        ParsedAddress,
+        province=names[PROVINCE],
+        city=names[CITY],
+        district=names[DISTRICT],
+        adcode=adcode,
+        detail=detail or None,
+        confidence=confidence,
+        candidates=candidates,
+        defects=tuple(code for code in _ADDRESS_CODES if flags.get(code)),
+        standardized=_standard(names, detail),
+    )
+
+
 def _unparseable(clean: CleanText, phone: str | None) -> Analysis:
     defects = ["ADDR_UNPARSEABLE"] + (["ADDR_BAD_PHONE"] if phone_kind(phone) == "invalid" else [])
     parsed = ParsedAddress(detail=clean.text or None, defects=tuple(defects))
@@ -817,17 +841,9 @@ def _outside(clean: CleanText, reading: OutsideReading, phone: str | None) -> An
         "ADDR_DETAIL_MISSING": not _usable_detail(detail),
         "ADDR_BAD_PHONE": phone_kind(phone) != "missing" and not valid_outside_phone(phone),
     }
-    parsed = ParsedAddress(
-        province=reading.province,
-        city=reading.city,
-        district=reading.district,
-        adcode=reading.province_adcode,
-        detail=detail or None,
-        # no gazetteer evidence to weigh: as sure as the table, less where no district is named
-        confidence=0.9 if reading.district else 0.7,
-        defects=tuple(code for code in _ADDRESS_CODES if flags.get(code)),
-        standardized=_standard(names, detail),
-    )
+    # no gazetteer evidence to weigh: as sure as the table, less where no district is named
+    confidence = 0.9 if reading.district else 0.7
+    parsed = _result(names, reading.province_adcode, detail, confidence, flags)
     return Analysis(parsed, clean, (), (), 0, (), (), (), 1, 0, 0.0, 0, 0.0, phone)
 
 
@@ -841,18 +857,8 @@ def _town_alone(clean: CleanText, county: str, phone: str | None) -> Analysis:
         "ADDR_DETAIL_MISSING": not _usable_detail(detail),
         "ADDR_BAD_PHONE": phone_kind(phone) == "invalid",
     }
-    parsed = trusted(
-        ParsedAddress,
-        province=names[PROVINCE],
-        city=names[CITY],
-        district=names[DISTRICT],
-        adcode=county,
-        detail=detail or None,
-        confidence=0.5,  # one word of evidence, as a county named alone with every level missing
-        candidates=(),
-        defects=tuple(code for code in _ADDRESS_CODES if flags.get(code)),
-        standardized=_standard(names, detail),
-    )
+    # one word of evidence, as a county named alone with every level missing
+    parsed = _result(names, county, detail, 0.5, flags)
     return Analysis(parsed, clean, (), (), 0, (), (), (), 0, 1, 0.0, 0, 0.0, phone)
 
 
@@ -1109,18 +1115,8 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         / (1 if r.decided else len(r.ranked))
     )
     confidence *= 0.95 if missing - {DISTRICT} else 1.0
-    parsed = trusted(
-        ParsedAddress,
-        province=names[PROVINCE],
-        city=names[CITY],
-        district=names[DISTRICT],
-        adcode=adcode,
-        detail=detail or None,
-        confidence=round(min(1.0, confidence), 3),
-        candidates=_candidates(r.ranked, lex) if len(r.ranked) > 1 else (),
-        defects=tuple(code for code in _ADDRESS_CODES if flags.get(code)),
-        standardized=_standard(names, detail),
-    )
+    candidates = _candidates(r.ranked, lex) if len(r.ranked) > 1 else ()
+    parsed = _result(names, adcode, detail, round(min(1.0, confidence), 3), flags, candidates)
     return Analysis(
         parsed=parsed,
         clean=clean,
