@@ -1003,6 +1003,18 @@ def _chosen(
     return (*pasted, True) if pasted else (block, r, False)
 
 
+def _tie_by_town(
+    s: str, end: int, ranked: Sequence[tuple[str, float, tuple]], lex: Lexicon
+) -> str | None:
+    """The one region of a tie the text leaves (鼓楼区 is 南京's, 福州's, 徐州's and 开封's) that
+    holds the town written after it (鼓楼区湖东街道…: 福州's, where the volume prior reads the
+    bigger 南京's), among those of the best one's level; else None."""
+    level = lex.level[ranked[0][0]]
+    ties = [h for h, _, _ in ranked if lex.level[h] == level]
+    county = town_county(s, end, within=ties)
+    return next(h for h in ties if h in lex.ancestors[county]) if county else None
+
+
 def _after_country(
     s: str,
     blocks: list[list[Mention]],
@@ -1062,19 +1074,22 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     kind = phone_kind(used_phone)
     area = _area_city(used_phone, lex) if kind == "landline" and used_phone else None
     block, r, elsewhere = _chosen(clean.compact, blocks, area, lex)
-    best = r.ranked[0][0]
+    last = max(block, key=lambda m: (m.end, m.start))  # a named zone's city after its province
+    tie = None if r.decided else _tie_by_town(clean.compact, last.end, r.ranked, lex)
+    best = tie or r.ranked[0][0]
+    decided, filled = r.decided or tie is not None, r.filled or tie is not None
     consistent = [(block[i], *r.readings[i]) for i in r.consistent]  # type: ignore[misc]
     conflicting = [block[i] for i in r.conflicting]
-    names, missing, adcode = r.names, set(r.missing), best if r.filled else None
-    last = max(block, key=lambda m: (m.end, m.start))  # a named zone's city after its province
+    names = lex.gazetteer.names(tie) if tie else r.names
+    missing, adcode = set(r.missing), best if filled else None
     zone = _zone_at(clean.compact, last.end, last, lex) if lex.level[best] == CITY else None
     if zone:  # the zone fills the county level
         zone_name = zone_after_city(zone[0], lex.gazetteer[best])
         names = (*names[:DISTRICT], zone_name)
         adcode = lex.zone_hosts.get((best, zone_name)) or adcode
         missing.discard(DISTRICT)
-    elif DISTRICT in missing and r.filled:  # a town may say which county (宁波市观海卫镇…)
-        county = town_county(clean.compact, last.end, within=best)
+    elif DISTRICT in missing and filled:  # a town may say which county (宁波市观海卫镇…)
+        county = town_county(clean.compact, last.end, within=(best,))
         if county:
             names, adcode = lex.gazetteer.names(county), county
     again = _repeat_of(clean.compact, blocks, block, best, lex) if len(blocks) > 1 else None
@@ -1101,7 +1116,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         "ADDR_TYPO": FUZZY in r.kinds or EXACT in stray,
         "ADDR_FORMER_NAME": FORMER in r.kinds,
         "ADDR_REGION_CONFLICT": bool(conflicting) or elsewhere,
-        "ADDR_AMBIGUOUS": not r.decided,
+        "ADDR_AMBIGUOUS": not decided,
         "ADDR_REDUNDANT": len(consistent) > r.n_covered or again is not None,
         "ADDR_DETAIL_MISSING": not _usable_detail(detail),
         "ADDR_BAD_PHONE": kind == "invalid",
@@ -1112,10 +1127,11 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         r.quality
         * coverage
         * (0.5 if conflicting or elsewhere else 1.0)
-        / (1 if r.decided else len(r.ranked))
+        / (1 if decided else len(r.ranked))
     )
     confidence *= 0.95 if missing - {DISTRICT} else 1.0
-    candidates = _candidates(r.ranked, lex) if len(r.ranked) > 1 else ()
+    ranked = tuple(h for h in r.ranked if h[0] == tie) if tie else r.ranked
+    candidates = _candidates(ranked, lex) if len(ranked) > 1 else ()
     parsed = _result(names, adcode, detail, round(min(1.0, confidence), 3), flags, candidates)
     return Analysis(
         parsed=parsed,
@@ -1125,7 +1141,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         stray_suffixes=len(stray),
         conflicting=tuple(conflicting),
         noise=tuple(block[i] for i in r.noise),
-        top=tuple((h, support) for h, support, _ in r.ranked),
+        top=tuple((h, support) for h, support, _ in ranked),
         n_blocks=len(blocks),
         n_hypotheses=r.n_hypotheses,
         support_margin=r.margin,

@@ -11,6 +11,7 @@ people keep writing the old name: a name the table lacks is read as its upgrade.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from functools import lru_cache
 
 from features.address_lexicon import get_lexicon
@@ -28,22 +29,22 @@ def _longest() -> int:
     return max(map(len, towns()))
 
 
-def _counties(stem: str, suffix: str, within: str | None) -> set[str]:
-    """The counties under ``within`` holding the town ``stem + suffix``, or else its upgrade
-    (乔司镇: 乔司街道; 杭州's 九堡镇, 瑞金's name, is 九堡街道)."""
+def _counties(stem: str, suffix: str, within: Collection[str]) -> set[str]:
+    """The counties under one of ``within`` (anywhere if empty) holding the town ``stem +
+    suffix``, or else its upgrade (乔司镇: 乔司街道; 杭州's 九堡镇, 瑞金's name, is 九堡街道)."""
     table, ancestors = towns(), get_lexicon().ancestors
     for name in (stem + suffix, *(stem + newer for newer in _UPGRADED.get(suffix, ()))):
-        held = {c for c in table.get(name, ()) if within is None or within in ancestors[c]}
+        held = {c for c in table.get(name, ()) if not within or not ancestors[c].isdisjoint(within)}
         if held:
             return held
     return set()
 
 
-def town_county(text: str, start: int = 0, within: str | None = None) -> str | None:
-    """The one county the first town written from ``start`` names, among the counties under
-    ``within`` (a province's or a city's adcode) where given; else None (no town, or a name
-    several counties hold there). At each suffix the longest name ending there is read (滨海港镇
-    before 海港镇)."""
+def town_county(text: str, start: int = 0, within: Collection[str] = ()) -> str | None:
+    """The one county the first town written from ``start`` names, among the counties under one
+    of ``within`` (regions' adcodes: the province or city read, or the regions of a tie) where
+    given; else None (no town, or a name several counties hold there). At each suffix the
+    longest name ending there is read (滨海港镇 before 海港镇)."""
     longest = _longest()  # (and the table, loaded on the first call)
     for suffix in _SUFFIX.finditer(text, start):
         first = max(start, suffix.end() - longest)

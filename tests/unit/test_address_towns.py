@@ -114,3 +114,25 @@ def test_every_county_has_towns_and_every_town_a_county() -> None:
     assert len(held) > 2800
     assert all(counties for counties in towns().values())
     assert held["330282"] and "观海卫镇" in held["330282"]
+
+
+@pytest.mark.parametrize(
+    ("text", "city", "adcode"),
+    [
+        ("鼓楼区五凤街道铜盘路1号", "福州市", "350102"),  # not 南京's, the bigger 鼓楼区
+        ("朝阳区八里庄街道1号", "北京市", "110105"),
+        ("普陀区长征镇1号", "上海市", "310107"),  # not 舟山's
+    ],
+)
+def test_a_town_says_which_of_the_districts_of_that_name(text: str, city: str, adcode: str) -> None:
+    """Was ADDR_AMBIGUOUS, the most populous district of the name: the town's is the one."""
+    p = parse_address(text)
+    assert (p.city, p.adcode) == (city, adcode)
+    assert p.defects == ("ADDR_MISSING_LEVEL",)
+    assert p.candidates == ()
+
+
+def test_a_district_of_that_name_without_a_town_stays_ambiguous() -> None:
+    p = parse_address("鼓楼区五四路1号")
+    assert "ADDR_AMBIGUOUS" in p.defects
+    assert len(p.candidates) == 4
