@@ -63,7 +63,7 @@ from features.address_text import (
     clean_text,
     phone_kind,
 )
-from features.address_towns import town_county
+from features.address_towns import town_at, town_county
 from ordersight.codes import CODES
 from ordersight.gazetteer import CITY, COUNTY_SUFFIXES, DISTRICT, PROVINCE
 from ordersight.schema import Candidate, ParsedAddress, trusted
@@ -368,6 +368,8 @@ def _fuzzy_token(
                 continue
             sound = [c for c in _sounding(window, lex) if c in pool]
             if sound and not _street_after(s, pos + length, lex):
+                if town_at(s, pos, pos + length, sound):
+                    return None  # the town named after its county (西安市灞桥街道, 高邑镇)
                 kinds = tuple((c, SHORT if lex.stems[c] == window else FUZZY) for c in sound)
                 return Mention(pos, pos + length, window, kinds, 0.9)
     return None

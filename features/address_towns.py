@@ -17,7 +17,7 @@ from functools import lru_cache
 from features.address_lexicon import get_lexicon
 from ordersight.gazetteer import towns
 
-__all__ = ["town_county"]
+__all__ = ["town_at", "town_county"]
 
 _SUFFIX = re.compile(r"(?:镇|乡)?街道|苏木|镇|乡")  # 嘉定镇街道 (上海) is no 嘉定镇 (信丰县)
 _MIN_STEM = 2  # 张镇, 新镇: a one-character stem is a word's last character too often
@@ -38,6 +38,13 @@ def _counties(stem: str, suffix: str, within: Collection[str]) -> set[str]:
         if held:
             return held
     return set()
+
+
+def town_at(text: str, start: int, end: int, within: Collection[str]) -> bool:
+    """Whether ``text[start:end]`` starts the name of a town under one of ``within``, its suffix
+    right after (西安市灞桥街道…: 灞桥区's 灞桥街道, not the district written short)."""
+    suffix = _SUFFIX.match(text, end)
+    return bool(suffix and _counties(text[start:end], suffix[0], within))
 
 
 def town_county(text: str, start: int = 0, within: Collection[str] = ()) -> str | None:

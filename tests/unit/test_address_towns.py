@@ -7,7 +7,7 @@ import pytest
 
 from features.address import parse_address
 from features.address_towns import town_county
-from ordersight.gazetteer import county_towns, towns
+from ordersight.gazetteer import county_towns, load_gazetteer, towns
 
 
 @pytest.mark.parametrize(
@@ -136,3 +136,33 @@ def test_a_district_of_that_name_without_a_town_stays_ambiguous() -> None:
     p = parse_address("鼓楼区五四路1号")
     assert "ADDR_AMBIGUOUS" in p.defects
     assert len(p.candidates) == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "district", "detail"),
+    [
+        ("陕西省西安市灞桥街道金沙家园37-1-608", "灞桥区", "灞桥街道金沙家园37-1-608"),
+        ("石家庄市高邑镇红旗村5组53号", "高邑县", "高邑镇红旗村5组53号"),
+        ("杭州市余杭镇文一西路1号", "余杭区", "余杭镇文一西路1号"),  # 余杭街道 now
+    ],
+)
+def test_a_town_named_after_its_county_is_the_town(text: str, district: str, detail: str) -> None:
+    """Was the county written short, the town's suffix left as the detail (街道金沙家园…, whose
+    correction read 西安市灞桥区街道金沙家园): the county is left out, and the town says it."""
+    p = parse_address(text)
+    assert (p.district, p.detail, p.defects) == (district, detail, ("ADDR_MISSING_LEVEL",))
+
+
+def test_no_town_is_written_after_its_county_in_the_table() -> None:
+    """The source writes 98 names after their county (博爱县许良镇): kept without it. A town
+    named after its county (芒市镇, 七星区街道) stays."""
+    gaz = load_gazetteer()
+    written_after = [
+        (county, name)
+        for county, names in county_towns().items()
+        for name in names
+        for region in gaz.chain(county)
+        if name.startswith(region.name) and len(name) - len(region.name) >= 3
+    ]
+    assert written_after == []
+    assert towns()["许良镇"] == ("410822",)
