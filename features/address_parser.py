@@ -1009,7 +1009,7 @@ def _tie_by_town(
     s: str, end: int, ranked: Sequence[tuple[str, float, tuple]], lex: Lexicon
 ) -> str | None:
     """The one region of a tie the text leaves (鼓楼区 is 南京's, 福州's, 徐州's and 开封's) that
-    holds the town written after it (鼓楼区湖东街道…: 福州's, where the volume prior reads the
+    holds the town written after it (鼓楼区五凤街道…: 福州's, where the volume prior reads the
     bigger 南京's), among those of the best one's level; else None."""
     level = lex.level[ranked[0][0]]
     ties = [h for h, _, _ in ranked if lex.level[h] == level]

@@ -140,7 +140,7 @@ class AddressMaker:
             if alone:  # only the town and the street (仓前街道良睦路…)
                 p = c = d = None
                 detail = true_detail = alone + street
-        elif code == "ADDR_AMBIGUOUS":  # and no town, which would say the city (鼓楼区湖东街道)
+        elif code == "ADDR_AMBIGUOUS":  # and no town, which would say the city (鼓楼区五凤街道)
             p, c, detail = None, None, street
         elif code == "ADDR_NONSTANDARD_NAME":
             p, d = self._nonstandard(adcode, province, p, d, rng)
