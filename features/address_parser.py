@@ -217,6 +217,8 @@ def _is_place_name(
         k == EXACT or (k == FORMER and not _bare_former(form, c, lex)) for c, k in cands
     ):
         return False
+    if town_at(s, start, end, [c for c, _ in cands]):
+        return True  # its town (西咸新区 未央宫街道: 未央区's, not 未央 written short)
     after = _NOT_REGION_AFTER.match(s, end)
     if not after:
         return False
@@ -250,6 +252,14 @@ def _plain_districts(cands: tuple[tuple[str, str], ...], lex: Lexicon) -> bool:
     )
 
 
+def _across_break(s: str, start: int, end: int, breaks: frozenset[int], lex: Lexicon) -> bool:
+    """Whether a form runs over a separator into a region's full name (冯瑞 13110812779 安岳县…:
+    the phone taken out, 冯瑞安岳县 holds 瑞安, but the receiver's 瑞 is no part of it)."""
+    return any(
+        start < b < end and any(k == EXACT for _, k in _longest_at(s, b, lex)) for b in breaks
+    )
+
+
 def _scan(s: str, lex: Lexicon, breaks: frozenset[int] = frozenset()) -> list[Mention]:
     """Greedy longest match of every surface form, skipping street, estate and town names."""
     out: list[Mention] = []
@@ -269,6 +279,8 @@ def _scan(s: str, lex: Lexicon, breaks: frozenset[int] = frozenset()) -> list[Me
             form = s[i : i + length]
             cands = lex.forms.get(form)
             if glued and cands and all(k == SHORT for _, k in cands):
+                continue
+            if cands and breaks and _across_break(s, i, i + length, breaks, lex):
                 continue
             if cands and not _is_place_name(s, i, i + length, cands, breaks, lex, before):
                 hit = _yield_suffix(s, Mention(i, i + length, form, cands), lex)
@@ -689,6 +701,7 @@ def _stray_at(s: str, end: int, mentioned: set[int]) -> bool:
         s[end : end + 1] in _LEFTOVER_SUFFIX
         and end not in mentioned
         and not s.startswith(_WORDS_LIKE_SUFFIX, end)
+        and not town_at(s, end, end + 1, ())  # 南安市省新镇: the town's 省
     )
 
 

@@ -166,3 +166,35 @@ def test_no_town_is_written_after_its_county_in_the_table() -> None:
     ]
     assert written_after == []
     assert towns()["许良镇"] == ("410822",)
+
+
+@pytest.mark.parametrize(
+    ("text", "district", "defects"),
+    [
+        # a town whose name runs on past its district's short name
+        ("西安市 未央宫街道春晓新村25-4-2604", "未央区", ("ADDR_MISSING_LEVEL",)),
+        # a town starting with a suffix's character is no suffix left over (was ADDR_TYPO)
+        ("福建省泉州市南安市省新镇汉阳北路602号", "南安市", ()),
+        ("河北省石家庄市行唐县市同乡科技路594号", "行唐县", ()),
+        # but a county starting with a town's suffix is the county (乡城县, not 甘孜乡)
+        ("四川省甘孜乡城县然乌乡王家村3组46号", "乡城县", ()),
+        ("新疆省北屯双渠镇新民村6组77号", "北屯市", ("ADDR_NONSTANDARD_NAME",)),
+    ],
+)
+def test_towns_beside_the_regions_read(text: str, district: str, defects: tuple) -> None:
+    p = parse_address(text)
+    assert (p.district, p.defects) == (district, defects)
+
+
+@pytest.mark.parametrize(
+    ("text", "district"),
+    [
+        ("冯瑞 13110812779 安岳县王家村9组49号", "安岳县"),  # not 瑞安 (冯瑞安岳县)
+        ("夏云 18820153033 南京市 江宁区 高新北路483号", "江宁区"),  # not 云南
+    ],
+)
+def test_a_name_pasted_before_a_phone_is_no_part_of_a_region(text: str, district: str) -> None:
+    """The phone taken out glues the receiver's name to the address: a region's full name after
+    the gap is read, not a short one spanning it (was a conflict, or the wrong province)."""
+    p = parse_address(text)
+    assert (p.district, p.defects) == (district, ())
