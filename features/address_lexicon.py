@@ -142,6 +142,14 @@ class Lexicon:
     def candidates(self, form: str) -> tuple[tuple[str, str], ...]:
         return self.forms.get(form, ())
 
+    def longest_at(self, s: str, i: int) -> tuple[tuple[str, str], ...]:
+        """The readings of the longest form starting at ``s[i]``, or () where none does."""
+        for length in self.lengths_by_prefix.get(s[i : i + 2], ()):
+            cands = self.forms.get(s[i : i + length])
+            if cands:
+                return cands
+        return ()
+
     def to_simplified(self, text: str) -> str:
         """廣東省 → 广东省; a scan first, as almost every address is simplified already."""
         return text.translate(self.simplify) if self.traditional.search(text) else text

@@ -176,14 +176,6 @@ class Analysis:
     zone: bool = False  # the county level is a functional zone (苏州市工业园区)
 
 
-def _longest_at(s: str, i: int, lex: Lexicon) -> tuple[tuple[str, str], ...]:
-    for length in lex.lengths_by_prefix.get(s[i : i + 2], ()):
-        cands = lex.forms.get(s[i : i + length])
-        if cands:
-            return cands
-    return ()
-
-
 def _yield_suffix(s: str, hit: Mention, lex: Lexicon) -> Mention:
     """青岛市南区 is 青岛 + 市南区: give the suffix back when the next region needs it and is
     a child of this one."""
@@ -191,7 +183,7 @@ def _yield_suffix(s: str, hit: Mention, lex: Lexicon) -> Mention:
     if not shorter:
         return hit
     parents = {c for c, _ in shorter}
-    nxt = _longest_at(s, hit.end - 1, lex)
+    nxt = lex.longest_at(s, hit.end - 1)
     if any(parents & lex.ancestors[c] - {c} for c, _ in nxt):
         return Mention(hit.start, hit.end - 1, hit.form[:-1], shorter)
     return hit
@@ -228,7 +220,7 @@ def _is_place_name(
         above = {c for c, _ in before.cands} if before else set()
         return _plain_districts(cands, lex) and not any(above & lex.ancestors[c] for c, _ in cands)
     codes = {c for c, _ in cands}
-    return not any(codes & lex.ancestors[c] - {c} for c, _ in _longest_at(s, end, lex))
+    return not any(codes & lex.ancestors[c] - {c} for c, _ in lex.longest_at(s, end))
 
 
 def _bare_former(form: str, code: str, lex: Lexicon) -> bool:
@@ -255,9 +247,7 @@ def _plain_districts(cands: tuple[tuple[str, str], ...], lex: Lexicon) -> bool:
 def _across_break(s: str, start: int, end: int, breaks: frozenset[int], lex: Lexicon) -> bool:
     """Whether a form runs over a separator into a region's full name (冯瑞 13110812779 安岳县…:
     the phone taken out, 冯瑞安岳县 holds 瑞安, but the receiver's 瑞 is no part of it)."""
-    return any(
-        start < b < end and any(k == EXACT for _, k in _longest_at(s, b, lex)) for b in breaks
-    )
+    return any(start < b < end and any(k == EXACT for _, k in lex.longest_at(s, b)) for b in breaks)
 
 
 def _scan(s: str, lex: Lexicon, breaks: frozenset[int] = frozenset()) -> list[Mention]:
@@ -391,7 +381,7 @@ def _street_after(s: str, end: int, lex: Lexicon) -> bool:
     """Whether a road's word follows (颍州南路, 井冈山大道, 新兴一路): the name read so far is the
     road's. Not a town's or a bridge's (余杭镇 and 宝安桥头街道 are in the district named), nor
     a region's name that starts like one (温州路桥区 is 温州 and 台州's 路桥区)."""
-    return _ROAD_AFTER.match(s, end) is not None and not _longest_at(s, end, lex)
+    return _ROAD_AFTER.match(s, end) is not None and not lex.longest_at(s, end)
 
 
 def _zone_at(s: str, pos: int, after: Mention, lex: Lexicon) -> re.Match[str] | None:
@@ -525,7 +515,7 @@ def _closed(s: str, block: list[Mention], m: Mention, lex: Lexicon, breaks: froz
     if not any(lex.level[c] == DISTRICT for c, _ in last.cands):
         if area and len(m.form) == 2 and any(lex.level[c] == CITY for c, _ in last.cands):
             return town_part
-        glued = m.end < len(s) and m.end not in breaks and not _longest_at(s, m.end, lex)
+        glued = m.end < len(s) and m.end not in breaks and not lex.longest_at(s, m.end)
         return (
             glued
             and any(lex.level[c] == CITY for c, _ in last.cands)
@@ -537,7 +527,7 @@ def _closed(s: str, block: list[Mention], m: Mention, lex: Lexicon, breaks: froz
         return town_part
     if any(c in seen for c, _ in m.cands):  # the city again: a place named after it, unless
         codes = {c for c, _ in m.cands}  # one of its districts follows (杭州西湖区 again)
-        return not any(codes & lex.ancestors[c] - {c} for c, _ in _longest_at(s, m.end, lex))
+        return not any(codes & lex.ancestors[c] - {c} for c, _ in lex.longest_at(s, m.end))
     if any(k == SHORT for _, k in last.cands):
         return not any(c[:2] + "0000" in seen for c, _ in m.cands)
     return True

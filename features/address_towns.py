@@ -44,16 +44,10 @@ def town_at(text: str, start: int, end: int, within: Collection[str]) -> bool:
     """Whether ``text[start:end]`` starts the name of a town under one of ``within`` (西安市灞桥
     街道…, 未央宫街道…: 灞桥区's and 未央区's towns, not the districts written short)."""
     suffix = _SUFFIX.search(text, end, start + _longest())
-    if not suffix or _region_at(text, suffix.start()):  # 甘孜乡城县: 乡城县 is a county
+    # 甘孜乡城县: a region starts at the suffix (乡城县), no town ends there
+    if not suffix or get_lexicon().longest_at(text, suffix.start()):
         return False
     return bool(_counties(text[start : suffix.start()], suffix[0], within))
-
-
-def _region_at(text: str, pos: int) -> bool:
-    """Whether a region's name starts at ``pos`` (乡城县, 镇江市)."""
-    lex = get_lexicon()
-    lengths = lex.lengths_by_prefix.get(text[pos : pos + 2], ())
-    return any(text[pos : pos + length] in lex.forms for length in lengths)
 
 
 def town_county(text: str, start: int = 0, within: Collection[str] = ()) -> str | None:
