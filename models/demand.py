@@ -317,6 +317,58 @@ def apply_residuals(table: pd.DataFrame, pred: np.ndarray, step: np.ndarray) -> 
     }
 
 
+ROUND_SHARES = (0.125, 0.25, 0.5, 1.0)  # of n_estimators: the boosting rounds the backtest tries
+# more rounds are kept unless fewer err clearly less: windows with no festival in them cannot
+# tell the rounds a festival's effect takes (a first year's 双11 held out: WAPE 0.340 taking the
+# least error, 0.331 with this slack, 0.330 with every round)
+ROUND_SLACK = 1.01
+
+
+class _FirstTrees:
+    """A fitted LightGBM regressor predicting with its first ``rounds`` trees: one fit in the
+    backtest scores every candidate number of rounds (with a fixed seed, the first k trees of a
+    longer fit are the trees a k-round fit grows)."""
+
+    def __init__(self, model: lgb.LGBMRegressor, rounds: int):
+        self.model, self.rounds = model, rounds
+
+    def predict(self, x: Any) -> np.ndarray:
+        return self.model.predict(x, num_iteration=self.rounds)
+
+
+def backtest_rounds(
+    mlf: MLForecast, long: pd.DataFrame, cv: pd.DataFrame
+) -> tuple[int, pd.DataFrame]:
+    """The number of boosting rounds, of :data:`ROUND_SHARES` of those fitted in ``mlf``'s
+    backtest ``cv`` (on ``long``), whose forecasts erred least on its windows (the most within
+    :data:`ROUND_SLACK` of the least), and the backtest frame of that number.
+
+    A shop's few series hold too little to learn 250 trees from: on a pharmacy's 8 real series
+    (6 cuts) the trees alone erred 0.466 (WAPE) with 250 rounds, 0.446 with those chosen (62 at
+    4 of the 6); the demo world keeps them all. The windows are
+    forecast again, recursively, with each number's first trees.
+    """
+    fitted = mlf.cv_models_[0]["lgb"]
+    rounds = sorted({max(1, round(fitted.n_estimators * share)) for share in ROUND_SHARES})
+    mlf.models_ = {f"r{k}": _FirstTrees(fitted, k) for k in rounds}
+    days = int(_steps(cv).max())
+    forecasts = []
+    for cutoff in cv["cutoff"].unique():
+        seen = long[long["ds"] <= cutoff]
+        ahead = long[
+            (long["ds"] > cutoff)
+            & (long["ds"] <= cutoff + pd.Timedelta(days=days))
+            & long["unique_id"].isin(seen["unique_id"].unique())
+        ]
+        exog = ahead.drop(columns="y") if len(ahead.columns) > 3 else None  # not just id, ds, y
+        forecasts.append(mlf.predict(days, new_df=seen, X_df=exog))
+    keys = ["unique_id", "ds"]
+    scored = cv[[*keys, "cutoff", "y"]].merge(pd.concat(forecasts), on=keys, how="left")
+    errors = [np.abs(scored["y"] - scored[f"r{k}"]).sum() for k in rounds]
+    best = max(k for k, e in zip(rounds, errors, strict=True) if e <= ROUND_SLACK * min(errors))
+    return best, scored[[*keys, "cutoff", "y"]].assign(lgb=scored[f"r{best}"])
+
+
 def calibrate(cv: pd.DataFrame, long: pd.DataFrame) -> tuple[pd.DataFrame, float]:
     """An mlforecast backtest (``cv``, from the training frame ``long``) → its residual table
     (:func:`calibration_table`) and the weight ETS earns against its calibrated forecasts
@@ -369,6 +421,7 @@ class DemandModel:
         self.filled_missing_days = 0
         self._calibration = pd.DataFrame()
         self.blend_weight = 0.0  # of ETS on ordinary days (models/ets_blend.py)
+        self.rounds = self.config.n_estimators  # boosting rounds, fewer where the backtest says
         self._recent: pd.DataFrame | None = None  # each series' last ETS_DAYS, for ETS
 
     @property
@@ -428,6 +481,8 @@ class DemandModel:
         cv = self._mlf.cross_validation(
             long, n_windows=windows, h=days, step_size=days, refit=False, **fit_options()
         )
+        self.rounds, cv = backtest_rounds(self._mlf, long, cv)
+        self._mlf.models["lgb"].set_params(n_estimators=self.rounds)
         table, self.blend_weight = calibrate(cv, long)
         return table
 
@@ -495,6 +550,7 @@ class DemandModel:
             "filled_missing_days": self.filled_missing_days,
             "calibration": self._calibration,
             "blend_weight": self.blend_weight,
+            "rounds": self.rounds,
             "recent": self._recent,
         }
         with (path / "state.pkl").open("wb") as fh:
@@ -516,4 +572,5 @@ class DemandModel:
         # a model saved before the ETS blend forecasts from the trees alone
         model.blend_weight = state.get("blend_weight", 0.0)
         model._recent = state.get("recent")
+        model.rounds = state.get("rounds", model.config.n_estimators)
         return model

@@ -66,6 +66,7 @@ def forecast_file(
         "filled_missing_days": model.filled_missing_days,
         "intermittent_series": int((zero_share > 0.5).sum()),
         "ets_weight": model.blend_weight,  # of ETS on ordinary days, earned in the backtest
+        "boosting_rounds": model.rounds,  # the trees' rounds, chosen in the same backtest
         "history_start": str(frame["date"].min().date()),
         "history_end": str(frame["date"].max().date()),
         "horizon": horizon,
@@ -244,7 +245,11 @@ def train_demand(
     report = backtest(history, windows=windows, horizon=horizon, config=config)
     gates_passed = all(report["gates"].values())
     model = DemandModel(config).fit(history)
-    metrics = {**flat_metrics(report), "ets_weight": model.blend_weight}
+    metrics = {
+        **flat_metrics(report),
+        "ets_weight": model.blend_weight,
+        "boosting_rounds": model.rounds,
+    }
     params = {**asdict(config), "backtest_windows": windows, "backtest_horizon": horizon}
     version = None
     if registry is not None:
@@ -276,7 +281,8 @@ def fit_predict_dask(
     last ``calibration_windows`` (run on the cluster too; one shorter window on a short history,
     :func:`models.demand.backtest_plan`), a Poisson-like spread when history is shorter still,
     and ETS blended in on ordinary days by the weight that backtest earns (ETS runs here, on the
-    driver).
+    driver). Its trees keep the configured rounds: a catalogue that needs a cluster holds enough
+    to learn them, where the single-machine model may choose fewer in its backtest.
     """
     import dask.dataframe as dd
     from mlforecast.distributed import DistributedMLForecast
