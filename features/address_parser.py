@@ -63,7 +63,7 @@ from features.address_text import (
     clean_text,
     phone_kind,
 )
-from features.address_towns import town_at, town_county
+from features.address_towns import bare_town_county, town_at, town_county
 from ordersight.codes import CODES
 from ordersight.gazetteer import CITY, COUNTY_SUFFIXES, DISTRICT, PROVINCE
 from ordersight.schema import Candidate, ParsedAddress, trusted
@@ -1020,6 +1020,17 @@ def _tie_by_town(
     return next(h for h in ties if h in lex.ancestors[county]) if county else None
 
 
+def _county_by_town(s: str, end: int, region: str) -> str | None:
+    """The county under ``region`` (a city or province read, the county left out) that the
+    town written names: after the region (宁波市观海卫镇…), there without its suffix (杭州市三墩…),
+    or before it (云龙镇前后陈村宁波…)."""
+    return (
+        town_county(s, end, within=(region,))
+        or bare_town_county(s, end, (region,))
+        or town_county(s[:end], within=(region,))
+    )
+
+
 def _after_country(
     s: str,
     blocks: list[list[Mention]],
@@ -1094,7 +1105,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         adcode = lex.zone_hosts.get((best, zone_name)) or adcode
         missing.discard(DISTRICT)
     elif DISTRICT in missing and filled:  # a town may say which county (宁波市观海卫镇…)
-        county = town_county(clean.compact, last.end, within=(best,))
+        county = _county_by_town(clean.compact, last.end, best)
         if county:
             names, adcode = lex.gazetteer.names(county), county
     again = _repeat_of(clean.compact, blocks, block, best, lex) if len(blocks) > 1 else None
@@ -1166,11 +1177,13 @@ def prime() -> int:
     The indexes of regions by their pinyin are built too: else the first address written in
     pinyin waits ~0.1 s for one (in the demo, 1 of 400 addresses names no region in characters),
     and the first sound-alike typo in another reading (钟庆) ~0.02 s for the other; so is the
-    table of towns, which the first address missing its county would wait ~0.2 s for."""
+    table of towns and of their bare names, which the first address missing its county would
+    wait ~0.2 s for."""
     lex = _lexicon()
     regions_by_reading()
     stems_by_any_reading()
     town_county("")
+    bare_town_county("", 0, ())
     counties = [code for code, level in lex.level.items() if level == DISTRICT]
     for code in counties:
         analyse.__wrapped__(_standard(lex.gazetteer.names(code), "1号") or "", None)

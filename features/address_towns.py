@@ -17,10 +17,12 @@ from functools import lru_cache
 from features.address_lexicon import get_lexicon
 from ordersight.gazetteer import towns
 
-__all__ = ["town_at", "town_county"]
+__all__ = ["bare_town_county", "town_at", "town_county"]
 
 _SUFFIX = re.compile(r"(?:镇|乡)?街道|苏木|镇|乡")  # 嘉定镇街道 (上海) is no 嘉定镇 (信丰县)
 _MIN_STEM = 2  # 张镇, 新镇: a one-character stem is a word's last character too often
+# 高桥路, 建设西路, 金桥中路 are roads, wherever 高桥镇, 建设街道, 金桥镇 lie
+_ROAD = re.compile(r"[东西南北中]?(?:大?道|大?街|路|巷|弄)")
 _UPGRADED = {"乡": ("镇", "街道"), "镇": ("街道",), "苏木": ("镇",)}
 
 
@@ -38,6 +40,34 @@ def _counties(stem: str, suffix: str, within: Collection[str]) -> set[str]:
         if held:
             return held
     return set()
+
+
+@lru_cache(maxsize=1)
+def _stems() -> dict[str, frozenset[str]]:
+    """A town's name less its suffix (三墩 of 三墩镇) → the counties holding such a town."""
+    named = re.compile(rf"(.{{{_MIN_STEM},}}?)(?:{_SUFFIX.pattern})")
+    out: dict[str, set[str]] = {}
+    for name, counties in towns().items():
+        if parts := named.fullmatch(name):
+            out.setdefault(parts[1], set()).update(counties)
+    return {stem: frozenset(counties) for stem, counties in out.items()}
+
+
+def bare_town_county(text: str, start: int, within: Collection[str]) -> str | None:
+    """The one county under one of ``within`` holding a town whose name, less its suffix, is
+    written at ``start``, right after the region read (杭州市三墩…: 西湖区's 三墩镇; 温州市柳市…:
+    乐清市's); the longest such name, where no region's name starts there and no road's suffix
+    follows; else None. Only straight after a region: a bare name anywhere else is as often a
+    road's or an estate's (五常大道)."""
+    stems, lex = _stems(), get_lexicon()
+    if lex.longest_at(text, start):
+        return None
+    for end in range(min(len(text), start + _longest()), start + _MIN_STEM - 1, -1):
+        held = stems.get(text[start:end])
+        if held and not _ROAD.match(text, end):
+            held = {c for c in held if not lex.ancestors[c].isdisjoint(within)}
+            return held.pop() if len(held) == 1 else None
+    return None
 
 
 def town_at(text: str, start: int, end: int, within: Collection[str]) -> bool:

@@ -52,6 +52,56 @@ def test_a_town_after_its_city_fills_the_county(text: str, district: str) -> Non
 @pytest.mark.parametrize(
     ("text", "district"),
     [
+        ("浙江省杭州市三墩紫金港路21号", "西湖区"),  # 三墩镇
+        ("温州市柳市长虹村8号", "乐清市"),  # 柳市镇
+        ("浙江省柳市柳江路140号", "乐清市"),
+        ("杭州市下沙学源街158号", "钱塘区"),  # 下沙街道
+    ],
+)
+def test_a_town_without_its_suffix_right_after_the_city_fills_the_county(
+    text: str, district: str
+) -> None:
+    """People leave the suffix off a town they know (CCKS 2021: 杭州市三墩…, 温州市柳市…)."""
+    p = parse_address(text)
+    assert p.district == district
+    assert "ADDR_MISSING_LEVEL" in p.defects
+    assert p.standardized and district in p.standardized
+
+
+@pytest.mark.parametrize(
+    ("text", "district"),
+    [
+        ("云龙镇前后陈村宁波四海琴业有限公司", "鄞州区"),
+        ("宁围镇高教园区弘慧路浙江国际影视中心", "萧山区"),  # the province only
+        ("丈八沟街道沣惠南路100号陕西中烟", "雁塔区"),
+    ],
+)
+def test_a_town_before_its_city_or_province_fills_the_county(text: str, district: str) -> None:
+    """CCKS 2021: a company's town first, its city or province written further on."""
+    p = parse_address(text)
+    assert p.district == district
+    assert "ADDR_MISSING_LEVEL" in p.defects
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "吉林省长春市建设西路227号",  # 德惠市's 建设街道: this is a road
+        "上海市金桥中路968号",  # 浦东新区's 金桥镇
+        "宁波市高桥路5号",  # 海曙区's 高桥镇
+        "绍兴市城南花园3幢",  # 越城区's 城南街道 and 新昌县's 城南乡
+        "杭州市紫金港路三墩公寓2幢",  # not right after the city
+    ],
+)
+def test_a_bare_name_on_a_road_held_twice_or_further_on_fills_nothing(text: str) -> None:
+    p = parse_address(text)
+    assert p.district is None
+    assert "ADDR_MISSING_LEVEL" in p.defects
+
+
+@pytest.mark.parametrize(
+    ("text", "district"),
+    [
         ("浙江省杭州市乔司镇三鑫工业园鑫园路96号", "临平区"),  # 乔司街道 since 2011
         ("闻堰镇湘湖路1号", "萧山区"),  # 闻堰街道
         ("宁围镇宁泰路27号江宁大厦B幢", "萧山区"),  # 宁围街道; and no 镇宁县
