@@ -39,48 +39,23 @@ def test_a_town_written_alone_names_its_county(text: str, levels: tuple, adcode:
         ("北京北京市窦店镇窦店村南1号", "房山区"),
         # a province alone: its one county with the town
         ("浙江省柳市镇柳江路140号", "乐清市"),
+        # the suffix left off a town people know, right after the region (CCKS 2021)
+        ("浙江省杭州市三墩紫金港路21号", "西湖区"),  # 三墩镇
+        ("温州市柳市长虹村8号", "乐清市"),  # 柳市镇
+        ("浙江省柳市柳江路140号", "乐清市"),
+        ("杭州市下沙学源街158号", "钱塘区"),  # 下沙街道
+        # a company's town first, its city or province further on (CCKS 2021)
+        ("云龙镇前后陈村宁波四海琴业有限公司", "鄞州区"),
+        ("宁围镇高教园区弘慧路浙江国际影视中心", "萧山区"),
+        ("丈八沟街道沣惠南路100号陕西中烟", "雁塔区"),
     ],
 )
-def test_a_town_after_its_city_fills_the_county(text: str, district: str) -> None:
+def test_a_town_with_its_city_fills_the_county(text: str, district: str) -> None:
     """The county is left out (still ADDR_MISSING_LEVEL), but the correction now names it."""
     p = parse_address(text)
     assert p.district == district
     assert "ADDR_MISSING_LEVEL" in p.defects
     assert p.standardized and district in p.standardized
-
-
-@pytest.mark.parametrize(
-    ("text", "district"),
-    [
-        ("浙江省杭州市三墩紫金港路21号", "西湖区"),  # 三墩镇
-        ("温州市柳市长虹村8号", "乐清市"),  # 柳市镇
-        ("浙江省柳市柳江路140号", "乐清市"),
-        ("杭州市下沙学源街158号", "钱塘区"),  # 下沙街道
-    ],
-)
-def test_a_town_without_its_suffix_right_after_the_city_fills_the_county(
-    text: str, district: str
-) -> None:
-    """People leave the suffix off a town they know (CCKS 2021: 杭州市三墩…, 温州市柳市…)."""
-    p = parse_address(text)
-    assert p.district == district
-    assert "ADDR_MISSING_LEVEL" in p.defects
-    assert p.standardized and district in p.standardized
-
-
-@pytest.mark.parametrize(
-    ("text", "district"),
-    [
-        ("云龙镇前后陈村宁波四海琴业有限公司", "鄞州区"),
-        ("宁围镇高教园区弘慧路浙江国际影视中心", "萧山区"),  # the province only
-        ("丈八沟街道沣惠南路100号陕西中烟", "雁塔区"),
-    ],
-)
-def test_a_town_before_its_city_or_province_fills_the_county(text: str, district: str) -> None:
-    """CCKS 2021: a company's town first, its city or province written further on."""
-    p = parse_address(text)
-    assert p.district == district
-    assert "ADDR_MISSING_LEVEL" in p.defects
 
 
 @pytest.mark.parametrize(
