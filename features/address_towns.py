@@ -57,8 +57,11 @@ def bare_town_county(text: str, start: int, within: Collection[str]) -> str | No
     """The one county under one of ``within`` holding a town whose name, less its suffix, is
     written at ``start``, right after the region read (杭州市三墩…: 西湖区's 三墩镇; 温州市柳市…:
     乐清市's); the longest such name, where no region's name starts there and no road's suffix
-    follows; else None. Only straight after a region: a bare name anywhere else is as often a
-    road's or an estate's (五常大道)."""
+    follows; else None. Only straight after a region: a bare name further on is as often a
+    road's or an estate's (五常大道), and one opening an address that names no region as often
+    the receiver's (段纯 1588… 绿城大厦: 灵石县 has a 段纯镇) or an estate's (阳光小区,
+    翠苑大厦): read there, 52 of CCKS 2021's unparseable addresses named a county, 9 wrongly,
+    and 70 of the demo's named 贵阳's 花溪区 or 杭州's 西湖区."""
     stems, lex = _stems(), get_lexicon()
     if lex.longest_at(text, start):
         return None

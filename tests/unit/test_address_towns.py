@@ -223,3 +223,11 @@ def test_a_name_pasted_before_a_phone_is_no_part_of_a_region(text: str, district
     the gap is read, not a short one spanning it (was a conflict, or the wrong province)."""
     p = parse_address(text)
     assert (p.district, p.defects) == (district, ())
+
+
+@pytest.mark.parametrize("text", ["阳光小区26栋2603", "段纯 15885146346 绿城大厦17栋2004"])
+def test_a_bare_name_opening_an_address_that_names_no_region_is_read_as_no_town(text: str):
+    """阳光 is 花溪区's 阳光街道 and 段纯 灵石县's 段纯镇, but here an estate and a receiver."""
+    p = parse_address(text)
+    assert p.district is None
+    assert "ADDR_UNPARSEABLE" in p.defects
