@@ -67,9 +67,9 @@ def bare_town_county(text: str, start: int, within: Collection[str]) -> str | No
         return None
     for end in range(min(len(text), start + _longest()), start + _MIN_STEM - 1, -1):
         held = stems.get(text[start:end])
-        if held and not _ROAD.match(text, end):
+        if held:
             held = {c for c in held if not lex.ancestors[c].isdisjoint(within)}
-            return held.pop() if len(held) == 1 else None
+            return held.pop() if len(held) == 1 and not _ROAD.match(text, end) else None
     return None
 
 
