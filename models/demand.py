@@ -345,8 +345,8 @@ def backtest_rounds(
 
     A shop's few series hold too little to learn 250 trees from: on a pharmacy's 8 real series
     (6 cuts) the trees alone erred 0.466 (WAPE) with 250 rounds, 0.446 with those chosen (62 at
-    4 of the 6); the demo world keeps them all. The windows are
-    forecast again, recursively, with each number's first trees.
+    4 of the 6); the demo world keeps them all. The windows are forecast again, recursively,
+    with each number's first trees.
     """
     fitted = mlf.cv_models_[0]["lgb"]
     rounds = sorted({max(1, round(fitted.n_estimators * share)) for share in ROUND_SHARES})
