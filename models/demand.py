@@ -227,15 +227,15 @@ def residual_table(
             "e": np.exp(resid),
         }
     )
-    probs = [0.1, 0.5, 0.9]
     tables = []
     for key in ("bucket", "level"):
         grouped = frame.groupby(key)
-        table = grouped["r"].quantile(probs).unstack().set_axis(list(QUANTILES), axis=1)
+        quantiles = {bucket: _interval_quantiles(r) for bucket, r in grouped["r"]}
+        table = pd.DataFrame.from_dict(quantiles, orient="index", columns=list(QUANTILES))
         table["smear"] = grouped["e"].mean()
         tables.append(table[grouped.size() >= MIN_RESIDUALS])
     table = pd.concat(tables)
-    pooled = frame["r"].quantile(probs).to_numpy()
+    pooled = _interval_quantiles(frame["r"])
     table.loc[-1] = [*pooled, np.exp(pooled[1])]
     kept = frame if alike is None else frame[alike]
     structural = kept.empty
@@ -244,6 +244,14 @@ def residual_table(
     table[list(QUANTILES)] = table[list(QUANTILES)].add(shift, axis=0)
     table["smear"] *= np.exp(shift)
     return table
+
+
+def _interval_quantiles(resid: pd.Series) -> np.ndarray:
+    """10 / 50 / 90 % quantiles of held-out residuals at the plotting positions (n + 1)·p, so a
+    new day falls between the 10 % and 90 % ones 80 % of the time however few they are. Read
+    between neighbours ((n − 1)·p + 1, the default), 30 residuals cover 75 % and 60 cover 77 %:
+    a small shop's bucket holds about that many (a pharmacy's 8 series, 0.76 for 0.80)."""
+    return np.quantile(resid.to_numpy(), [0.1, 0.5, 0.9], method="weibull")
 
 
 def _level_shifts(frame: pd.DataFrame, rows: np.ndarray, structural: bool) -> pd.Series:

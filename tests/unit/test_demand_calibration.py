@@ -7,7 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.demand import DemandConfig, apply_residuals, backtest_plan, calibration_table
+from models.demand import (
+    DemandConfig,
+    apply_residuals,
+    backtest_plan,
+    calibration_table,
+    residual_table,
+)
 
 PRESALE = ("2024-10-21", "2024-11-10")  # the three weeks before 双11
 
@@ -127,3 +133,17 @@ def _long(days: int, n: int = 3) -> pd.DataFrame:
 )
 def test_the_backtest_fits_the_history(days: int, config: DemandConfig, plan) -> None:
     assert backtest_plan(_long(days), config) == plan
+
+
+def test_the_interval_holds_four_days_in_five_from_a_bucket_of_few_residuals() -> None:
+    """30 held-out residuals, the fewest a bucket is read from: the q10–q90 they give holds 80 %
+    of new days on average (read between neighbouring residuals instead: 75 %)."""
+    rng = np.random.default_rng(7)
+    pred, step = np.full(30, 20.0), np.full(30, 3)
+    covered = []
+    for _ in range(300):
+        y = np.expm1(np.log1p(pred) + rng.normal(0.0, 0.4, size=30))
+        forecast = apply_residuals(residual_table(y, pred, step), pred[:1], step[:1])
+        new = np.expm1(np.log1p(20.0) + rng.normal(0.0, 0.4, size=200))
+        covered.append(np.mean((new >= forecast["q10"][0]) & (new <= forecast["q90"][0])))
+    assert np.mean(covered) == pytest.approx(0.80, abs=0.02)
