@@ -250,7 +250,7 @@ def _interval_quantiles(resid: pd.Series) -> np.ndarray:
     """10 / 50 / 90 % quantiles of held-out residuals at the plotting positions (n + 1)·p, so a
     new day falls between the 10 % and 90 % ones 80 % of the time however few they are. Read
     between neighbours ((n − 1)·p + 1, the default), 30 residuals cover 75 % and 60 cover 77 %:
-    a small shop's bucket holds about that many (a pharmacy's 8 series, 0.76 for 0.80)."""
+    a small shop's bucket holds about that many (a pharmacy's 8 real series: 0.76 → 0.79)."""
     return np.quantile(resid.to_numpy(), [0.1, 0.5, 0.9], method="weibull")
 
 
