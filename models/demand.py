@@ -251,7 +251,7 @@ def _interval_quantiles(resid: pd.Series) -> np.ndarray:
     new day falls between the 10 % and 90 % ones 80 % of the time however few they are. Read
     between neighbours ((n − 1)·p + 1, the default), 30 residuals cover 75 % and 60 cover 77 %:
     a small shop's bucket holds about that many (a pharmacy's 8 real series: 0.76 → 0.79)."""
-    return np.quantile(resid.to_numpy(), [0.1, 0.5, 0.9], method="weibull")
+    return np.nanquantile(resid.to_numpy(), [0.1, 0.5, 0.9], method="weibull")
 
 
 def _level_shifts(frame: pd.DataFrame, rows: np.ndarray, structural: bool) -> pd.Series:
