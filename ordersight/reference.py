@@ -243,6 +243,7 @@ def validate_frame(frame: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
         problems += unplaced
     if kind == "history":  # exports seldom hold one row per key: summed, not refused
         out = _daily(out)
+        problems += _periodic_totals(out["date"])
     elif kind == "stock":  # WMS exports list stock per lot or bin: summed, not refused
         out = out.groupby(list(KEYS[kind]), as_index=False, sort=False).sum()
     else:
@@ -282,6 +283,33 @@ def _aliased(columns: list[str], aliases: dict[str, str]) -> dict[str, str]:
         if target and target not in columns and target not in renames.values():
             renames[column] = target
     return renames
+
+
+MIN_PERIODS = 8  # distinct dates before their spacing says the rows are weekly or monthly totals
+
+
+def _periodic_totals(dates: pd.Series) -> list[Problem]:
+    """A history whose every date is one weekday, or one day of the month, holds weekly or
+    monthly totals: read as days, six days in seven (or 29 in 30) would be days of no demand and
+    the week's whole demand one day's, so it is refused, naming the spacing. A daily history of
+    ``MIN_PERIODS`` dates or more spreads over the week (a shop open one day a week aside)."""
+    days = pd.DatetimeIndex(dates.dropna().unique())
+    if len(days) < MIN_PERIODS:
+        return []
+    if (days.day == days[0].day).all() or days.is_month_end.all():
+        spacing = "falls on one day of its month (monthly totals?)"
+    elif (days.dayofweek == days[0].dayofweek).all():
+        spacing = f"is a {days[0].day_name()} (weekly totals?)"
+    else:
+        return []
+    return [
+        Problem(
+            None,
+            "date",
+            f"every one of the {len(days)} dates {spacing}: the forecast reads units sold per "
+            "day; send a row for each day a SKU sold (a day without a row counts as none sold)",
+        )
+    ]
 
 
 def _daily(history: pd.DataFrame) -> pd.DataFrame:

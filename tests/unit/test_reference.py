@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from ordersight.reference import ReferenceData, ReferenceFileError, read_csv
@@ -240,3 +241,43 @@ def test_a_history_export_is_read_as_one_row_per_day_sku_and_warehouse(tmp_path:
     rows = got.assign(date=got["date"].dt.day).values.tolist()
     assert rows == [[5, "A", "WH-SH", 4, 16.0, 100], [6, "A", "WH-SH", 0, 10.0, 50],
                     [6, "B", "WH-SH", 1, 5.0, 50]]  # fmt: skip
+
+
+def _history_on(days: list[str]) -> str:
+    return "date,sku,warehouse_id,qty\n" + "".join(f"{d},A,WH-SH,70\n{d},B,WH-SH,7\n" for d in days)
+
+
+@pytest.mark.parametrize(
+    ("dates", "spacing"),
+    [
+        (pd.date_range("2025-01-05", periods=30, freq="W-SUN"), "is a Sunday (weekly totals?)"),
+        (pd.date_range("2025-01-06", periods=8, freq="W-MON"), "is a Monday (weekly totals?)"),
+        (pd.date_range("2024-01-01", periods=12, freq="MS"), "one day of its month (monthly"),
+        (pd.date_range("2024-01-31", periods=12, freq="ME"), "one day of its month (monthly"),
+    ],
+)
+def test_weekly_or_monthly_totals_are_refused_as_a_daily_history(
+    tmp_path: Path, dates: pd.DatetimeIndex, spacing: str
+) -> None:
+    """Read as days, weekly totals would be six days in seven without a sale."""
+    path = write(tmp_path, "history.csv", _history_on([str(d.date()) for d in dates]))
+    with pytest.raises(ReferenceFileError) as err:
+        read_csv(path, "history")
+    (problem,) = err.value.problems
+    assert problem.column == "date" and spacing in problem.message
+    assert f"every one of the {len(dates)} dates" in problem.message
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        pd.date_range("2025-01-05", periods=7, freq="W-SUN"),  # too few dates to tell
+        pd.date_range("2025-01-01", periods=60, freq="D")[::5],  # a slow mover's sale days
+        pd.date_range("2025-01-01", periods=400, freq="D"),
+    ],
+)
+def test_a_daily_history_of_sparse_sale_days_is_not_taken_for_totals(
+    tmp_path: Path, dates: pd.DatetimeIndex
+) -> None:
+    path = write(tmp_path, "history.csv", _history_on([str(d.date()) for d in dates]))
+    assert read_csv(path, "history")["date"].nunique() == len(dates)
