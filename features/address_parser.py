@@ -63,7 +63,7 @@ from features.address_text import (
     clean_text,
     phone_kind,
 )
-from features.address_towns import bare_town_county, town_at, town_county
+from features.address_towns import bare_town_county, inside_town, town_at, town_county
 from ordersight.codes import CODES
 from ordersight.gazetteer import CITY, COUNTY_SUFFIXES, DISTRICT, PROVINCE
 from ordersight.schema import Candidate, ParsedAddress, trusted
@@ -76,12 +76,15 @@ _ZONE_SUFFIX = "|".join(ZONE_SUFFIXES)
 # the words between a zone's place name and its suffix in official names (武汉东湖新技术开发区,
 # 北京经济技术开发区, 成都高新技术产业开发区)
 _ZONE_QUALIFIER = "高新技术产业|新技术产业|高技术产业|经济技术|高新技术|新技术|高科技|经济|工业"
+_DAY_ROADS = "八一|五一|五四|二七|三八|七一|六一|一二九"
 _NOT_REGION_AFTER = re.compile(
     rf"(?P<zone>{_ZONE_SUFFIX})|"  # 江北新区 (南京) is a zone, not 江北区
     rf"(?P<named_zone>(?:{_ZONE_QUALIFIER})(?:{_ZONE_SUFFIX}))|"
     # 桥头 and a number's 里 start place names (温州桥头镇, 湖州八里店), not a bridge or a lane
-    r"[东西南北中]?(路|街|大街|大道|道|巷|弄|里|胡同|桥(?!头))|[一二三四五六七八九十\d]{1,3}[东西南北中]?[路街巷弄]|"
-    r"广场|公园|小区|花园|新村|大厦|中学|小学|大学|学院|学校|"
+    r"[东西南北中]?(环?路|街|大街|大道|道|巷|弄|里|胡同|桥(?!头))|"
+    rf"(?P<day>(?:{_DAY_ROADS})[东西南北中]?[路街巷弄])|"  # 八一路, 五四路: named for a day
+    r"[一二三四五六七八九十\d]{1,3}[东西南北中]?[路街巷弄]|"  # 新兴一路: a numbered road
+    r"广场|公园|小区|花园|新村|大厦|中学|小学|大学(?!路)|学院(?!路)|学校|"
     r"医院|商场|银行|机场|车站|站|新?城?镇|乡|村|苑|府|庭|阁|轩|湾|园|公寓|家园|门|局|厅|派出所"
 )
 _ROAD_AFTER = re.compile(
@@ -209,7 +212,7 @@ def _is_place_name(
         k == EXACT or (k == FORMER and not _bare_former(form, c, lex)) for c, k in cands
     ):
         return False
-    if town_at(s, start, end, [c for c, _ in cands]):
+    if town_at(s, start, end, [c for c, _ in cands]) or inside_town(s, start, end):
         return True  # its town (西咸新区 未央宫街道: 未央区's, not 未央 written short)
     after = _NOT_REGION_AFTER.match(s, end)
     if not after:
@@ -217,10 +220,17 @@ def _is_place_name(
     if after.group("zone"):  # 江北新区 is a zone, not 江北区; 昆山开发区 is in 昆山市
         return _plain_districts(cands, lex)
     if after.group("named_zone"):  # 武汉市东湖新技术开发区 is not 南昌's 东湖区; 江宁 (南京) is
-        above = {c for c, _ in before.cands} if before else set()
-        return _plain_districts(cands, lex) and not any(above & lex.ancestors[c] for c, _ in cands)
+        return _plain_districts(cands, lex) and not _under(before, cands, lex)
+    if after.group("day"):  # 广州市天河五一路 is 天河区's 五一路; 白沟新城五一路 is a street
+        return not _under(before, cands, lex)
     codes = {c for c, _ in cands}
     return not any(codes & lex.ancestors[c] - {c} for c, _ in lex.longest_at(s, end))
+
+
+def _under(before: Mention | None, cands: tuple[tuple[str, str], ...], lex: Lexicon) -> bool:
+    """Whether a reading of the mention lies under a reading of the region written before it."""
+    above = {c for c, _ in before.cands} if before else set()
+    return any(above & lex.ancestors[c] for c, _ in cands)
 
 
 def _bare_former(form: str, code: str, lex: Lexicon) -> bool:

@@ -83,6 +83,20 @@ def town_at(text: str, start: int, end: int, within: Collection[str]) -> bool:
     return bool(_counties(text[start : suffix.start()], suffix[0], within))
 
 
+def inside_town(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` lies inside a town's name begun before it (瓯北镇 holds 北镇,
+    a county written short: read, 永嘉县's town was 辽宁's 北镇市)."""
+    suffix = _SUFFIX.search(text, start + 1, end + _longest())
+    if not suffix or suffix.start() < end - 1:
+        return False
+    first = max(0, suffix.start() - _longest())
+    return any(
+        _counties(text[begin : suffix.start()], suffix[0], ())
+        for begin in range(first, start)
+        if suffix.start() - begin >= _MIN_STEM
+    )
+
+
 def town_county(text: str, start: int = 0, within: Collection[str] = ()) -> str | None:
     """The one county the first town written from ``start`` names, among the counties under one
     of ``within`` (regions' adcodes: the province or city read, or the regions of a tie) where

@@ -506,6 +506,34 @@ def test_a_quarter_of_the_town_after_a_city_is_the_detail() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "district", "detail"),
+    [
+        ("浙江省金华市婺城八一南街000号二楼", "婺城区", "八一南街000号二楼"),  # CCKS 2021
+        ("广东广州市天河五一路87号", "天河区", "五一路87号"),
+        ("山东省济南市市中二七街道福州路255号", "市中区", "二七街道福州路255号"),
+    ],
+)
+def test_a_district_written_short_before_a_road_named_for_a_day_is_the_citys_district(
+    text: str, district: str, detail: str
+) -> None:
+    """八一路, 五一路, 二七街道 are named for a day, not numbered after the name before them
+    (新兴一路): after its city, a district written short stays the district (before: detail).
+    With no city before it, the name and the day are one street's."""
+    p = parse_address(text)
+    assert (p.district, p.detail, p.defects) == (district, detail, ("ADDR_NONSTANDARD_NAME",))
+    assert parse_address("白沟新城五一路新天地8号楼").defects == ("ADDR_UNPARSEABLE",)
+
+
+def test_a_ring_road_named_after_a_county_is_a_road_and_a_city_before_a_college_road_is_the_city():
+    """三江环路 (绍兴) is no 三江侗族自治县 (广西); 杭州学院路 is 杭州's 学院路, not a college named
+    after the city (CCKS 2021's typed addresses; before: 广西, and unparseable)."""
+    assert parse_address("袍江新区三江环路000号").defects == ("ADDR_UNPARSEABLE",)
+    p = parse_address("杭州学院路颐高数码")
+    assert (p.city, p.detail) == ("杭州市", "学院路颐高数码")
+    assert parse_address("杭州学院颐高数码").defects == ("ADDR_UNPARSEABLE",)  # a college's name
+
+
+@pytest.mark.parametrize(
     ("text", "city"),
     [("湖州八里店中兴大道654号11楼", "湖州市"), ("温州桥头镇外资工业区鼎望拉链", "温州市")],
 )

@@ -231,3 +231,19 @@ def test_a_bare_name_opening_an_address_that_names_no_region_is_read_as_no_town(
     p = parse_address(text)
     assert p.district is None
     assert "ADDR_UNPARSEABLE" in p.defects
+
+
+@pytest.mark.parametrize(
+    ("text", "district"),
+    [
+        ("瓯北镇黄田南路000号", "永嘉县"),  # 北镇: 辽宁's 北镇市 written short
+        ("金清镇塘上工业区金清大道西000弄000号", "路桥区"),  # 清镇: 贵州's 清镇市
+        ("宝应县 西安丰镇龙湖新村17栋", "宝应县"),  # 丰镇: 内蒙古's 丰镇市 (西安市 won)
+        ("重固镇科苑大道40号", "青浦区"),  # 固镇: 安徽's 固镇县
+    ],
+)
+def test_a_county_written_short_inside_a_towns_name_is_the_towns(text: str, district: str) -> None:
+    """A region name begun inside a town's name is the town's (CCKS 2021's typed addresses and
+    the demo world's: each read the other county before)."""
+    p = parse_address(text)
+    assert p.district == district and "ADDR_REGION_CONFLICT" not in p.defects
