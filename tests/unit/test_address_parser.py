@@ -524,13 +524,17 @@ def test_a_district_written_short_before_a_road_named_for_a_day_is_the_citys_dis
     assert parse_address("白沟新城五一路新天地8号楼").defects == ("ADDR_UNPARSEABLE",)
 
 
-def test_a_ring_road_named_after_a_county_is_a_road_and_a_city_before_a_college_road_is_the_city():
+def test_a_ring_road_named_after_a_county_is_a_road_and_a_region_before_a_college_road_is_read():
     """三江环路 (绍兴) is no 三江侗族自治县 (广西); 杭州学院路 is 杭州's 学院路, not a college named
-    after the city (CCKS 2021's typed addresses; before: 广西, and unparseable)."""
+    after the city, and 越城车站北路 越城区's road, not its station (CCKS 2021's typed addresses;
+    before: 广西, and unparseable)."""
     assert parse_address("袍江新区三江环路000号").defects == ("ADDR_UNPARSEABLE",)
     p = parse_address("杭州学院路颐高数码")
     assert (p.city, p.detail) == ("杭州市", "学院路颐高数码")
     assert parse_address("杭州学院颐高数码").defects == ("ADDR_UNPARSEABLE",)  # a college's name
+    p = parse_address("越城车站北路00号金寨公寓")  # 越城区's 车站北路, not a station
+    assert (p.district, p.detail) == ("越城区", "车站北路00号金寨公寓")
+    assert parse_address("萧山机场T3航站楼").defects == ("ADDR_UNPARSEABLE",)  # the airport's name
 
 
 @pytest.mark.parametrize(
