@@ -444,7 +444,9 @@ def _fill(s: str, pos: int, end: int, block: list[Mention], lex: Lexicon) -> int
     """Read fuzzy tokens from ``pos`` into ``block``; returns where reading stopped. A zone after
     the city is no typo of a district (西安高新区 is not 高陵区)."""
     for _ in range(3):
-        while pos < end and s[pos] in _LEFTOVER_SUFFIX and block:
+        while (
+            pos < end and block and (s[pos] in _LEFTOVER_SUFFIX or _zhou_typed(s, pos, block, lex))
+        ):
             pos += 1
         token = _fuzzy_token(s, pos, end, _pool(lex, block), lex) if pos < end else None
         if token is None:
@@ -457,6 +459,17 @@ def _fill(s: str, pos: int, end: int, block: list[Mention], lex: Lexicon) -> int
         block.append(token)
         pos = token.end
     return pos
+
+
+def _zhou_typed(s: str, pos: int, block: list[Mention], lex: Lexicon) -> bool:
+    """洲 typed for the 州 of an autonomous prefecture written short (红河洲元阳县: 州 and 洲 sound
+    alike), right after it: a leftover suffix, so the county after it is read."""
+    last = block[-1]
+    return (
+        s[pos] == "洲"
+        and last.end == pos
+        and any(lex.gazetteer[c].name.endswith("自治州") for c, _ in last.cands)
+    )
 
 
 def _prefix_token(s: str, first: Mention, lex: Lexicon) -> Mention | None:

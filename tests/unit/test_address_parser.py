@@ -524,6 +524,23 @@ def test_a_district_written_short_before_a_road_named_for_a_day_is_the_citys_dis
     assert parse_address("白沟新城五一路新天地8号楼").defects == ("ADDR_UNPARSEABLE",)
 
 
+@pytest.mark.parametrize(
+    ("text", "district"),
+    [
+        ("云南省红河洲元阳县新街镇芭蕉岭村00号", "元阳县"),
+        ("湖北省恩施洲利川市都亭街道5号", "利川市"),
+    ],
+)
+def test_zhou_typed_for_an_autonomous_prefectures_zhou_keeps_the_county_after_it(
+    text: str, district: str
+) -> None:
+    """洲 for 州 (they sound alike) after 红河, 恩施 written short: before, the county after it
+    was lost (红河洲元阳县 read 红河县, CCKS 2021). 常州洲际酒店 is a hotel, as before."""
+    p = parse_address(text)
+    assert (p.district, p.defects) == (district, ())
+    assert parse_address("江苏省常州洲际酒店12楼").detail == "洲际酒店12楼"
+
+
 def test_a_ring_road_named_after_a_county_is_a_road_and_a_region_before_a_college_road_is_read():
     """三江环路 (绍兴) is no 三江侗族自治县 (广西); 杭州学院路 is 杭州's 学院路, not a college named
     after the city, and 越城车站北路 越城区's road, not its station (CCKS 2021's typed addresses;
