@@ -89,12 +89,9 @@ def inside_town(text: str, start: int, end: int) -> bool:
     suffix = _SUFFIX.search(text, start + 1, end + _longest())
     if not suffix or suffix.start() < end - 1:
         return False
+    # begun before ``start``, ending at ``end - 1`` or later: every stem is _MIN_STEM long or more
     first = max(0, suffix.start() - _longest())
-    return any(
-        _counties(text[begin : suffix.start()], suffix[0], ())
-        for begin in range(first, start)
-        if suffix.start() - begin >= _MIN_STEM
-    )
+    return any(_counties(text[b : suffix.start()], suffix[0], ()) for b in range(first, start))
 
 
 def town_county(text: str, start: int = 0, within: Collection[str] = ()) -> str | None:
