@@ -63,7 +63,13 @@ from features.address_text import (
     clean_text,
     phone_kind,
 )
-from features.address_towns import bare_town_county, inside_town, town_at, town_county
+from features.address_towns import (
+    bare_town_county,
+    inside_town,
+    moved_town_county,
+    town_at,
+    town_county,
+)
 from ordersight.codes import CODES
 from ordersight.gazetteer import CITY, COUNTY_SUFFIXES, DISTRICT, PROVINCE
 from ordersight.schema import Candidate, ParsedAddress, trusted
@@ -1122,6 +1128,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     conflicting = [block[i] for i in r.conflicting]
     names = lex.gazetteer.names(tie) if tie else r.names
     missing, adcode = set(r.missing), best if filled else None
+    moved = None
     zone = _zone_at(clean.compact, last.end, last, lex) if lex.level[best] == CITY else None
     if zone:  # the zone fills the county level
         zone_name = zone_after_city(zone[0], lex.gazetteer[best])
@@ -1132,6 +1139,12 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         county = _county_by_town(clean.compact, last.end, best)
         if county:
             names, adcode = lex.gazetteer.names(county), county
+    elif decided and lex.level[best] == DISTRICT:  # 余杭区乔司街道: 临平区's town since 2021
+        moved = moved_town_county(clean.compact, last.end, best)
+        if moved:  # the county written is the town's former one, as a former name is
+            consistent = [(m, moved, FORMER) if c == best else (m, c, k) for m, c, k in consistent]
+            best = adcode = moved
+            names = lex.gazetteer.names(moved)
     again = _repeat_of(clean.compact, blocks, block, best, lex) if len(blocks) > 1 else None
     mentioned = {m.start for b in blocks for m in b}
     end = _past_stray(clean.compact, zone.end() if zone else last.end, mentioned)
@@ -1154,7 +1167,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         "ADDR_MISSING_LEVEL": _incomplete(missing, best, lex),
         "ADDR_NONSTANDARD_NAME": r.short_district or SHORT in stray,
         "ADDR_TYPO": FUZZY in r.kinds or EXACT in stray,
-        "ADDR_FORMER_NAME": FORMER in r.kinds,
+        "ADDR_FORMER_NAME": FORMER in r.kinds or moved is not None,
         "ADDR_REGION_CONFLICT": bool(conflicting) or elsewhere,
         "ADDR_AMBIGUOUS": not decided,
         "ADDR_REDUNDANT": len(consistent) > r.n_covered or again is not None,
@@ -1208,6 +1221,7 @@ def prime() -> int:
     stems_by_any_reading()
     town_county("")
     bare_town_county("", 0, ())
+    moved_town_county("", 0, "")
     counties = [code for code, level in lex.level.items() if level == DISTRICT]
     for code in counties:
         analyse.__wrapped__(_standard(lex.gazetteer.names(code), "1号") or "", None)

@@ -15,15 +15,16 @@ from collections.abc import Collection
 from functools import lru_cache
 
 from features.address_lexicon import get_lexicon
-from ordersight.gazetteer import towns
+from ordersight.gazetteer import moved_towns, towns
 
-__all__ = ["bare_town_county", "town_at", "town_county"]
+__all__ = ["bare_town_county", "moved_town_county", "town_at", "town_county"]
 
 _SUFFIX = re.compile(r"(?:镇|乡)?街道|苏木|镇|乡")  # 嘉定镇街道 (上海) is no 嘉定镇 (信丰县)
 _MIN_STEM = 2  # 张镇, 新镇: a one-character stem is a word's last character too often
 # 高桥路, 建设西路, 金桥中路 are roads, wherever 高桥镇, 建设街道, 金桥镇 lie
 _ROAD = re.compile(r"[东西南北中]?(?:大?道|大?街|路|巷|弄)")
 _UPGRADED = {"乡": ("镇", "街道"), "镇": ("街道",), "苏木": ("镇",)}
+_NAMED = re.compile(rf"(.{{{_MIN_STEM},}}?)(?:{_SUFFIX.pattern})")  # stem, suffix
 
 
 @lru_cache(maxsize=1)
@@ -45,10 +46,9 @@ def _counties(stem: str, suffix: str, within: Collection[str]) -> set[str]:
 @lru_cache(maxsize=1)
 def _stems() -> dict[str, frozenset[str]]:
     """A town's name less its suffix (三墩 of 三墩镇) → the counties holding such a town."""
-    named = re.compile(rf"(.{{{_MIN_STEM},}}?)(?:{_SUFFIX.pattern})")
     out: dict[str, set[str]] = {}
     for name, counties in towns().items():
-        if parts := named.fullmatch(name):
+        if parts := _NAMED.fullmatch(name):
             out.setdefault(parts[1], set()).update(counties)
     return {stem: frozenset(counties) for stem, counties in out.items()}
 
@@ -108,4 +108,24 @@ def town_county(text: str, start: int = 0, within: Collection[str] = ()) -> str 
                 if len(held) == 1:
                     return held.pop()
                 break
+    return None
+
+
+@lru_cache(maxsize=1)
+def _moved_stems() -> dict[str, tuple[tuple[str, str], ...]]:
+    """County adcode → (stem, county) of each town moved out of it (余杭区: (乔司, 临平区) …)."""
+    return {
+        county: tuple((_NAMED.fullmatch(town)[1], to) for town, to in moved)  # type: ignore[index]
+        for county, moved in moved_towns().items()
+    }
+
+
+def moved_town_county(text: str, start: int, county: str) -> str | None:
+    """The county of its city that a town written at ``start``, right after ``county``, was
+    moved to from ``county`` (杭州市余杭区乔司街道…: 临平区 since 2021; 宁波市鄞州区古林镇…: 海曙区
+    since 2016), else None. The town is read with a suffix, today's or another
+    (马巷镇, now 马巷街道), as :func:`town_county` reads towns."""
+    for stem, moved_to in _moved_stems().get(county, ()):
+        if text.startswith(stem, start) and _SUFFIX.match(text, start + len(stem)):
+            return moved_to
     return None

@@ -325,6 +325,21 @@ def county_towns() -> dict[str, tuple[str, ...]]:
     return {county: tuple(sorted(names)) for county, names in out.items()}
 
 
+@lru_cache(maxsize=1)
+def moved_towns() -> dict[str, tuple[tuple[str, str], ...]]:
+    """County adcode → (town, county) for each of its towns moved to another county of its city,
+    which people keep writing under it (余杭区 → (乔司街道, 临平区)), from
+    ``data/moved_towns.csv``; a county merged away since counts as its successor (江干区's
+    下沙街道 is written under 江干区, read as 上城区)."""
+    gaz = load_gazetteer()
+    path = Path(__file__).parent / "data" / "moved_towns.csv"
+    out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    with path.open(encoding="utf-8") as fh:
+        for r in csv.DictReader(line for line in fh if not line.startswith("#")):
+            out[gaz[r["from_county"]].adcode].append((r["town"], gaz[r["county"]].adcode))
+    return {county: tuple(moved) for county, moved in out.items()}
+
+
 def retired_codes(changes: list[dict[str, str]]) -> dict[str, str]:
     """Replaced adcode → the adcode that replaced it, from the change table."""
     return {old: row["adcode"] for row in changes for old in row["replaces"].split("|") if old}

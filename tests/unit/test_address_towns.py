@@ -7,7 +7,7 @@ import pytest
 
 from features.address import parse_address
 from features.address_towns import town_county
-from ordersight.gazetteer import county_towns, load_gazetteer, towns
+from ordersight.gazetteer import county_towns, load_gazetteer, moved_towns, towns
 
 
 @pytest.mark.parametrize(
@@ -247,3 +247,47 @@ def test_a_county_written_short_inside_a_towns_name_is_the_towns(text: str, dist
     the demo world's: each read the other county before)."""
     p = parse_address(text)
     assert p.district == district and "ADDR_REGION_CONFLICT" not in p.defects
+
+
+@pytest.mark.parametrize(
+    ("text", "district", "adcode"),
+    [
+        ("浙江省杭州市余杭区乔司街道永和路1号", "临平区", "330113"),  # 2021
+        ("杭州余杭塘栖镇水北街12号", "临平区", "330113"),
+        ("杭州市江干区下沙街道6号大街", "钱塘区", "330114"),  # 江干区 merged away the same year
+        ("杭州市萧山区义蓬街道义府大街8号", "钱塘区", "330114"),
+        ("宁波市鄞州区古林镇古林村5号", "海曙区", "330203"),  # 2016
+        ("深圳市宝安区观澜街道大和路1号", "龙华区", "440309"),  # 2011, a district in 2016
+        ("厦门市同安区马巷镇五星路3号", "翔安区", "350213"),  # 2003; a 街道 since
+        ("浙江省温州市苍南县龙港镇世纪大道88号", "龙港市", "330383"),  # a city itself since 2019
+    ],
+)
+def test_a_town_written_under_the_county_it_left_is_read_where_it_lies(
+    text: str, district: str, adcode: str
+) -> None:
+    """People keep writing a moved town under its old county (read as the old county before):
+    the town says where the parcel goes, and the old county is a former name."""
+    p = parse_address(text)
+    assert (p.district, p.adcode) == (district, adcode)
+    assert "ADDR_FORMER_NAME" in p.defects and "ADDR_REGION_CONFLICT" not in p.defects
+
+
+@pytest.mark.parametrize(
+    "text", ["杭州市余杭区五常街道文一西路1号", "杭州市余杭区临平路5号", "宁波市鄞州区高桥路8号"]
+)
+def test_a_town_that_stayed_or_a_road_named_like_a_moved_one_keeps_the_county(text: str) -> None:
+    p = parse_address(text)
+    assert p.district in {"余杭区", "鄞州区"}
+    assert "ADDR_FORMER_NAME" not in p.defects
+
+
+def test_every_moved_town_lies_in_its_county_and_no_longer_in_the_one_it_left() -> None:
+    """The moved towns' table agrees with the 2023 division codes (towns.csv)."""
+    gaz, held = load_gazetteer(), towns()
+    moved = [(town, to, old) for old, rows in moved_towns().items() for town, to in rows]
+    assert len(moved) >= 40
+    for town, to, old in moved:
+        # 龙港镇 became 龙港市 itself (2019)
+        assert to in held.get(town, ()) or town[:-1] == gaz[to].short, town
+        assert old not in held.get(town, ()), town
+        assert gaz[to].parent == gaz[old].parent, town  # carved out of a county of its city
