@@ -1128,7 +1128,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     conflicting = [block[i] for i in r.conflicting]
     names = lex.gazetteer.names(tie) if tie else r.names
     missing, adcode = set(r.missing), best if filled else None
-    moved = None
+    moved, quality, margin = None, r.quality, r.margin
     zone = _zone_at(clean.compact, last.end, last, lex) if lex.level[best] == CITY else None
     if zone:  # the zone fills the county level
         zone_name = zone_after_city(zone[0], lex.gazetteer[best])
@@ -1141,8 +1141,11 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
             names, adcode = lex.gazetteer.names(county), county
     elif decided and lex.level[best] == DISTRICT:  # 余杭区乔司街道: 临平区's town since 2021
         moved = moved_town_county(clean.compact, last.end, best)
-        if moved:  # the county written is the town's former one, as a former name is
+        if moved:  # the county written is the town's former one: weighed as a former name is
+            before = sum(m.weight(k) for m, _, k in consistent)
             consistent = [(m, moved, FORMER) if c == best else (m, c, k) for m, c, k in consistent]
+            after = sum(m.weight(k) for m, _, k in consistent)
+            quality, margin = after / len(consistent), margin - (before - after)
             best = adcode = moved
             names = lex.gazetteer.names(moved)
     again = _repeat_of(clean.compact, blocks, block, best, lex) if len(blocks) > 1 else None
@@ -1177,7 +1180,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     level = lex.level[best]
     coverage = 1.0 if DISTRICT not in missing else (0.8 if level == CITY else 0.5)
     confidence = (
-        r.quality
+        quality
         * coverage
         * (0.5 if conflicting or elsewhere else 1.0)
         / (1 if decided else len(r.ranked))
@@ -1197,7 +1200,7 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
         top=tuple((h, support) for h, support, _ in ranked),
         n_blocks=len(blocks),
         n_hypotheses=r.n_hypotheses,
-        support_margin=r.margin,
+        support_margin=margin,
         prefix_len=0 if head else _prefix_len(clean.compact, block[0].start),
         conflict_km=r.conflict_km,
         phone=used_phone,

@@ -260,6 +260,7 @@ def test_a_county_written_short_inside_a_towns_name_is_the_towns(text: str, dist
         ("深圳市宝安区观澜街道大和路1号", "龙华区", "440309"),  # 2011, a district in 2016
         ("厦门市同安区马巷镇五星路3号", "翔安区", "350213"),  # 2003; a 街道 since
         ("浙江省温州市苍南县龙港镇世纪大道88号", "龙港市", "330383"),  # a city itself since 2019
+        ("河北省张家口市宣化县大仓盖镇圆通快递", "桥东区", "130702"),  # 宣化县 merged away (2016)
     ],
 )
 def test_a_town_written_under_the_county_it_left_is_read_where_it_lies(
