@@ -123,9 +123,14 @@ def _moved_stems() -> dict[str, tuple[tuple[str, str], ...]]:
 def moved_town_county(text: str, start: int, county: str) -> str | None:
     """The county of its city that a town written at ``start``, right after ``county``, was
     moved to from ``county`` (杭州市余杭区乔司街道…: 临平区 since 2021; 宁波市鄞州区古林镇…: 海曙区
-    since 2016), else None. The town is read with a suffix, today's or another
-    (马巷镇, now 马巷街道), as :func:`town_county` reads towns."""
+    since 2016), else None. The town is read with a suffix, today's or another (马巷镇, now 马巷
+    街道), or without one as :func:`bare_town_county` reads it (余杭区乔司乔莫西路: where no road's
+    suffix follows, 宝安区光明中路 is 宝安's road, and no region's name starts there)."""
     for stem, moved_to in _moved_stems().get(county, ()):
-        if text.startswith(stem, start) and _SUFFIX.match(text, start + len(stem)):
+        if not text.startswith(stem, start):
+            continue
+        end = start + len(stem)
+        bare = not _ROAD.match(text, end) and not get_lexicon().longest_at(text, start)
+        if bare or _SUFFIX.match(text, end):
             return moved_to
     return None
