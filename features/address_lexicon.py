@@ -28,6 +28,7 @@ from ordersight.gazetteer import (
     city_facts,
     functional_zones,
     load_gazetteer,
+    moved_towns,
 )
 
 __all__ = [
@@ -125,6 +126,9 @@ class Lexicon:
     # a county moved to another prefecture → its old prefecture, read at the city level as a
     # former name (四平市 above 公主岭市, now under 长春)
     former_above: dict[str, frozenset[str]]
+    # a county that took towns from another of its city that stays → that county, read at the
+    # county level as a former name where both are written (余杭临平…, 宝安区光明新区…, 苍南龙港…)
+    former_beside: dict[str, frozenset[str]]
     level: dict[str, int]  # adcode → PROVINCE / CITY / DISTRICT (the parser asks ~20× an address)
     below: dict[str, frozenset[str]]  # adcode → children and grandchildren (fuzzy pools)
     simplify: dict[int, int]  # traditional → simplified characters, for str.translate
@@ -277,6 +281,16 @@ def _listed_zones(names: Iterable[str]) -> re.Pattern[str]:
     return re.compile(f"(?P<suffix>{words})(?![路街巷弄])")
 
 
+def _towns_taken_from() -> dict[str, frozenset[str]]:
+    """County → the counties of its city it took towns from (临平区 → 余杭区): ``moved_towns``
+    the other way round."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for old, moved in moved_towns().items():
+        for _, county in moved:
+            out[county].add(old)
+    return {county: frozenset(olds) for county, olds in out.items()}
+
+
 def _named_zones(zones: Iterable[Zone], forms: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
     """The new areas people write without their city, after the province or alone (贵州贵安新区,
     四川省天府新区, 河北雄安新区, 兰州新区, 杭州湾新区; the pickers list them at the city level):
@@ -373,6 +387,7 @@ def build_lexicon(gaz: Gazetteer, facts: dict[str, tuple[float, str]] | None = N
         stems=stems,
         ancestors=ancestors,
         former_above=gaz.former_prefectures(),
+        former_beside=_towns_taken_from(),
         level={code: r.level for code, r in gaz.regions.items()},
         below={k: frozenset(v) for k, v in below.items()},
         simplify=simplify,

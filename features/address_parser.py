@@ -624,7 +624,7 @@ def _seat_for_prefecture(block: list[Mention], lex: Lexicon) -> list[Mention]:
 
 def _support(block: Sequence[Mention], hyp: str, lex: Lexicon) -> float:
     anc = lex.ancestors[hyp]
-    was = lex.former_above.get(hyp, _NOWHERE)
+    was = lex.former_above.get(hyp, _NOWHERE) | lex.former_beside.get(hyp, _NOWHERE)
     total = 0.0
     for m in block:
         weights = [m.weight(kind) for code, kind in m.cands if code in anc]
@@ -639,12 +639,15 @@ def _reading(
 ) -> tuple[str, str] | None:
     """The deepest reading of ``m`` on ``hyp``'s chain at a level no other mention fixes
     (荆州荆州区: 荆州 is the city here); None when the mention disagrees with ``hyp``. A moved
-    county's old prefecture reads at the city level, as a former name."""
+    county's old prefecture reads at the city level, as a former name, and the county a county
+    took its towns from at the county level (余杭临平: 临平区's, 余杭 a former name)."""
     anc = lex.ancestors[hyp]
     was = lex.former_above.get(hyp, _NOWHERE)
+    beside = lex.former_beside.get(hyp, _NOWHERE)
     on_chain = sorted(
         [(lex.level[c], c, k) for c, k in m.cands if c in anc]
         + [(CITY, c, FORMER) for c, _ in m.cands if c in was and c not in anc]
+        + [(DISTRICT, c, FORMER) for c, _ in m.cands if c in beside]
     )
     free = [r for r in on_chain if r[0] not in taken] or on_chain
     return free[-1][1:] if free else None
@@ -697,7 +700,10 @@ def _rank(
 def _levels(m: Mention, hyp: str, lex: Lexicon) -> set[int]:
     anc = lex.ancestors[hyp]
     was = lex.former_above.get(hyp, _NOWHERE)
-    return {lex.level[c] if c in anc else CITY for c, _ in m.cands if c in anc or c in was}
+    beside = lex.former_beside.get(hyp, _NOWHERE)
+    return {lex.level[c] if c in anc else CITY for c, _ in m.cands if c in anc or c in was} | {
+        DISTRICT for c, _ in m.cands if c in beside
+    }
 
 
 def _shared_names(codes: Sequence[str], lex: Lexicon) -> tuple[str | None, ...]:

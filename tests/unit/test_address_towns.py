@@ -300,3 +300,27 @@ def test_every_moved_town_lies_in_its_county_and_no_longer_in_the_one_it_left() 
         assert to in held.get(town, ()) or town[:-1] == gaz[to].short, town
         assert old not in held.get(town, ()), town
         assert gaz[to].parent == gaz[old].parent, town  # carved out of a county of its city
+
+
+@pytest.mark.parametrize(
+    ("text", "district"),
+    [
+        ("浙江杭州余杭临平迎宾路1号", "临平区"),  # 临平, 余杭's seat, a district since 2021
+        ("深圳宝安龙华民治大道1号", "龙华区"),
+        ("深圳市宝安区光明新区公明街道1号", "光明区"),
+        ("苍南龙港江口路000号", "龙港市"),
+    ],
+)
+def test_the_county_a_town_left_written_before_the_new_one_is_a_former_name(
+    text: str, district: str
+) -> None:
+    """Was a conflict between two counties of one city (no county read, or the old one): the
+    old county is where the place was, the new one where it is."""
+    p = parse_address(text)
+    assert p.district == district
+    assert "ADDR_FORMER_NAME" in p.defects and "ADDR_REGION_CONFLICT" not in p.defects
+
+
+def test_two_counties_of_a_city_that_never_traded_towns_still_conflict() -> None:
+    p = parse_address("湖北省武汉市武昌区洪山区珞喻路1号")
+    assert p.district is None and "ADDR_REGION_CONFLICT" in p.defects
