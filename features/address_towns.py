@@ -86,7 +86,8 @@ def town_at(text: str, start: int, end: int, within: Collection[str]) -> bool:
 def inside_town(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` lies inside a town's name begun before it (瓯北镇 holds 北镇,
     a county written short: read, 永嘉县's town was 辽宁's 北镇市)."""
-    suffix = _SUFFIX.search(text, start + 1, end + _longest())
+    # a name begun before ``start`` ends before ``start + longest``
+    suffix = _SUFFIX.search(text, start + 1, start + _longest())
     if not suffix or suffix.start() < end - 1:
         return False
     # begun before ``start``, ending at ``end - 1`` or later: every stem is _MIN_STEM long or more
