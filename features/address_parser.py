@@ -624,11 +624,12 @@ def _seat_for_prefecture(block: list[Mention], lex: Lexicon) -> list[Mention]:
 
 def _support(block: Sequence[Mention], hyp: str, lex: Lexicon) -> float:
     anc = lex.ancestors[hyp]
-    was = lex.former_above.get(hyp, _NOWHERE) | lex.former_beside.get(hyp, _NOWHERE)
+    was = lex.former_above.get(hyp, _NOWHERE)
+    beside = lex.former_beside.get(hyp, _NOWHERE)
     total = 0.0
     for m in block:
         weights = [m.weight(kind) for code, kind in m.cands if code in anc]
-        weights += [m.weight(FORMER) for code, _ in m.cands if code in was]
+        weights += [m.weight(FORMER) for code, _ in m.cands if code in was or code in beside]
         if weights:
             total += max(weights)
     return total
