@@ -63,14 +63,18 @@ def bare_town_county(text: str, start: int, within: Collection[str]) -> str | No
     翠苑大厦): read there, 52 of CCKS 2021's unparseable addresses named a county, 9 wrongly,
     and 70 of the demo's named 贵阳's 花溪区 or 杭州's 西湖区."""
     stems, lex = _stems(), get_lexicon()
-    if lex.longest_at(text, start):
-        return None
     for end in range(min(len(text), start + _longest()), start + _MIN_STEM - 1, -1):
         held = stems.get(text[start:end])
         if held:
             held = {c for c in held if not lex.ancestors[c].isdisjoint(within)}
-            return held.pop() if len(held) == 1 and not _ROAD.match(text, end) else None
+            return held.pop() if len(held) == 1 and _bare_at(text, start, end) else None
     return None
+
+
+def _bare_at(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]``, a town's name less its suffix, is read as the town: no
+    region's name starts there (临平区) and no road's suffix follows (五常大道, 光明中路)."""
+    return not _ROAD.match(text, end) and not get_lexicon().longest_at(text, start)
 
 
 def town_at(text: str, start: int, end: int, within: Collection[str]) -> bool:
@@ -131,7 +135,6 @@ def moved_town_county(text: str, start: int, county: str) -> str | None:
         if not text.startswith(stem, start):
             continue
         end = start + len(stem)
-        bare = not _ROAD.match(text, end) and not get_lexicon().longest_at(text, start)
-        if bare or _SUFFIX.match(text, end):
+        if _SUFFIX.match(text, end) or _bare_at(text, start, end):
             return moved_to
     return None
