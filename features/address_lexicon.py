@@ -21,6 +21,7 @@ from pypinyin import Style, lazy_pinyin
 from pypinyin import pinyin as _heteronyms
 
 from ordersight.gazetteer import (
+    CITY,
     DISTRICT,
     Gazetteer,
     Region,
@@ -123,12 +124,10 @@ class Lexicon:
     by_pinyin: dict[str, tuple[str, ...]]
     stems: dict[str, str]  # adcode → the stem compared in fuzzy matching (short name)
     ancestors: dict[str, frozenset[str]]  # adcode → itself and every region above it
-    # a county moved to another prefecture → its old prefecture, read at the city level as a
-    # former name (四平市 above 公主岭市, now under 长春)
-    former_above: dict[str, frozenset[str]]
-    # a county that took towns from another of its city that stays → that county, read at the
-    # county level as a former name where both are written (余杭临平…, 宝安区光明新区…, 苍南龙港…)
-    former_beside: dict[str, frozenset[str]]
+    # a county → the regions that once held its place, each with the level it reads at as a
+    # former name: a moved county's old prefecture at the city level (四平市 above 公主岭市, now
+    # under 长春), the county it took towns from at the county level (余杭临平…, 苍南龙港…)
+    former_holders: dict[str, dict[str, int]]
     level: dict[str, int]  # adcode → PROVINCE / CITY / DISTRICT (the parser asks ~20× an address)
     below: dict[str, frozenset[str]]  # adcode → children and grandchildren (fuzzy pools)
     simplify: dict[int, int]  # traditional → simplified characters, for str.translate
@@ -281,14 +280,16 @@ def _listed_zones(names: Iterable[str]) -> re.Pattern[str]:
     return re.compile(f"(?P<suffix>{words})(?![路街巷弄])")
 
 
-def _towns_taken_from() -> dict[str, frozenset[str]]:
-    """County → the counties of its city it took towns from (临平区 → 余杭区): ``moved_towns``
-    the other way round."""
-    out: dict[str, set[str]] = defaultdict(set)
+def _former_holders(gaz: Gazetteer) -> dict[str, dict[str, int]]:
+    """County → its old prefecture if it moved (公主岭市 → {四平市: CITY}) and the counties of its
+    city it took towns from (临平区 → {余杭区: DISTRICT}: ``moved_towns`` the other way round)."""
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for county, prefectures in gaz.former_prefectures().items():
+        out[county].update(dict.fromkeys(prefectures, CITY))
     for old, moved in moved_towns().items():
         for _, county in moved:
-            out[county].add(old)
-    return {county: frozenset(olds) for county, olds in out.items()}
+            out[county][old] = DISTRICT
+    return dict(out)
 
 
 def _named_zones(zones: Iterable[Zone], forms: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
@@ -386,8 +387,7 @@ def build_lexicon(gaz: Gazetteer, facts: dict[str, tuple[float, str]] | None = N
         by_pinyin={k: tuple(v) for k, v in by_pinyin.items()},
         stems=stems,
         ancestors=ancestors,
-        former_above=gaz.former_prefectures(),
-        former_beside=_towns_taken_from(),
+        former_holders=_former_holders(gaz),
         level={code: r.level for code, r in gaz.regions.items()},
         below={k: frozenset(v) for k, v in below.items()},
         simplify=simplify,

@@ -146,6 +146,7 @@ _WORDS_LIKE_SUFFIX = (
 # words for part of a town (老城区, 东城区, 新城区, 郊区) that are also districts' names somewhere
 _AREA_WORD = re.compile(r"[东西南北中新老]?城区|[东西南北中]区|郊区|矿区|市中区")
 _NOWHERE: frozenset[str] = frozenset()
+_NO_HOLDERS: dict[str, int] = {}
 _ADDRESS_CODES = tuple(code for code in CODES if code.startswith("ADDR_"))  # defects in this order
 _AMBIGUITY_KM = 50.0
 
@@ -624,12 +625,11 @@ def _seat_for_prefecture(block: list[Mention], lex: Lexicon) -> list[Mention]:
 
 def _support(block: Sequence[Mention], hyp: str, lex: Lexicon) -> float:
     anc = lex.ancestors[hyp]
-    was = lex.former_above.get(hyp, _NOWHERE)
-    beside = lex.former_beside.get(hyp, _NOWHERE)
+    held = lex.former_holders.get(hyp, _NO_HOLDERS)
     total = 0.0
     for m in block:
         weights = [m.weight(kind) for code, kind in m.cands if code in anc]
-        weights += [m.weight(FORMER) for code, _ in m.cands if code in was or code in beside]
+        weights += [m.weight(FORMER) for code, _ in m.cands if code in held]
         if weights:
             total += max(weights)
     return total
@@ -639,16 +639,15 @@ def _reading(
     m: Mention, hyp: str, lex: Lexicon, taken: frozenset[int] = frozenset()
 ) -> tuple[str, str] | None:
     """The deepest reading of ``m`` on ``hyp``'s chain at a level no other mention fixes
-    (荆州荆州区: 荆州 is the city here); None when the mention disagrees with ``hyp``. A moved
-    county's old prefecture reads at the city level, as a former name, and the county a county
-    took its towns from at the county level (余杭临平: 临平区's, 余杭 a former name)."""
+    (荆州荆州区: 荆州 is the city here); None when the mention disagrees with ``hyp``. A region
+    that once held ``hyp``'s place reads as a former name at its level there: a moved county's
+    old prefecture at the city level, the county a county took its towns from at the county
+    level (余杭临平: 临平区's, 余杭 a former name)."""
     anc = lex.ancestors[hyp]
-    was = lex.former_above.get(hyp, _NOWHERE)
-    beside = lex.former_beside.get(hyp, _NOWHERE)
+    held = lex.former_holders.get(hyp, _NO_HOLDERS)
     on_chain = sorted(
         [(lex.level[c], c, k) for c, k in m.cands if c in anc]
-        + [(CITY, c, FORMER) for c, _ in m.cands if c in was and c not in anc]
-        + [(DISTRICT, c, FORMER) for c, _ in m.cands if c in beside]
+        + [(held[c], c, FORMER) for c, _ in m.cands if c in held and c not in anc]
     )
     free = [r for r in on_chain if r[0] not in taken] or on_chain
     return free[-1][1:] if free else None
@@ -700,11 +699,8 @@ def _rank(
 
 def _levels(m: Mention, hyp: str, lex: Lexicon) -> set[int]:
     anc = lex.ancestors[hyp]
-    was = lex.former_above.get(hyp, _NOWHERE)
-    beside = lex.former_beside.get(hyp, _NOWHERE)
-    return {lex.level[c] if c in anc else CITY for c, _ in m.cands if c in anc or c in was} | {
-        DISTRICT for c, _ in m.cands if c in beside
-    }
+    held = lex.former_holders.get(hyp, _NO_HOLDERS)
+    return {lex.level[c] if c in anc else held[c] for c, _ in m.cands if c in anc or c in held}
 
 
 def _shared_names(codes: Sequence[str], lex: Lexicon) -> tuple[str | None, ...]:
@@ -933,6 +929,12 @@ class _Resolution:
     conflict_km: float
 
 
+def _quality(readings: Sequence[tuple[Mention, str, str]]) -> float:
+    """The mean weight of the readings that agree (an exact name 1, less for a short, former or
+    fuzzy one, and for a poor match)."""
+    return sum(m.weight(k) for m, _, k in readings) / max(1, len(readings))
+
+
 @lru_cache(maxsize=16_384)
 def _resolve(signature: Signature, area_city: str | None) -> _Resolution:
     lex = _lexicon()
@@ -988,7 +990,7 @@ def _resolve(signature: Signature, area_city: str | None) -> _Resolution:
             k == SHORT and gaz[c].level == DISTRICT and gaz[gaz[c].parent or c].level == CITY
             for _, c, k in consistent
         ),
-        quality=sum(m.weight(k) for m, _, k in consistent) / max(1, len(consistent)),
+        quality=_quality(consistent),
         conflict_km=max(
             (min(gaz.distance_km(best, c) for c, _ in block[i].cands) for i in conflicting),
             default=0.0,
@@ -1149,10 +1151,9 @@ def analyse(text: str, phone: str | None = None) -> Analysis:
     elif decided and lex.level[best] == DISTRICT:  # 余杭区乔司街道: 临平区's town since 2021
         moved = moved_town_county(clean.compact, last.end, best)
         if moved:  # the county written is the town's former one: weighed as a former name is
-            before = sum(m.weight(k) for m, _, k in consistent)
             consistent = [(m, moved, FORMER) if c == best else (m, c, k) for m, c, k in consistent]
-            after = sum(m.weight(k) for m, _, k in consistent)
-            quality, margin = after / len(consistent), margin - (before - after)
+            quality = _quality(consistent)
+            margin -= (r.quality - quality) * len(consistent)
             best = adcode = moved
             names = lex.gazetteer.names(moved)
     again = _repeat_of(clean.compact, blocks, block, best, lex) if len(blocks) > 1 else None
