@@ -164,10 +164,16 @@ def forecast(
     history: Annotated[
         Path, typer.Option(help="history CSV: date,sku,warehouse_id,qty[,price,promo,traffic]")
     ],
-    horizon: Annotated[int, typer.Option(min=1, max=28)] = 14,
+    horizon: Annotated[
+        int,
+        typer.Option(
+            min=1, max=28, help="days ahead (weekly or monthly totals: the periods that cover them)"
+        ),
+    ] = 14,
     out: Annotated[Path | None, typer.Option(help="forecast CSV (default stdout)")] = None,
 ) -> None:
-    """Forecast demand with q10/q50/q90 per SKU × warehouse."""
+    """Forecast demand with q10/q50/q90 per SKU × warehouse: per day, or per week or month where the
+    file holds weekly or monthly totals."""
     from ordersight.reference import ReferenceFileError
     from training.forecast import forecast_file, write_forecast
 

@@ -17,6 +17,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from ordersight.gazetteer import coords
+from ordersight.periods import history_period
 from ordersight.schema import DAY_FIRST, dashed_day, name_key
 
 log = logging.getLogger("ordersight.reference")
@@ -204,8 +205,11 @@ def _coerce_cells(series: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]
     return out, bad | (blank & col.required)
 
 
-def validate_frame(frame: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
-    """Validate and type a raw (all-string) frame against ``SCHEMAS[kind]``."""
+def validate_frame(
+    frame: pd.DataFrame, kind: str, file: str, *, totals: bool = False
+) -> pd.DataFrame:
+    """Validate and type a raw (all-string) frame against ``SCHEMAS[kind]``; ``totals`` accepts a
+    history of weekly or monthly totals (the forecast command reads them as such)."""
     schema = SCHEMAS[kind]
     frame = frame.rename(columns=lambda name: name_key(str(name)))
     frame = frame.rename(columns=_aliased(list(frame.columns), HEADER_ALIASES[kind]))
@@ -243,7 +247,7 @@ def validate_frame(frame: pd.DataFrame, kind: str, file: str) -> pd.DataFrame:
         problems += unplaced
     if kind == "history":  # exports seldom hold one row per key: summed, not refused
         out = _daily(out)
-        problems += _periodic_totals(out["date"])
+        problems += [] if totals else _periodic_totals(out["date"])
     elif kind == "stock":  # WMS exports list stock per lot or bin: summed, not refused
         out = out.groupby(list(KEYS[kind]), as_index=False, sort=False).sum()
     else:
@@ -285,29 +289,27 @@ def _aliased(columns: list[str], aliases: dict[str, str]) -> dict[str, str]:
     return renames
 
 
-MIN_PERIODS = 8  # distinct dates before their spacing says the rows are weekly or monthly totals
-
-
 def _periodic_totals(dates: pd.Series) -> list[Problem]:
-    """A history whose every date is one weekday, or one day of the month, holds weekly or
-    monthly totals: read as days, six days in seven (or 29 in 30) would be days of no demand and
-    the week's whole demand one day's, so it is refused, naming the spacing. A daily history of
-    ``MIN_PERIODS`` dates or more spreads over the week (a shop open one day a week aside)."""
-    days = pd.DatetimeIndex(dates.dropna().unique())
-    if len(days) < MIN_PERIODS:
+    """Weekly or monthly totals where days are needed (the service's daily forecast): read as
+    days, six days in seven (or 29 in 30) would be days of no demand and the week's whole demand
+    one day's, so the file is refused, naming the spacing."""
+    period = history_period(dates)
+    if period is None:
         return []
-    if (days.day == days[0].day).all() or days.is_month_end.all():
-        spacing = "falls on one day of its month (monthly totals?)"
-    elif (days.dayofweek == days[0].dayofweek).all():
-        spacing = f"is a {days[0].day_name()} (weekly totals?)"
-    else:
-        return []
+    n_dates = dates.nunique()
+    guess = f"{period.unit}ly totals?"
+    spacing = (
+        f"is a {period.anchor} ({guess})"
+        if period.unit == "week"
+        else f"falls on one day of its month ({guess})"
+    )
     return [
         Problem(
             None,
             "date",
-            f"every one of the {len(days)} dates {spacing}: the forecast reads units sold per "
-            "day; send a row for each day a SKU sold (a day without a row counts as none sold)",
+            f"every one of the {n_dates} dates {spacing}: the service reads units sold per "
+            "day; send a row for each day a SKU sold (a day without a row counts as none sold), "
+            "or forecast the totals with `ordersight forecast`",
         )
     ]
 
@@ -358,15 +360,16 @@ def _finish(out: pd.DataFrame, kind: str) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def read_csv(path: Path | str, kind: str) -> pd.DataFrame:
-    """Read and validate one reference CSV; raises ReferenceFileError naming file, row, column."""
+def read_csv(path: Path | str, kind: str, *, totals: bool = False) -> pd.DataFrame:
+    """Read and validate one reference CSV; raises ReferenceFileError naming file, row, column
+    (``totals``: see :func:`validate_frame`)."""
     path = Path(path)
     try:
         text = decode_text(path.read_bytes())
         raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ReferenceFileError(path.name, [Problem(None, None, str(exc))]) from exc
-    return validate_frame(raw, kind, path.name)
+    return validate_frame(raw, kind, path.name, totals=totals)
 
 
 def decode_text(data: bytes) -> str:

@@ -27,8 +27,10 @@ from models.demand import (
 )
 from models.demand import build_mlforecast as mlforecast_kwargs
 from models.ets_blend import second_opinion
+from models.periodic import forecast_totals
 from models.registry import RegistryPort
 from ordersight.files import written_whole
+from ordersight.periods import Period, history_period
 from ordersight.reference import read_csv
 
 __all__ = [
@@ -50,23 +52,23 @@ def forecast_file(
     """Forecast a user's own history file (CONTRACT §4); raises ReferenceFileError on bad input.
 
     Any number of series, smooth or intermittent; days absent from the file are zero demand and
-    counted in the summary as ``filled_missing_days``.
+    counted in the summary as ``filled_missing_days``. A file of weekly or monthly totals is
+    forecast per week or month (:mod:`models.periodic`), a row for each period that covers the
+    horizon's days, dated as the file dates its periods.
     """
-    frame = read_csv(history, "history")
-    model = DemandModel(DemandConfig(horizon=max(horizon, 1))).fit(frame)
-    forecast = model.predict(horizon)
+    frame = read_csv(history, "history", totals=True)
+    period = history_period(frame["date"])
+    if period is None:
+        forecast, made = _daily_forecast(frame, horizon)
+    else:
+        forecast, made = _periodic_forecast(frame, period, horizon)
     if out is not None:
         with written_whole(out) as fh:
             write_forecast(forecast, fh)
-    dense = densify(frame).frame
-    zero_share = dense.groupby(KEY)["qty"].apply(lambda q: float((q == 0).mean()))
     summary = {
-        "n_series": int(len(zero_share)),
+        "n_series": int(forecast.groupby(KEY).ngroups),
         "n_rows_in": int(len(frame)),
-        "filled_missing_days": model.filled_missing_days,
-        "intermittent_series": int((zero_share > 0.5).sum()),
-        "ets_weight": model.blend_weight,  # of ETS on ordinary days, earned in the backtest
-        "boosting_rounds": model.rounds,  # the trees' rounds, chosen in the same backtest
+        **made,
         "history_start": str(frame["date"].min().date()),
         "history_end": str(frame["date"].max().date()),
         "horizon": horizon,
@@ -75,6 +77,32 @@ def forecast_file(
         "total_mean": round(float(forecast["mean"].sum()), 2),
     }
     return forecast, summary
+
+
+def _daily_forecast(frame: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+    model = DemandModel(DemandConfig(horizon=max(horizon, 1))).fit(frame)
+    dense = densify(frame).frame
+    zero_share = dense.groupby(KEY)["qty"].apply(lambda q: float((q == 0).mean()))
+    return model.predict(horizon), {
+        "filled_missing_days": model.filled_missing_days,
+        "intermittent_series": int((zero_share > 0.5).sum()),
+        "ets_weight": model.blend_weight,  # of ETS on ordinary days, earned in the backtest
+        "boosting_rounds": model.rounds,  # the trees' rounds, chosen in the same backtest
+    }
+
+
+def _periodic_forecast(
+    frame: pd.DataFrame, period: Period, horizon: int
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    made = forecast_totals(frame, period, horizon)
+    return made.frame, {
+        "period": str(period),  # the file's totals: "week (Sunday)", "month (month end)"
+        "horizon_periods": int(period.covering(horizon)),
+        "model": made.model,  # the candidate its own backtest chose
+        "backtest_wape": made.backtest_wape,
+        "filled_missing_periods": made.filled_missing_periods,
+        "intermittent_series": made.intermittent_series,
+    }
 
 
 def write_forecast(forecast: pd.DataFrame, fh: IO[str]) -> None:
