@@ -35,6 +35,7 @@ BACKTEST_WINDOWS = 8
 BACKTEST_SERIES = 200  # a seeded sample of series earns the choice: one choice, bounded cost
 MIN_FIT_PERIODS = 6  # periods a series keeps before the first backtest window
 ETS_MAX_SEASON = 24  # statsforecast's ETS fits a yearly season of months; weeks' takes ~10× as long
+RECENT_PERIODS = 8
 _SEP = "\x1f"
 
 
@@ -48,6 +49,9 @@ class PeriodicForecast:
     backtest_wape: dict[str, float]  # every candidate's, on the same windows; empty without one
     filled_missing_periods: int  # periods absent from the file, read as none sold
     intermittent_series: int  # series without a sale in more than half their periods
+    # all series' last period against the median of the ``RECENT_PERIODS`` before it: an export
+    # often ends in the week or month still running (a pharmacy's last week held two days)
+    last_share: float
 
 
 def _grid(history: pd.DataFrame, period: Period) -> tuple[pd.DataFrame, int]:
@@ -155,4 +159,12 @@ def forecast_totals(history: pd.DataFrame, period: Period, horizon_days: int) ->
         scores,
         filled,
         int((zero_share > 0.5).sum()),
+        _last_share(dense),
     )
+
+
+def _last_share(dense: pd.DataFrame) -> float:
+    """The last period's total over the median total of the ``RECENT_PERIODS`` before it."""
+    totals = dense.groupby("ds")["y"].sum().sort_index().to_numpy()
+    before = np.median(totals[-RECENT_PERIODS - 1 : -1]) if len(totals) > 1 else 0.0
+    return round(float(totals[-1] / before), 3) if before > 0 else 1.0

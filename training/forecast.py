@@ -27,7 +27,7 @@ from models.demand import (
 )
 from models.demand import build_mlforecast as mlforecast_kwargs
 from models.ets_blend import second_opinion
-from models.periodic import forecast_totals
+from models.periodic import RECENT_PERIODS, forecast_totals
 from models.registry import RegistryPort
 from ordersight.files import written_whole
 from ordersight.periods import Period, history_period
@@ -44,6 +44,7 @@ __all__ = [
 
 BASELINES = ("SeasonalNaive", "AutoETS")
 MODEL_NAME = "ordersight-demand"
+PARTIAL_SHARE = 0.5  # a last week or month selling under this share of the ones before is warned of
 
 
 def forecast_file(
@@ -95,14 +96,22 @@ def _periodic_forecast(
     frame: pd.DataFrame, period: Period, horizon: int
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     made = forecast_totals(frame, period, horizon)
-    return made.frame, {
+    summary = {
         "period": str(period),  # the file's totals: "week (Sunday)", "month (month end)"
         "horizon_periods": int(period.covering(horizon)),
         "model": made.model,  # the candidate its own backtest chose
         "backtest_wape": made.backtest_wape,
         "filled_missing_periods": made.filled_missing_periods,
         "intermittent_series": made.intermittent_series,
+        "last_period_share": made.last_share,
     }
+    if made.last_share < PARTIAL_SHARE:
+        last = frame["date"].max().date()
+        summary["warning"] = (
+            f"the last {period.unit} ({last}) sold {made.last_share:.0%} of the median of the "
+            f"{RECENT_PERIODS} before it: if it is not over yet, leave it out of the file"
+        )
+    return made.frame, summary
 
 
 def write_forecast(forecast: pd.DataFrame, fh: IO[str]) -> None:

@@ -140,3 +140,20 @@ def test_the_command_forecasts_a_file_of_weekly_totals(tmp_path: Path) -> None:
     assert list(written.columns) == ["date", "sku", "warehouse_id", "q10", "q50", "q90", "mean"]
     assert sorted(written["date"].unique()) == ["2025-03-02", "2025-03-09"]
     assert len(written) == 2 * SERIES
+
+
+def test_a_last_week_not_over_yet_is_warned_of(tmp_path: Path) -> None:
+    weeks = pd.date_range("2025-01-05", periods=20, freq="W-SUN")
+    rows = pd.DataFrame({"date": weeks, "sku": "A", "warehouse_id": "W1", "qty": 100.0})
+    path = tmp_path / "weekly.csv"
+    rows.to_csv(path, index=False)
+    _, whole = forecast_file(path)
+    rows.loc[19, "qty"] = 30.0  # two days of the week
+    rows.to_csv(path, index=False)
+    _, partial = forecast_file(path)
+    assert "warning" not in whole and whole["last_period_share"] == 1.0
+    assert partial["last_period_share"] == 0.3
+    assert (
+        "the last week (2025-05-18) sold 30% of the median of the 8 before it"
+        in (partial["warning"])
+    )
