@@ -3,15 +3,15 @@
 The daily model reads a calendar of days (weekdays, festivals, promotions) that a week's or a
 month's total no longer shows, and a few hundred totals a series are what exponential smoothing
 and Theta were made for. Which of them suits a history is not knowable in advance: on real
-totals each led somewhere (Theta on a chain's weekly store sales, ETS on a pharmacy's monthly
-categories, the seasonal naive on a wine's yearly cycle) and lost elsewhere, so each file earns
-its model in a rolling-origin backtest on its own last periods: AutoETS, AutoTheta and the
-seasonal naive (statsforecast), and their equal-weight combinations, one choice for the file
-(a choice per series would chase the noise of a few windows). The 10 % and 90 % quantiles are
-the means of its models' own 80 % bounds (a combination's quantiles averaged): on real weekly and
-monthly totals (README) they held 77–94 % of the held-out periods of each file of several series,
-where the chosen model's relative errors in the backtest windows held 71–83 % (its errors in the
-windows that chose it are its luckiest).
+totals each led somewhere (Theta on a chain's weekly store sales and a wine's yearly cycle, ETS
+on a short trend, ETS with the seasonal naive on a pharmacy's categories) and lost elsewhere, so
+each file earns its model in a rolling-origin backtest on its own last periods: AutoETS,
+AutoTheta and the seasonal naive (statsforecast), and their equal-weight combinations, one choice
+for the file (a choice per series would chase the noise of a few windows). The 10 % and 90 %
+quantiles are the means of its models' own 80 % bounds (a combination's quantiles averaged): on
+real weekly and monthly totals (README) they held 77–94 % of the held-out periods of each file of
+several series, where the chosen model's relative errors in the backtest windows held 71–83 %
+(its errors in the windows that chose it are its luckiest).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ CANDIDATES = tuple(
 BACKTEST_WINDOWS = 8
 BACKTEST_SERIES = 200  # a seeded sample of series earns the choice: one choice, bounded cost
 MIN_FIT_PERIODS = 6  # periods a series keeps before the first backtest window
-ETS_MAX_SEASON = 24  # statsforecast's ETS fits a yearly season of months; weeks' takes ~10× as long
+ETS_MAX_SEASON = 24  # ETS on a yearly season of 52 weeks took 20–26× as long (Theta reads it)
 RECENT_PERIODS = 8
 _SEP = "\x1f"
 
