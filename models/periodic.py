@@ -79,16 +79,19 @@ def _grid(history: pd.DataFrame, period: Period) -> tuple[pd.DataFrame, int]:
     return dense.assign(y=dense["y"].fillna(0.0)), filled
 
 
-def _forecaster(season: int):  # -> StatsForecast (imported lazily: numba compiles on import)
+def _forecaster(season: int, names: tuple[str, ...] = BASE_MODELS):  # -> StatsForecast
+    """The base models ``names`` on a yearly season (statsforecast is imported here: numba
+    compiles on import)."""
     from statsforecast import StatsForecast
     from statsforecast.models import AutoETS, AutoTheta, Naive, SeasonalNaive
 
+    models = {
+        "AutoETS": lambda: AutoETS(season_length=season if season <= ETS_MAX_SEASON else 1),
+        "AutoTheta": lambda: AutoTheta(season_length=season),
+        "SeasonalNaive": lambda: SeasonalNaive(season_length=season),
+    }
     return StatsForecast(
-        models=[
-            AutoETS(season_length=season if season <= ETS_MAX_SEASON else 1),
-            AutoTheta(season_length=season),
-            SeasonalNaive(season_length=season),
-        ],
+        models=[models[name]() for name in names],
         freq=1,
         n_jobs=1,
         fallback_model=Naive(),  # a series too short for a model repeats its last period
@@ -136,7 +139,10 @@ def forecast_totals(history: pd.DataFrame, period: Period, horizon_days: int) ->
     model, scores = _backtest(dense, period.season, steps) or ("AutoETS", {})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        raw = _forecaster(period.season).forecast(df=dense, h=steps, level=[80])
+        # only the chosen candidate's models: the backtest fitted the others on its windows
+        raw = _forecaster(period.season, tuple(model.split("+"))).forecast(
+            df=dense, h=steps, level=[80]
+        )
     point = _candidate(raw, model)
     q10, q90 = (_candidate(raw, model, f"-{side}-80") for side in ("lo", "hi"))
     ids = raw["unique_id"].str.split(_SEP, n=1, expand=True)
