@@ -91,6 +91,21 @@ _SURNAMES = frozenset(
     "甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解"
     "牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边"
     "卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+    # the rarer of 百家姓 (计, 宓, 竺, 逄 …), less those an address ends in or writes as a place
+    # (东, 都, 丰 …) or a shop is named with (沃尔玛)
+    "计勾宓竺逄禹劳山钮郜暨井邰乐殳越茹郗干羊昝那权容仰奚酆廉伏茅狄贝谈傅皮湛危支经裘贲郁嵇滑荀"
+    "於芮羿储汲邴糜隗蓬班秋伊暴钭厉戎祖束幸韶蓟薄印宿怀从鄂索咸籍赖蔺屠阴胥莘扶堵宰郦雍却璩"
+    "濮寿扈燕冀郏充慕习宦鱼慎戈庾终衡步耿满弘匡阙蔚夔隆厍晁融訾阚毋乜养鞠须蒯逯盖益桓"
+)
+# two-character surnames (欧阳, 诸葛, 尉迟 …): the name after one is one or two characters
+_COMPOUND_SURNAMES = frozenset(
+    row[i : i + 2]
+    for row in (
+        "万俟司马上官欧阳夏侯诸葛闻人东方赫连皇甫尉迟公羊澹台公冶宗政濮阳淳于单于太叔申屠公孙仲孙轩辕",
+        "令狐钟离宇文长孙慕容鲜于闾丘司徒司空亓官司寇子车颛孙端木巫马公西漆雕乐正壤驷公良拓跋夹谷",
+        "宰父谷梁段干百里东郭呼延归海羊舌微生梁丘左丘第五",
+    )
+    for i in range(0, len(row), 2)
 )
 # last characters of places, not of given names: a region (辽宁省,沈阳市,康平县) or a village,
 # street, building or estate written on its own after a space (陈埭镇 江头村, 东闾乡 张庄, 三墩镇
@@ -100,6 +115,17 @@ _PLACE_ENDINGS = frozenset(
     "城府邸都岛郡墅汇荟"
 )
 _TRAILING_NAME = re.compile(r"[\s,，;；.。、]+([\u4e00-\u9fff]{2,4})(先生|女士|小姐)?\s*$")
+# the receiver's name in a contact card pasted whole: Han characters before a phone, cut to
+# _PHONE_MARK, or before the text's end, marked _END_MARK
+_PHONE_MARK, _END_MARK = "\x00", "\x01"
+_HAN_BEFORE_MARK = re.compile(r"[\u4e00-\u9fff]{2,4}(?=[\s,，;；.。、]*([\x00\x01]))")
+# what a name holds none of: a place's last character, or a word saying where (…路口, 西侧, 对面)
+_NOT_IN_NAME = _PLACE_ENDINGS | frozenset("侧旁边角口门面内外里处近附对米柜层单元座")
+# after what a name glued to the address may start: a place's end, a position, a door (…路东
+# 虞佳乐, …东北角游春英, …10号楼容脑灵, …驻地隆斌); after any other Han character the run is one
+# word (苏宁电器, 华润万家: no name in them)
+_NAME_MAY_FOLLOW = _NOT_IN_NAME | frozenset("东西南北景厦居苑园寓心部所局堂期地")
+_DOORS = frozenset("号栋幢楼室座层单元户")
 # punctuation that never ends an address: left behind where a phone or a postcode was cut
 # (…2103 胡雁，1530…), or a bracket opened and never closed (…2101室（); stripped so the name
 # before it is found and the detail ends cleanly
@@ -182,6 +208,42 @@ def _drop_noise_brackets(text: str) -> str:
     return _NOISE_IN_BRACKETS.sub(repl, text)
 
 
+def _is_name(word: str) -> bool:
+    """A receiver's name by its surname, with no character of a place in it."""
+    if not _NOT_IN_NAME.isdisjoint(word):
+        return False
+    if word[:2] in _COMPOUND_SURNAMES:
+        return len(word) >= 3
+    return word[0] in _SURNAMES and len(word) <= 3
+
+
+def _name_before_mark(match: re.Match[str]) -> str:
+    """The Han run before a phone or the end less the receiver's name it ends in: the longest
+    name whose surname starts after a place's end, a door, a phone or the text's start (of
+    汽车站北20米路西时小红, 时小红 after 西). At the end, with no phone against it, a name of two
+    characters follows a door (…707栋孙薇): two end a shop's name too (…万达金鹰)."""
+    run, start = match.group(), match.start()
+    before_run = match.string[start - 1 : start]
+    touches_phone = _PHONE_MARK in (match.group(1), before_run)
+    for size in range(len(run), 1, -1):
+        word = run[-size:]
+        before = run[-size - 1] if size < len(run) else before_run
+        if size == 2 and not touches_phone and not (before.isdigit() or before in _DOORS):
+            break
+        if _is_name(word) and (not "\u4e00" <= before <= "\u9fff" or before in _NAME_MAY_FOLLOW):
+            return run[:-size]
+    return run
+
+
+def drop_card_names(text: str) -> str:
+    """``text`` whose phones were cut to :data:`_PHONE_MARK`, without the receiver's name
+    written against one or ending the text, as contact cards are pasted whole (…126号勾訾恒
+    1851…, …88号 1861… 计星仪, 1565… 河南省…32号赵本山); each mark a space again."""
+    marked = text.rstrip(TRAILING_PUNCTUATION) + _END_MARK
+    kept = _HAN_BEFORE_MARK.sub(_name_before_mark, marked)
+    return kept.replace(_PHONE_MARK, " ").replace(_END_MARK, "")
+
+
 def drop_trailing_name(text: str) -> str:
     """The text without a receiver's name pasted at its end (…妈妈驿站 向妍勤, or 向妍勤， where a
     phone followed and is cut already), nor the punctuation around it; a place ending the text
@@ -191,7 +253,11 @@ def drop_trailing_name(text: str) -> str:
     if match is None:
         return text
     name, title = match.groups()
-    if name and name[0] in _SURNAMES and (title or name[-1] not in _PLACE_ENDINGS):
+    if (
+        name
+        and (name[0] in _SURNAMES or name[:2] in _COMPOUND_SURNAMES)
+        and (title or name[-1] not in _PLACE_ENDINGS)
+    ):
         return text[: match.start()].strip().rstrip(TRAILING_PUNCTUATION)  # …2202。 刘月红: 。 too
     return text
 
@@ -207,7 +273,7 @@ def clean_text(raw: str, simplify: Callable[[str], str] | None = None) -> CleanT
         text = _ID_NUMBER.sub(" ", text)
     phones = tuple(m.group(1) for m in _PHONE_IN_TEXT.finditer(text))  # read via main_number
     before = len(text)
-    text = _PHONE_IN_TEXT.sub(" ", text) if phones else text
+    text = drop_card_names(_PHONE_IN_TEXT.sub(_PHONE_MARK, text)) if phones else text
     text = _COUNTY_PLACEHOLDER.sub(r"\1 ", _POSTCODE.sub(" ", _LABELS.sub(" ", text)))
     if "城区" in text or "郊县" in text:
         text = _MUNICIPALITY_PART.sub(r"\1市 ", text)

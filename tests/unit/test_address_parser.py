@@ -142,6 +142,38 @@ def test_invariant_to_separators_noise_name_and_phone(noisy: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("card", "detail"),
+    [
+        ("浙江省杭州市西湖区文三路90号勾训恒13912345678", "文三路90号"),  # a rare surname, glued
+        ("13912345678浙江省杭州市西湖区文三路90号3幢竺雅琴", "文三路90号3幢"),  # name last
+        ("浙江省杭州市西湖区文三路90号13912345678 逄一鸣", "文三路90号"),
+        (
+            "浙江省杭州市西湖区文三路与学院路交叉口东北角游春燕13912345678",
+            "文三路与学院路交叉口东北角",
+        ),
+        ("浙江省杭州市西湖区汽车站北20米路西时小红13912345678", "汽车站北20米路西"),
+        ("浙江省杭州市西湖区古荡新村7栋欧阳娜13912345678", "古荡新村7栋"),
+        ("浙江省杭州市西湖区文三路90号1201室尉迟静文 13912345678", "文三路90号1201室"),
+        ("13912345678 浙江省杭州市西湖区文三路90号12号楼孙薇", "文三路90号12号楼"),
+        # what ends an address is no name, though it starts with a surname's character
+        ("浙江省杭州市西湖区文三路苏宁电器13912345678", "文三路苏宁电器"),
+        ("浙江省杭州市西湖区文二路华润万家13912345678", "文二路华润万家"),
+        ("浙江省杭州市西湖区平安北路13912345678", "平安北路"),
+        ("浙江省杭州市西湖区古荡新村东门13912345678", "古荡新村东门"),
+        ("13912345678浙江省杭州市西湖区文三路金鹰", "文三路金鹰"),
+    ],
+)
+def test_a_contact_card_pasted_whole_leaves_the_address_as_its_detail(
+    card: str, detail: str
+) -> None:
+    """Buyers paste a card of name, phone and address, in any order and often with no space
+    (an express waybill's "smart fill"): the receiver's name is no part of the detail, where a
+    courier, a duplicate check and a correction read it."""
+    p = parse_address(card)
+    assert (p.district, p.detail) == ("西湖区", detail)
+
+
+@pytest.mark.parametrize(
     "pasted",
     [
         "浙江省杭州市西湖区文三路90号 李四 139 1234 5678",
