@@ -4,9 +4,9 @@ Clean variants (not labeled): 省/市 suffixes dropped on province or city (浙�
 province left out when the city is given, municipalities written twice (北京 北京市 朝阳区), a
 functional zone written where the district goes (苏州市工业园区, 武汉东湖高新区), a county or
 county-level city without its prefecture (浙江省桐庐县, 江苏省昆山市, 义乌市), spaces and commas,
-name and phone pasted before or after, courier notes like (电联), street names that contain region
-names (南京东路 in 上海). Labeled defects are what a person or an automatic correction must handle;
-see training/demo/README.md for the exact list.
+name and phone pasted before or after, spaced or glued, courier notes like (电联), street names
+that contain region names (南京东路 in 上海). Labeled defects are what a person or an automatic
+correction must handle; see training/demo/README.md for the exact list.
 """
 
 from __future__ import annotations
@@ -215,11 +215,14 @@ class AddressMaker:
         sep = rng.choice(SEPARATORS)
         text = sep.join(r for r in regions if r)
         text += rng.choice(["", sep, " "]) + detail
-        roll = rng.random()
-        if roll < 0.12 and phone:
+        roll = rng.random()  # a contact card pasted whole, spaced or glued (a "smart fill" box)
+        if roll < 0.08 and phone:
             text = f"{receiver} {phone} {text}"
+        elif roll < 0.12 and phone:
+            text = f"{phone}{text}{receiver}"
         elif roll < 0.24 and phone:
-            text = f"{text} {receiver}{rng.choice([' ', ',', '，'])}{phone}"
+            gap = rng.choice([" ", ",", "，"])
+            text = f"{text}{gap if roll < 0.2 else ''}{receiver}{gap}{phone}"
         return text.strip() or "-"
 
     def _drop_levels(self, adcode: str, p, c, d, style: str, rng: random.Random):
