@@ -93,7 +93,7 @@ _SURNAMES = frozenset(
     "卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
     # the rarer of 百家姓 (计, 宓, 竺, 逄 …), less those an address ends in or writes as a place
     # (东, 都, 丰 …) or a shop is named with (沃尔玛)
-    "计勾宓竺逄禹劳山钮郜暨井邰乐殳越茹郗干羊昝那权容仰奚酆廉伏茅狄贝谈傅皮湛危支经裘贲郁嵇滑荀"
+    "阎溥苍昌利惠计勾宓竺逄禹劳山钮郜暨井邰乐殳越茹郗干羊昝那权容仰奚酆廉伏茅狄贝谈傅皮湛危支经裘贲郁嵇滑荀"
     "於芮羿储汲邴糜隗蓬班秋伊暴钭厉戎祖束幸韶蓟薄印宿怀从鄂索咸籍赖蔺屠阴胥莘扶堵宰郦雍却璩"
     "濮寿扈燕冀郏充慕习宦鱼慎戈庾终衡步耿满弘匡阙蔚夔隆厍晁融訾阚毋乜养鞠须蒯逯盖益桓"
 )
@@ -122,10 +122,10 @@ _HAN_BEFORE_MARK = re.compile(r"[\u4e00-\u9fff]{2,4}(?=[\s,，;；.。、]*([\x0
 # what a name holds none of: a place's last character, or a word saying where (…路口, 西侧, 对面)
 _NOT_IN_NAME = _PLACE_ENDINGS | frozenset("侧旁边角口门面内外里处近附对米柜层单元座")
 # after what a name glued to the address may start: a place's end, a position, a door (…路东
-# 虞佳乐, …东北角游春英, …10号楼容脑灵, …驻地隆斌); after any other Han character the run is one
-# word (苏宁电器, 华润万家: no name in them)
-_NAME_MAY_FOLLOW = _NOT_IN_NAME | frozenset("东西南北景厦居苑园寓心部所局堂期地")
-_DOORS = frozenset("号栋幢楼室座层单元户")
+# 虞佳乐, …东北角游春英, …10号楼容脑灵, …驻地隆斌, …中段魏娜杰); after any other Han character
+# the run is one word (苏宁电器, 华润万家: no name in them)
+_NAME_MAY_FOLLOW = _NOT_IN_NAME | frozenset("东西南北景厦居苑园寓心部所局堂期地段头首")
+_DOORS = frozenset("号栋幢楼室座层单元户米")
 # punctuation that never ends an address: left behind where a phone or a postcode was cut
 # (…2103 胡雁，1530…), or a bracket opened and never closed (…2101室（); stripped so the name
 # before it is found and the detail ends cleanly
