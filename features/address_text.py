@@ -125,6 +125,8 @@ _NOT_IN_NAME = _PLACE_ENDINGS | frozenset("侧旁边角口门面内外里处近�
 # 虞佳乐, …东北角游春英, …10号楼容脑灵, …驻地隆斌, …中段魏娜杰); after any other Han character
 # the run is one word (苏宁电器, 华润万家: no name in them)
 _NAME_MAY_FOLLOW = _NOT_IN_NAME | frozenset("东西南北景厦居苑园寓心部所局堂期地段头首")
+# what ends a door or a distance (…707栋, …100米): at a text's end with no phone against it, a
+# two-character name follows one of these only
 _DOORS = frozenset("号栋幢楼室座层单元户米")
 # punctuation that never ends an address: left behind where a phone or a postcode was cut
 # (…2103 胡雁，1530…), or a bracket opened and never closed (…2101室（); stripped so the name
