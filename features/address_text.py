@@ -237,7 +237,7 @@ def _name_before_mark(match: re.Match[str]) -> str:
     return run
 
 
-def drop_card_names(text: str) -> str:
+def _drop_card_names(text: str) -> str:
     """``text`` whose phones were cut to :data:`_PHONE_MARK`, without the receiver's name
     written against one or ending the text, as contact cards are pasted whole (…126号勾訾恒
     1851…, …88号 1861… 计星仪, 1565… 河南省…32号赵本山); each mark a space again."""
@@ -275,7 +275,7 @@ def clean_text(raw: str, simplify: Callable[[str], str] | None = None) -> CleanT
         text = _ID_NUMBER.sub(" ", text)
     phones = tuple(m.group(1) for m in _PHONE_IN_TEXT.finditer(text))  # read via main_number
     before = len(text)
-    text = drop_card_names(_PHONE_IN_TEXT.sub(_PHONE_MARK, text)) if phones else text
+    text = _drop_card_names(_PHONE_IN_TEXT.sub(_PHONE_MARK, text)) if phones else text
     text = _COUNTY_PLACEHOLDER.sub(r"\1 ", _POSTCODE.sub(" ", _LABELS.sub(" ", text)))
     if "城区" in text or "郊县" in text:
         text = _MUNICIPALITY_PART.sub(r"\1市 ", text)
